@@ -1,0 +1,18 @@
+import type Redis from 'ioredis';
+import type { Pool } from 'pg';
+import type { Logger } from '../platform/logger';
+import type { SeatCache } from '../platform/seat-cache';
+import type { PaymentProvider } from '../payments/provider';
+
+/** What activities share: connections and settings, created once per worker process. */
+export interface ActivityDeps {
+  pool: Pool;
+  redis: Redis;
+  seatCache: SeatCache;
+  payments: PaymentProvider;
+  logger: Logger;
+  settings: {
+    holdPaymentGraceSeconds: number;
+    currency: string;
+  };
+}

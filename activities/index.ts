@@ -1,0 +1,16 @@
+import type { ActivityDeps } from './deps';
+import { createNotifyActivities } from './notify';
+import { createPaymentActivities } from './payments';
+import { createSeatActivities } from './seats';
+
+export type { ActivityDeps } from './deps';
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createSeatActivities(deps),
+    ...createPaymentActivities(deps),
+    ...createNotifyActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,97 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { withTransaction } from '../db/pool';
+import { reserveSeats as reserveQuery, releaseHold as releaseQuery, sellHeldSeats, type SeatChange, type SeatRequest } from '../db/queries/seats';
+import { findOrderByHold, findHold, insertOrder } from '../db/queries/orders';
+import { enqueueNotification } from '../db/queries/notifications';
+import type { OrderView } from '../domain/checkout';
+import type { ActivityDeps } from './deps';
+import { asFailure } from './failures';
+
+export interface ReserveSeatsInput {
+  holdId: string;
+  eventId: string;
+  buyerId: string;
+  checkoutId: string;
+  request: SeatRequest;
+}
+
+export interface ReservedHold {
+  holdId: string;
+  seatIds: string[];
+  amountCents: number;
+  holdSeconds: number;
+}
+
+export interface ConfirmOrderInput {
+  holdId: string;
+  paymentId: string;
+  orderId: string;
+}
+
+export function createSeatActivities(deps: ActivityDeps) {
+  /** The cache follows Postgres; a Redis outage must not fail a committed seat change. */
+  async function publish(eventId: string, changes: SeatChange[]): Promise<void> {
+    try {
+      await deps.seatCache.apply(eventId, changes);
+    } catch (err) {
+      deps.logger.warn({ err, eventId }, 'seat cache update failed; readers rebuild from Postgres');
+      await deps.seatCache.invalidate(eventId).catch(() => undefined);
+    }
+  }
+
+  return {
+    async reserveSeats(input: ReserveSeatsInput): Promise<ReservedHold> {
+      const { hold, changes } = await asFailure(() =>
+        withTransaction(deps.pool, (client) =>
+          reserveQuery(client, { ...input, graceSeconds: deps.settings.holdPaymentGraceSeconds }),
+        ),
+      );
+      await publish(input.eventId, changes);
+      return { holdId: hold.holdId, seatIds: hold.seatIds, amountCents: hold.amountCents, holdSeconds: hold.holdSeconds };
+    },
+
+    async releaseHold(input: { eventId: string; holdId: string; outcome: 'released' | 'expired' }): Promise<number> {
+      const changes = await withTransaction(deps.pool, (client) => releaseQuery(client, input.holdId, input.outcome));
+      await publish(input.eventId, changes);
+      return changes.length;
+    },
+
+    /**
+     * Creates the order, marks its seats sold, links the payment and queues the
+     * confirmation e-mail, in one transaction. Fails with HOLD_LOST (final) when
+     * the hold no longer owns its seats; the workflow then refunds.
+     */
+    async confirmOrder(input: ConfirmOrderInput): Promise<OrderView> {
+      const { order, changes, eventId } = await withTransaction(deps.pool, async (client) => {
+        const existing = await findOrderByHold(client, input.holdId);
+        if (existing) return { order: existing, changes: [] as SeatChange[], eventId: existing.eventId };
+        const hold = await findHold(client, input.holdId);
+        if (!hold) throw ApplicationFailure.nonRetryable(`hold ${input.holdId} does not exist`, 'HOLD_LOST');
+        const sold = await sellHeldSeats(client, input.holdId, input.orderId, hold.seatIds);
+        if (!sold) {
+          throw ApplicationFailure.nonRetryable('the hold no longer owns all of its seats', 'HOLD_LOST', {
+            holdId: input.holdId,
+          });
+        }
+        const order = await insertOrder(client, {
+          orderId: input.orderId,
+          eventId: hold.eventId,
+          buyerId: hold.buyerId,
+          holdId: hold.holdId,
+          paymentId: input.paymentId,
+          seatIds: hold.seatIds,
+          amountCents: hold.amountCents,
+        });
+        await enqueueNotification(client, {
+          dedupeKey: `order_confirmed:${order.orderId}`,
+          buyerId: order.buyerId,
+          kind: 'order_confirmed',
+          payload: { orderId: order.orderId, eventId: order.eventId, seatIds: order.seatIds, amountCents: order.amountCents },
+        });
+        return { order, changes: sold, eventId: hold.eventId };
+      });
+      await publish(eventId, changes);
+      return { orderId: order.orderId, status: 'confirmed', seatIds: order.seatIds, amountCents: order.amountCents };
+    },
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * The HTTP API: composition of the resource routers, cross-cutting middleware
+ * and the one error handler that maps everything to the error contract.
+ */
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { secureHeaders } from 'hono/secure-headers';
+import { routePath } from 'hono/route';
+import { DomainError } from '../domain/errors';
+import { AdmissionTokens } from '../platform/admission-tokens';
+import type { ApiDeps, AppEnv } from './deps';
+import { errorResponse, toDomainError } from './errors';
+import { EventsView } from './events-view';
+import { httpDuration, httpRequests } from './metrics';
+import { adminRoutes, type SaleStateHook } from './routes/admin';
+import { checkoutRoutes } from './routes/checkout';
+import { devRoutes } from './routes/dev';
+import { eventRoutes } from './routes/events';
+import { opsRoutes } from './routes/ops';
+import { orderRoutes } from './routes/orders';
+import { webhookRoutes } from './routes/webhooks';
+
+export function createApp(deps: ApiDeps, hooks: { onSaleState?: SaleStateHook } = {}) {
+  const events = new EventsView(deps.pool, deps.seatCache, deps.logger);
+  const admissions = new AdmissionTokens(deps.config.ADMISSION_TOKEN_SECRET, deps.redis);
+  const origins = deps.config.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
+
+  const app = new OpenAPIHono<AppEnv>();
+  app.use('*', async (c, next) => {
+    c.set('deps', deps);
+    const started = performance.now();
+    await next();
+    const route = routePath(c);
+    httpRequests.inc({ method: c.req.method, route, status: c.res.status });
+    httpDuration.observe({ method: c.req.method, route }, (performance.now() - started) / 1000);
+  });
+  app.use('*', secureHeaders());
+  app.use('/v1/*', cors({ origin: origins, allowHeaders: ['Authorization', 'Content-Type', 'X-Admission-Token'], maxAge: 600 }));
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: deps.config.BODY_LIMIT_BYTES,
+      onError: (c) => errorResponse(c, 'PAYLOAD_TOO_LARGE', `request bodies are limited to ${deps.config.BODY_LIMIT_BYTES} bytes`),
+    }),
+  );
+
+  const routes = app
+    .route('/', opsRoutes())
+    .route('/', devRoutes())
+    .route('/', adminRoutes(events, hooks.onSaleState))
+    .route('/', eventRoutes(events))
+    .route('/', checkoutRoutes(events, admissions))
+    .route('/', orderRoutes())
+    .route('/', webhookRoutes());
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'buyer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'admin', { type: 'http', scheme: 'bearer' });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'onsale', version: '1.0.0', description: 'Ticketing for high-demand on-sales.' },
+  });
+
+  app.notFound((c) => errorResponse(c, 'NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`));
+  app.onError((err, c) => {
+    const domain = toDomainError(err);
+    if (domain) {
+      if (domain.status >= 500) deps.logger.warn({ err, path: c.req.path }, domain.message);
+      return errorResponse(c, domain.code, domain.message, domain.details);
+    }
+    deps.logger.error({ err, path: c.req.path }, 'unhandled error');
+    return errorResponse(c, 'INTERNAL', 'internal error');
+  });
+  return routes;
+}
+
+export type AppType = ReturnType<typeof createApp>;
+export { DomainError };

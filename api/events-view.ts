@@ -1,0 +1,69 @@
+import type { Pool } from 'pg';
+import { findEvent, type EventRow } from '../db/queries/events';
+import { DomainError } from '../domain/errors';
+import type { SeatCache, SeatCounts } from '../platform/seat-cache';
+import { seatMapFromDatabase } from '../platform/seat-cache';
+import type { Logger } from '../platform/logger';
+
+export type PublicStatus = 'draft' | 'scheduled' | 'on_sale' | 'paused' | 'sold_out' | 'closed';
+
+export function publicStatus(e: EventRow, counts: SeatCounts, now = Date.now()): PublicStatus {
+  if (e.state === 'draft' || e.state === 'paused' || e.state === 'closed') return e.state;
+  if (e.onSaleAt.getTime() > now) return 'scheduled';
+  return counts.available === 0 && counts.held === 0 ? 'sold_out' : 'on_sale';
+}
+
+/**
+ * Event reads for the API. Event rows are cached in-process for a second, so a
+ * crowd polling one event costs Postgres one query per second per replica.
+ */
+export class EventsView {
+  private readonly cache = new Map<string, { at: number; event: EventRow | null }>();
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly seatCache: SeatCache,
+    private readonly logger: Logger,
+    private readonly ttlMs = 1000,
+  ) {}
+
+  async event(eventId: string): Promise<EventRow> {
+    const hit = this.cache.get(eventId);
+    const now = Date.now();
+    let event: EventRow | null;
+    if (hit && now - hit.at < this.ttlMs) {
+      event = hit.event;
+    } else {
+      event = await findEvent(this.pool, eventId);
+      if (this.cache.size > 10_000) this.cache.clear();
+      this.cache.set(eventId, { at: now, event });
+    }
+    if (!event) throw new DomainError('NOT_FOUND', `event ${eventId} does not exist`, { eventId });
+    return event;
+  }
+
+  forget(eventId: string): void {
+    this.cache.delete(eventId);
+  }
+
+  async counts(eventId: string): Promise<SeatCounts> {
+    try {
+      return await this.seatCache.counts(eventId);
+    } catch (err) {
+      this.logger.warn({ err, eventId }, 'seat cache unavailable; counting in Postgres');
+      const map = await seatMapFromDatabase(this.pool, eventId);
+      const counts = { available: 0, held: 0, sold: 0 };
+      for (const s of map.seats) counts[s.status]++;
+      return counts;
+    }
+  }
+
+  async seatMap(eventId: string) {
+    try {
+      return await this.seatCache.seatMap(eventId);
+    } catch (err) {
+      this.logger.warn({ err, eventId }, 'seat cache unavailable; reading the seat map from Postgres');
+      return seatMapFromDatabase(this.pool, eventId);
+    }
+  }
+}

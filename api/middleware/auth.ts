@@ -1,0 +1,46 @@
+import { timingSafeEqual } from 'node:crypto';
+import { createMiddleware } from 'hono/factory';
+import { DomainError } from '../../domain/errors';
+import type { AppEnv } from '../deps';
+
+function bearer(header: string | undefined): string | null {
+  const m = /^Bearer ([A-Za-z0-9._~+/=-]{10,4096})$/.exec(header ?? '');
+  return m ? m[1]! : null;
+}
+
+export function isAdminToken(token: string | null, adminToken: string): boolean {
+  if (!token) return false;
+  const a = Buffer.from(token);
+  const b = Buffer.from(adminToken);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Requires a buyer token; sets `buyer`. */
+export const requireBuyer = createMiddleware<AppEnv>(async (c, next) => {
+  const token = bearer(c.req.header('authorization'));
+  if (!token) throw new DomainError('UNAUTHENTICATED', 'send Authorization: Bearer <buyer token>');
+  const buyer = await c.var.deps.buyerTokens.verify(token);
+  if (!buyer) throw new DomainError('UNAUTHENTICATED', 'the buyer token is invalid or expired');
+  c.set('buyer', buyer);
+  c.set('isAdmin', false);
+  await next();
+});
+
+/** Requires the administrator token. */
+export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
+  const token = bearer(c.req.header('authorization'));
+  if (!token) throw new DomainError('UNAUTHENTICATED', 'send Authorization: Bearer <admin token>');
+  if (!isAdminToken(token, c.var.deps.config.ADMIN_TOKEN)) throw new DomainError('FORBIDDEN', 'administrator token required');
+  c.set('isAdmin', true);
+  await next();
+});
+
+/** Accepts either the administrator or a buyer. */
+export const requireBuyerOrAdmin = createMiddleware<AppEnv>(async (c, next) => {
+  const token = bearer(c.req.header('authorization'));
+  if (isAdminToken(token, c.var.deps.config.ADMIN_TOKEN)) {
+    c.set('isAdmin', true);
+    return next();
+  }
+  return requireBuyer(c, next);
+});

@@ -1,0 +1,38 @@
+
+import type { Connection } from '@temporalio/client';
+import type { AppEnv } from '../deps';
+import { router } from '../router';
+import { registry } from '../metrics';
+
+async function check(name: string, fn: () => Promise<unknown>, timeoutMs = 2000) {
+  const started = Date.now();
+  try {
+    await Promise.race([
+      fn(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), timeoutMs).unref()),
+    ]);
+    return { name, ok: true, ms: Date.now() - started };
+  } catch (err) {
+    return { name, ok: false, ms: Date.now() - started, error: (err as Error).message };
+  }
+}
+
+export function opsRoutes() {
+  return router()
+    .get('/healthz', (c) => c.json({ ok: true }, 200))
+    .get('/readyz', async (c) => {
+      const { deps } = c.var;
+      const checks = await Promise.all([
+        check('postgres', () => deps.pool.query('SELECT 1')),
+        check('redis', () => deps.redis.ping()),
+        check('temporal', () => (deps.temporal.connection as Connection).healthService.check({})),
+      ]);
+      const ok = checks.every((x) => x.ok);
+      if (!ok) c.header('Retry-After', '1');
+      return c.json({ ok, checks: Object.fromEntries(checks.map(({ name, ...r }) => [name, r])) }, ok ? 200 : 503);
+    })
+    .get('/metrics', async (c) => {
+      c.header('Content-Type', registry.contentType);
+      return c.body(await registry.metrics(), 200);
+    });
+}

@@ -1,0 +1,158 @@
+/** Request and response schemas of the public contract (API.md), also served as OpenAPI 3.1. */
+import { z } from '@hono/zod-openapi';
+import { RESOURCE_ID } from '../domain/ids';
+
+export const ErrorBody = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: 'SEATS_UNAVAILABLE' }),
+      message: z.string(),
+      details: z.record(z.string(), z.unknown()),
+    }),
+  })
+  .openapi('Error');
+
+export const errorResponses = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((s) => [s, { description: 'error', content: { 'application/json': { schema: ErrorBody } } }]),
+  );
+
+export const EventIdParam = z.object({
+  eventId: z.string().regex(RESOURCE_ID, 'not an event id').openapi({ param: { name: 'eventId', in: 'path' }, example: 'evt_2x8Kq0aZ' }),
+});
+
+export const SectionInput = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9_]{1,16}$/, 'letters, digits and _ only, at most 16'),
+    name: z.string().min(1).max(100),
+    rows: z.number().int().min(1).max(1000),
+    seatsPerRow: z.number().int().min(1).max(1000),
+    priceCents: z.number().int().min(0).max(10_000_000),
+  })
+  .strict();
+
+export const CreateEventBody = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    onSaleAt: z.iso.datetime({ offset: true }).optional(),
+    holdSeconds: z.number().int().min(30).max(3600).default(300),
+    maxSeatsPerBuyer: z.number().int().min(1).max(50).default(6),
+    waitingRoom: z
+      .object({
+        enabled: z.boolean().default(true),
+        maxActiveCheckouts: z.number().int().min(1).max(1_000_000).default(500),
+        admitPerMinute: z.number().int().min(1).max(10_000_000).default(6000),
+      })
+      .strict()
+      .default({ enabled: true, maxActiveCheckouts: 500, admitPerMinute: 6000 }),
+    sections: z
+      .array(SectionInput)
+      .min(1)
+      .max(200)
+      .refine((s) => new Set(s.map((x) => x.id)).size === s.length, 'section ids must be unique')
+      .refine((s) => s.reduce((n, x) => n + x.rows * x.seatsPerRow, 0) <= 200_000, 'at most 200,000 seats per event'),
+  })
+  .strict()
+  .openapi('CreateEvent');
+
+export const CreatedEvent = z.object({ eventId: z.string(), seatCount: z.number() }).openapi('CreatedEvent');
+
+export const SeatCountsBody = z.object({ available: z.number(), held: z.number(), sold: z.number() });
+
+export const EventBody = z
+  .object({
+    eventId: z.string(),
+    name: z.string(),
+    status: z.enum(['draft', 'scheduled', 'on_sale', 'paused', 'sold_out', 'closed']),
+    onSaleAt: z.string(),
+    holdSeconds: z.number(),
+    maxSeatsPerBuyer: z.number(),
+    waitingRoom: z.object({ enabled: z.boolean(), maxActiveCheckouts: z.number(), admitPerMinute: z.number() }),
+    counts: SeatCountsBody,
+  })
+  .openapi('Event');
+
+export const SeatBody = z.object({
+  seatId: z.string(),
+  section: z.string(),
+  row: z.number(),
+  number: z.number(),
+  priceCents: z.number(),
+  status: z.enum(['available', 'held', 'sold']),
+});
+
+export const SeatMapBody = z
+  .object({ eventId: z.string(), version: z.number(), seats: z.array(SeatBody) })
+  .openapi('SeatMap');
+
+const SeatIdString = z.string().regex(/^[A-Za-z0-9_]{1,16}-[1-9][0-9]{0,3}-[1-9][0-9]{0,3}$/, 'not a seat id');
+
+export const HoldBody = z
+  .union([
+    z
+      .object({
+        seatIds: z
+          .array(SeatIdString)
+          .min(1)
+          .max(50)
+          .refine((ids) => new Set(ids).size === ids.length, 'seat ids must not repeat'),
+      })
+      .strict(),
+    z
+      .object({
+        quantity: z.number().int().min(1).max(50),
+        section: z.string().regex(/^[A-Za-z0-9_]{1,16}$/).optional(),
+      })
+      .strict(),
+  ])
+  .openapi('HoldRequest');
+
+export const HoldResult = z
+  .object({ holdId: z.string(), seatIds: z.array(z.string()), expiresAt: z.string(), amountCents: z.number() })
+  .openapi('Hold');
+
+export const HoldIdString = z.string().regex(/^hold_[a-f0-9]{32}$/, 'not a hold id');
+
+export const HoldParams = EventIdParam.extend({
+  holdId: HoldIdString.openapi({ param: { name: 'holdId', in: 'path' } }),
+});
+
+export const PurchaseBody = z
+  .object({
+    holdId: HoldIdString,
+    paymentMethod: z.string().regex(/^pm_[A-Za-z0-9_]{1,64}$/, 'not a payment method id'),
+  })
+  .strict()
+  .openapi('PurchaseRequest');
+
+export const OrderResult = z
+  .object({ orderId: z.string(), status: z.literal('confirmed'), seatIds: z.array(z.string()), amountCents: z.number() })
+  .openapi('PurchaseResult');
+
+export const OrderBody = z
+  .object({
+    orderId: z.string(),
+    eventId: z.string(),
+    buyerId: z.string(),
+    status: z.literal('confirmed'),
+    seatIds: z.array(z.string()),
+    amountCents: z.number(),
+    createdAt: z.string(),
+  })
+  .openapi('Order');
+
+export const OrderIdParam = z.object({
+  orderId: z.string().regex(/^ord_[a-f0-9]{32}$/, 'not an order id').openapi({ param: { name: 'orderId', in: 'path' } }),
+});
+
+export const DevBuyerBody = z
+  .object({
+    name: z.string().trim().min(1).max(100).optional(),
+    email: z.email().max(200).optional(),
+  })
+  .strict()
+  .openapi('DevBuyerRequest');
+
+export const DevBuyerResult = z.object({ buyerId: z.string(), token: z.string() }).openapi('DevBuyer');
+
+export const Ok = z.object({ ok: z.literal(true) });

@@ -1,0 +1,67 @@
+/** The API process: Hono on Node's HTTP server, with graceful shutdown. */
+import { serve } from '@hono/node-server';
+import { createPool } from '../db/pool';
+import { createPaymentProvider } from '../payments';
+import { createStripeClient } from '../payments/stripe';
+import { createBuyerTokens } from '../platform/buyer-tokens';
+import { loadConfigOrExit } from '../platform/config';
+import { createLogger } from '../platform/logger';
+import { createRedis } from '../platform/redis';
+import { SeatCache } from '../platform/seat-cache';
+import { connectClient } from '../platform/temporal';
+import { createApp } from './app';
+import type { ApiDeps } from './deps';
+
+export async function createApiDeps(): Promise<ApiDeps> {
+  const config = loadConfigOrExit();
+  const logger = createLogger('api', config.LOG_LEVEL);
+  const pool = createPool(config.DATABASE_URL, { max: config.DATABASE_POOL_SIZE });
+  const redis = createRedis(config.REDIS_URL, 'onsale-api');
+  createPaymentProvider(config); // validates the payment configuration at start-up
+  return {
+    config,
+    logger,
+    pool,
+    redis,
+    seatCache: new SeatCache(redis, pool),
+    temporal: await connectClient(config),
+    buyerTokens: createBuyerTokens({
+      mode: config.ONSALE_MODE,
+      secret: config.BUYER_TOKEN_SECRET,
+      issuer: config.BUYER_TOKEN_ISSUER,
+      jwksUrl: config.BUYER_JWKS_URL,
+    }),
+    stripe: createStripeClient(config.STRIPE_SECRET_KEY, config.STRIPE_API_URL),
+  };
+}
+
+async function main(): Promise<void> {
+  const deps = await createApiDeps();
+  const { config, logger } = deps;
+  const app = createApp(deps);
+  const server = serve({ fetch: app.fetch, hostname: config.API_HOST, port: config.API_PORT }, (info) =>
+    logger.info({ url: `http://${config.API_HOST}:${info.port}` }, 'api listening'),
+  );
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'api shutting down');
+    // Stop accepting connections, let in-flight requests finish, then close the clients.
+    server.close(async () => {
+      await Promise.allSettled([deps.pool.end(), deps.redis.quit(), deps.temporal.connection.close()]);
+      logger.info('api stopped');
+      process.exit(0);
+    });
+    setTimeout(() => process.exit(0), 10_000).unref();
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`api failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,141 @@
+import type { PoolClient } from 'pg';
+
+export interface SectionSpec {
+  id: string;
+  name: string;
+  rows: number;
+  seatsPerRow: number;
+  priceCents: number;
+}
+
+export interface EventSpec {
+  id: string;
+  name: string;
+  onSaleAt: Date;
+  holdSeconds: number;
+  maxSeatsPerBuyer: number;
+  waitingRoom: { enabled: boolean; maxActiveCheckouts: number; admitPerMinute: number };
+  sections: SectionSpec[];
+}
+
+export type EventState = 'draft' | 'open' | 'paused' | 'closed';
+
+export interface EventRow {
+  id: string;
+  name: string;
+  state: EventState;
+  onSaleAt: Date;
+  holdSeconds: number;
+  maxSeatsPerBuyer: number;
+  waitingRoom: { enabled: boolean; maxActiveCheckouts: number; admitPerMinute: number };
+  createdAt: Date;
+}
+
+/** Creates the event, its sections and every seat in three set-based statements. */
+export async function insertEvent(client: PoolClient, spec: EventSpec): Promise<number> {
+  await client.query(
+    `INSERT INTO events (id, name, on_sale_at, hold_seconds, max_seats_per_buyer,
+                         waiting_room_enabled, max_active_checkouts, admit_per_minute)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [
+      spec.id,
+      spec.name,
+      spec.onSaleAt,
+      spec.holdSeconds,
+      spec.maxSeatsPerBuyer,
+      spec.waitingRoom.enabled,
+      spec.waitingRoom.maxActiveCheckouts,
+      spec.waitingRoom.admitPerMinute,
+    ],
+  );
+  await client.query(
+    `INSERT INTO sections (event_id, id, name, rows, seats_per_row, price_cents, rank)
+     SELECT $1, s.id, s.name, s.rows, s.seats_per_row, s.price_cents, s.rank
+       FROM unnest($2::text[], $3::text[], $4::int[], $5::int[], $6::int[])
+            WITH ORDINALITY AS s(id, name, rows, seats_per_row, price_cents, rank)`,
+    [
+      spec.id,
+      spec.sections.map((s) => s.id),
+      spec.sections.map((s) => s.name),
+      spec.sections.map((s) => s.rows),
+      spec.sections.map((s) => s.seatsPerRow),
+      spec.sections.map((s) => s.priceCents),
+    ],
+  );
+  const { rowCount } = await client.query(
+    `INSERT INTO seats (event_id, seat_id, section_id, row_no, seat_no, price_cents)
+     SELECT s.event_id, s.id || '-' || r || '-' || n, s.id, r, n, s.price_cents
+       FROM sections s
+       CROSS JOIN LATERAL generate_series(1, s.rows) AS r
+       CROSS JOIN LATERAL generate_series(1, s.seats_per_row) AS n
+      WHERE s.event_id = $1`,
+    [spec.id],
+  );
+  return rowCount ?? 0;
+}
+
+const EVENT_COLUMNS = `id, name, state, on_sale_at, hold_seconds, max_seats_per_buyer,
+  waiting_room_enabled, max_active_checkouts, admit_per_minute, created_at`;
+
+interface RawEvent {
+  id: string;
+  name: string;
+  state: EventState;
+  on_sale_at: Date;
+  hold_seconds: number;
+  max_seats_per_buyer: number;
+  waiting_room_enabled: boolean;
+  max_active_checkouts: number;
+  admit_per_minute: number;
+  created_at: Date;
+}
+
+function toEvent(r: RawEvent): EventRow {
+  return {
+    id: r.id,
+    name: r.name,
+    state: r.state,
+    onSaleAt: r.on_sale_at,
+    holdSeconds: r.hold_seconds,
+    maxSeatsPerBuyer: r.max_seats_per_buyer,
+    waitingRoom: {
+      enabled: r.waiting_room_enabled,
+      maxActiveCheckouts: r.max_active_checkouts,
+      admitPerMinute: r.admit_per_minute,
+    },
+    createdAt: r.created_at,
+  };
+}
+
+export async function findEvent(client: Pick<PoolClient, 'query'>, eventId: string): Promise<EventRow | null> {
+  const { rows } = await client.query<RawEvent>(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = $1`, [eventId]);
+  return rows[0] ? toEvent(rows[0]) : null;
+}
+
+/** Moves the event between sale states; returns the row, or null when the event does not exist. */
+export async function setEventState(
+  client: Pick<PoolClient, 'query'>,
+  eventId: string,
+  state: EventState,
+  from: EventState[],
+): Promise<{ event: EventRow | null; changed: boolean }> {
+  const { rows } = await client.query<RawEvent>(
+    `UPDATE events SET state = $2 WHERE id = $1 AND state = ANY($3::text[]) RETURNING ${EVENT_COLUMNS}`,
+    [eventId, state, from],
+  );
+  if (rows[0]) return { event: toEvent(rows[0]), changed: true };
+  return { event: await findEvent(client, eventId), changed: false };
+}
+
+export async function updateWaitingRoomLimits(
+  client: Pick<PoolClient, 'query'>,
+  eventId: string,
+  limits: { maxActiveCheckouts?: number; admitPerMinute?: number },
+): Promise<void> {
+  await client.query(
+    `UPDATE events SET max_active_checkouts = COALESCE($2, max_active_checkouts),
+                       admit_per_minute = COALESCE($3, admit_per_minute)
+      WHERE id = $1`,
+    [eventId, limits.maxActiveCheckouts ?? null, limits.admitPerMinute ?? null],
+  );
+}

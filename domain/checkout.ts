@@ -1,0 +1,81 @@
+/**
+ * Messages of the checkout workflow, shared by the workflow and its callers.
+ * No Node imports: this module is bundled into the workflow sandbox.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+
+export interface CheckoutInput {
+  eventId: string;
+  buyerId: string;
+  /** How long a checkout without a successful hold lingers for another attempt. */
+  idleSeconds?: number;
+}
+
+export type HoldRequest =
+  | { kind: 'seats'; seatIds: string[] }
+  | { kind: 'best'; quantity: number; section?: string };
+
+export interface HoldView {
+  holdId: string;
+  seatIds: string[];
+  expiresAt: string;
+  amountCents: number;
+}
+
+export interface PurchaseRequest {
+  holdId: string;
+  paymentMethod: string;
+}
+
+export interface OrderView {
+  orderId: string;
+  status: 'confirmed';
+  seatIds: string[];
+  amountCents: number;
+}
+
+export interface ReleaseRequest {
+  holdId: string;
+}
+
+export interface PaymentOutcome {
+  paymentId: string;
+  status: 'succeeded' | 'declined';
+  declineCode?: string;
+}
+
+export type CheckoutState =
+  | 'awaiting_hold'
+  | 'holding'
+  | 'held'
+  | 'paying'
+  | 'releasing'
+  | 'confirmed'
+  | 'refunded'
+  | 'released'
+  | 'expired'
+  | 'closed';
+
+export const CHECKOUT_STATE_KEY = defineSearchAttributeKey('CheckoutState', SearchAttributeType.KEYWORD);
+export const EVENT_ID_KEY = defineSearchAttributeKey('EventId', SearchAttributeType.KEYWORD);
+export const BUYER_ID_KEY = defineSearchAttributeKey('BuyerId', SearchAttributeType.KEYWORD);
+
+/** Order ids derive from the hold, so a retried confirmation cannot create a second order. */
+export const orderIdForHold = (holdId: string) => `ord_${holdId.replace(/^hold_/, '')}`;
+
+export interface CheckoutView {
+  state: CheckoutState;
+  eventId: string;
+  buyerId: string;
+  hold?: HoldView;
+  order?: OrderView;
+  paymentAttempts: number;
+  lastDecline?: string;
+}
+
+export const holdUpdate = defineUpdate<HoldView, [HoldRequest]>('hold');
+export const purchaseUpdate = defineUpdate<OrderView, [PurchaseRequest]>('purchase');
+export const releaseUpdate = defineUpdate<void, [ReleaseRequest]>('release');
+export const paymentOutcomeSignal = defineSignal<[PaymentOutcome]>('paymentOutcome');
+export const checkoutQuery = defineQuery<CheckoutView>('checkout');

@@ -1,0 +1,13 @@
+import type { Config } from '../platform/config';
+import type { PaymentProvider } from './provider';
+import { createStripeClient, StripePaymentProvider } from './stripe';
+import { TestCardPaymentProvider } from './test-cards';
+
+export type { PaymentProvider } from './provider';
+
+export function createPaymentProvider(
+  config: Pick<Config, 'PAYMENT_PROVIDER' | 'STRIPE_SECRET_KEY' | 'STRIPE_API_URL'>,
+): PaymentProvider {
+  const stripe = createStripeClient(config.STRIPE_SECRET_KEY, config.STRIPE_API_URL);
+  return config.PAYMENT_PROVIDER === 'stripe' ? new StripePaymentProvider(stripe) : new TestCardPaymentProvider(stripe);
+}

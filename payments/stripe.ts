@@ -1,0 +1,86 @@
+import Stripe from 'stripe';
+import { type ChargeRequest, type ChargeResult, type PaymentProvider, PaymentUnavailableError } from './provider';
+
+export function createStripeClient(secretKey: string, apiUrl?: string): Stripe {
+  const endpoint = apiUrl ? new URL(apiUrl) : undefined;
+  return new Stripe(secretKey, {
+    // Retries are the workflow's job (same idempotency key), so the SDK tries once.
+    maxNetworkRetries: 0,
+    timeout: 20_000,
+    ...(endpoint && {
+      host: endpoint.hostname,
+      port: endpoint.port || (endpoint.protocol === 'https:' ? 443 : 80),
+      protocol: endpoint.protocol === 'https:' ? 'https' : 'http',
+    }),
+  });
+}
+
+/** Charges through Stripe's PaymentIntents API with one confirmed intent per idempotency key. */
+export class StripePaymentProvider implements PaymentProvider {
+  readonly name: string = 'stripe';
+
+  constructor(private readonly stripe: Stripe) {}
+
+  async charge(req: ChargeRequest): Promise<ChargeResult> {
+    try {
+      const intent = await this.stripe.paymentIntents.create(
+        {
+          amount: req.amountCents,
+          currency: req.currency,
+          payment_method: req.paymentMethod,
+          payment_method_types: ['card'],
+          confirm: true,
+          description: req.description,
+          metadata: req.metadata,
+        },
+        { idempotencyKey: req.idempotencyKey },
+      );
+      if (intent.status === 'succeeded') return { status: 'succeeded', providerRef: intent.id };
+      if (intent.status === 'requires_payment_method' || intent.status === 'canceled') {
+        const err = intent.last_payment_error;
+        return {
+          status: 'declined',
+          providerRef: intent.id,
+          declineCode: err?.decline_code ?? err?.code ?? 'card_declined',
+          message: err?.message ?? 'The card was declined.',
+        };
+      }
+      return { status: 'pending', providerRef: intent.id };
+    } catch (err) {
+      if (err instanceof Stripe.errors.StripeCardError) {
+        return {
+          status: 'declined',
+          providerRef: err.payment_intent?.id ?? null,
+          declineCode: err.decline_code ?? err.code ?? 'card_declined',
+          message: err.message,
+        };
+      }
+      throw asUnavailable(err);
+    }
+  }
+
+  async refund(providerRef: string, idempotencyKey: string): Promise<{ refundRef: string }> {
+    try {
+      const refund = await this.stripe.refunds.create({ payment_intent: providerRef }, { idempotencyKey });
+      return { refundRef: refund.id };
+    } catch (err) {
+      throw asUnavailable(err);
+    }
+  }
+
+  async cancel(providerRef: string, idempotencyKey: string): Promise<void> {
+    try {
+      await this.stripe.paymentIntents.cancel(providerRef, {}, { idempotencyKey });
+    } catch (err) {
+      if (err instanceof Stripe.errors.StripeInvalidRequestError && err.code === 'payment_intent_unexpected_state') return;
+      throw asUnavailable(err);
+    }
+  }
+}
+
+function asUnavailable(err: unknown): Error {
+  if (err instanceof Stripe.errors.StripeInvalidRequestError || err instanceof Stripe.errors.StripeAuthenticationError) {
+    return err; // a request Stripe will never accept: retrying changes nothing
+  }
+  return new PaymentUnavailableError(`payment provider unavailable: ${(err as Error).message}`);
+}

@@ -1,0 +1,106 @@
+/**
+ * Configuration from the environment, validated once at start-up.
+ * A bad value stops the process with one line naming the variable.
+ */
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const url = (protocols: string[]) =>
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL with scheme ${protocols.join(' or ')}` },
+  );
+
+const secret = z.string().min(16, 'must be at least 16 characters');
+const port = z.coerce.number().int().min(1).max(65535);
+
+const schema = z
+  .object({
+    ONSALE_MODE: z.enum(['development', 'production']).default('development'),
+    LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+
+    DATABASE_URL: url(['postgres:', 'postgresql:']),
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(20),
+    REDIS_URL: url(['redis:', 'rediss:']),
+
+    TEMPORAL_ADDRESS: z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port'),
+    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    TEMPORAL_TASK_QUEUE: z.string().min(1).default('onsale'),
+    TEMPORAL_TLS: bool.default(false),
+    TEMPORAL_API_KEY: z.string().min(1).optional(),
+    TEMPORAL_TLS_CERT_PATH: z.string().min(1).optional(),
+    TEMPORAL_TLS_KEY_PATH: z.string().min(1).optional(),
+    TEMPORAL_UI_URL: url(['http:', 'https:']).default('http://127.0.0.1:8233'),
+
+    PAYMENT_PROVIDER: z.enum(['stripe', 'test-cards']).optional(),
+    STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_[A-Za-z0-9]+$/, 'must look like sk_test_… or sk_live_…'),
+    STRIPE_API_URL: url(['http:', 'https:']).optional(),
+    STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9]+$/, 'must look like whsec_…'),
+    PAYMENT_CURRENCY: z.string().regex(/^[a-z]{3}$/).default('usd'),
+
+    SMTP_URL: url(['smtp:', 'smtps:']),
+    MAIL_FROM: z.string().min(3).default('onsale <tickets@onsale.test>'),
+
+    ADMIN_TOKEN: secret,
+    BUYER_TOKEN_SECRET: secret,
+    BUYER_TOKEN_ISSUER: z.string().min(1).default('onsale-dev'),
+    BUYER_JWKS_URL: url(['https:', 'http:']).optional(),
+    ADMISSION_TOKEN_SECRET: secret,
+
+    API_HOST: z.string().min(1).default('127.0.0.1'),
+    API_PORT: port.default(3000),
+    PUBLIC_BASE_URL: url(['http:', 'https:']).optional(),
+    CORS_ORIGINS: z.string().default(''),
+    BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_000_000).default(64 * 1024),
+
+    /** Grace added to a hold's expiry in Postgres so a payment started just before the timer fires can finish. */
+    HOLD_PAYMENT_GRACE_SECONDS: z.coerce.number().int().min(0).max(600).default(30),
+  })
+  .superRefine((c, ctx) => {
+    if (c.ONSALE_MODE === 'production' && !c.BUYER_JWKS_URL) {
+      ctx.addIssue({ code: 'custom', path: ['BUYER_JWKS_URL'], message: 'is required in production mode' });
+    }
+  });
+
+export type Config = z.infer<typeof schema> & { PAYMENT_PROVIDER: 'stripe' | 'test-cards' };
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Parses the environment; throws ConfigError whose message names the first bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const name = String(issue.path[0] ?? 'environment');
+    const shown = issue.code === 'invalid_type' && env[name] === undefined ? 'is required' : issue.message;
+    throw new ConfigError(`invalid configuration: ${name} ${shown}`);
+  }
+  const c = result.data;
+  // Live keys always go to Stripe; development emulates Stripe's test cards over stripe-mock.
+  const provider = c.PAYMENT_PROVIDER ?? (c.ONSALE_MODE === 'production' ? 'stripe' : 'test-cards');
+  return { ...c, PAYMENT_PROVIDER: provider };
+}
+
+/** For process entry points: print the one-line error and exit(2). */
+export function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,11 @@
+import Redis from 'ioredis';
+
+export function createRedis(url: string, name = 'onsale'): Redis {
+  return new Redis(url, {
+    connectionName: name,
+    // Fail fast while Redis is down instead of queueing requests without bound.
+    maxRetriesPerRequest: 2,
+    enableOfflineQueue: true,
+    retryStrategy: (times) => Math.min(times * 200, 2000),
+  });
+}

@@ -1,0 +1,48 @@
+/**
+ * The worker process: runs the checkout and admission workflows and their
+ * activities on one task queue, and relays the notification outbox by SMTP.
+ */
+import { Worker } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { createMailer, startOutboxRelay } from '../notifications/relay';
+import { loadConfigOrExit } from '../platform/config';
+import { createLogger } from '../platform/logger';
+import { connectWorker } from '../platform/temporal';
+import { createActivityDeps } from './deps';
+
+export const WORKER_TUNING = {
+  maxConcurrentActivityTaskExecutions: 200,
+  maxConcurrentWorkflowTaskExecutions: 100,
+  maxCachedWorkflows: 5000,
+};
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const logger = createLogger('worker', config.LOG_LEVEL);
+  const deps = createActivityDeps(config, logger);
+  const relay = startOutboxRelay({ pool: deps.pool, mailer: createMailer(config.SMTP_URL), from: config.MAIL_FROM, logger });
+  const connection = await connectWorker(config);
+  const worker = await Worker.create({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    workflowsPath: require.resolve('../workflows'),
+    activities: createActivities(deps),
+    ...WORKER_TUNING,
+  });
+  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: config.TEMPORAL_ADDRESS }, 'worker started');
+  try {
+    // Worker.run resolves after SIGINT/SIGTERM once in-flight tasks have finished.
+    await worker.run();
+  } finally {
+    await relay.stop();
+    await connection.close();
+    await deps.close();
+    logger.info('worker stopped');
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`worker failed: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,267 @@
+/**
+ * One buyer's checkout for one event: hold → pay → confirm, with the hold
+ * window as a durable timer raced against purchase and release.
+ */
+import {
+  allHandlersFinished,
+  condition,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import {
+  CHECKOUT_STATE_KEY,
+  type CheckoutInput,
+  type CheckoutState,
+  type CheckoutView,
+  checkoutQuery,
+  holdUpdate,
+  type HoldView,
+  orderIdForHold,
+  type OrderView,
+  type PaymentOutcome,
+  paymentOutcomeSignal,
+  purchaseUpdate,
+  releaseUpdate,
+} from '../domain/checkout';
+import type { NotificationKind } from '../db/queries/notifications';
+import { fail, updateFailureFrom } from './failures';
+
+/** Reserving answers a waiting buyer: retry briefly, then report the outage. */
+const reserve = proxyActivities<Activities>({
+  startToCloseTimeout: '10s',
+  scheduleToCloseTimeout: '20s',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '2s' },
+});
+
+/** Releasing and confirming must eventually happen: retry for as long as it takes. */
+const seats = proxyActivities<Activities>({
+  startToCloseTimeout: '15s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
+});
+
+/** Confirmation gives up after a while so that a charge never waits forever for its seats. */
+const confirm = proxyActivities<Activities>({
+  startToCloseTimeout: '15s',
+  scheduleToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '15s' },
+});
+
+/** Payments retry with the same idempotency key, so a retry never charges twice. */
+const payments = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '15 minutes',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+});
+
+const notifications = proxyActivities<Activities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
+});
+
+const REMINDER_BEFORE_EXPIRY_MS = 60_000;
+const MAX_FAILED_HOLD_ATTEMPTS = 25;
+const DEFAULT_IDLE_SECONDS = 600;
+const PAYMENT_OUTCOME_TIMEOUT = '10 minutes';
+
+export async function checkout(input: CheckoutInput): Promise<CheckoutView> {
+  const { workflowId } = workflowInfo();
+  const { eventId, buyerId } = input;
+
+  // Widened on purpose: handlers change it, so the compiler must not narrow it.
+  let state = 'awaiting_hold' as CheckoutState;
+  let hold: HoldView | undefined;
+  let order: OrderView | undefined;
+  let expiresAtMs = 0;
+  /** Set when the timer fires or the buyer lets go: no purchase may start after it. */
+  let windowClosed = false;
+  let failedHoldAttempts = 0;
+  let paymentAttempts = 0;
+  let lastDecline: string | undefined;
+  const outcomes = new Map<string, PaymentOutcome>();
+
+  const view = (): CheckoutView => ({ state, eventId, buyerId, hold, order, paymentAttempts, lastDecline });
+
+  function enter(next: CheckoutState): void {
+    state = next;
+    // Transient states are not indexed: support staff search for where a checkout rests.
+    if (next !== 'holding' && next !== 'releasing') {
+      upsertSearchAttributes([{ key: CHECKOUT_STATE_KEY, value: next }]);
+    }
+  }
+
+  async function notify(kind: NotificationKind, payload: Record<string, unknown> = {}): Promise<void> {
+    try {
+      await notifications.notifyBuyer({
+        dedupeKey: `${kind}:${hold?.holdId ?? workflowId}`,
+        buyerId,
+        kind,
+        payload: { eventId, ...hold, ...payload },
+      });
+    } catch (err) {
+      // A notification never decides the fate of a checkout.
+      log.warn('notification not queued', { kind, error: String(err) });
+    }
+  }
+
+  async function releaseSeats(outcome: 'released' | 'expired'): Promise<void> {
+    await seats.releaseHold({ eventId, holdId: hold!.holdId, outcome });
+  }
+
+  setHandler(checkoutQuery, view);
+  setHandler(paymentOutcomeSignal, (outcome) => void outcomes.set(outcome.paymentId, outcome));
+
+  setHandler(
+    holdUpdate,
+    async (request) => {
+      enter('holding');
+      const holdId = `hold_${uuid4().replace(/-/g, '')}`;
+      try {
+        const reserved = await reserve.reserveSeats({ holdId, eventId, buyerId, checkoutId: workflowId, request });
+        expiresAtMs = Date.now() + reserved.holdSeconds * 1000;
+        hold = {
+          holdId,
+          seatIds: reserved.seatIds,
+          amountCents: reserved.amountCents,
+          expiresAt: new Date(expiresAtMs).toISOString(),
+        };
+        enter('held');
+        return hold;
+      } catch (err) {
+        failedHoldAttempts++;
+        enter('awaiting_hold');
+        throw updateFailureFrom(err);
+      }
+    },
+    {
+      validator: (_request) => {
+        if (state !== 'awaiting_hold') {
+          throw fail('CHECKOUT_IN_PROGRESS', 'this buyer already has a checkout in progress for this event', {
+            state,
+            holdId: hold?.holdId,
+          });
+        }
+      },
+    },
+  );
+
+  setHandler(
+    purchaseUpdate,
+    async ({ holdId, paymentMethod }) => {
+      enter('paying');
+      paymentAttempts++;
+      const h = hold!;
+      let charge = await payments
+        .chargePayment({
+          idempotencyKey: `${workflowId}:${holdId}:${paymentAttempts}`,
+          checkoutId: workflowId,
+          holdId,
+          eventId,
+          buyerId,
+          amountCents: h.amountCents,
+          paymentMethod,
+        })
+        .catch((err: unknown) => {
+          enter('held');
+          throw updateFailureFrom(err);
+        });
+      if (charge.status === 'pending') {
+        const paymentId = charge.paymentId;
+        const arrived = await condition(() => outcomes.has(paymentId), PAYMENT_OUTCOME_TIMEOUT);
+        const outcome = outcomes.get(paymentId);
+        if (!arrived || !outcome) {
+          await payments.cancelPayment({ paymentId });
+          charge = { status: 'declined', paymentId, declineCode: 'timed_out', message: 'The payment timed out.' };
+        } else if (outcome.status === 'succeeded') {
+          charge = { status: 'succeeded', paymentId };
+        } else {
+          const declineCode = outcome.declineCode ?? 'card_declined';
+          charge = { status: 'declined', paymentId, declineCode, message: 'The card was declined.' };
+        }
+      }
+      if (charge.status === 'declined') {
+        lastDecline = charge.declineCode;
+        enter('held');
+        throw fail('PAYMENT_DECLINED', charge.message, { declineCode: charge.declineCode, holdId, expiresAt: h.expiresAt });
+      }
+      try {
+        order = await confirm.confirmOrder({ holdId, paymentId: charge.paymentId, orderId: orderIdForHold(holdId) });
+        enter('confirmed');
+        return order;
+      } catch (err) {
+        // Saga compensation: the buyer must never keep a charge without seats.
+        log.error('confirmation failed after charge; refunding', { holdId, error: String(err) });
+        await payments.refundPayment({ paymentId: charge.paymentId });
+        windowClosed = true;
+        await releaseSeats('released');
+        await notify('payment_refunded', { paymentId: charge.paymentId });
+        enter('refunded');
+        throw fail('ORDER_NOT_CONFIRMED', 'the seats could not be confirmed; the charge was refunded', { holdId });
+      }
+    },
+    {
+      validator: ({ holdId }) => {
+        if (!hold || hold.holdId !== holdId) throw fail('HOLD_NOT_FOUND', 'no such hold in this checkout', { holdId });
+        if (state === 'paying') throw fail('CHECKOUT_IN_PROGRESS', 'a payment for this hold is already in progress');
+        if (state !== 'held' || windowClosed || Date.now() >= expiresAtMs) {
+          throw fail('HOLD_EXPIRED', 'this hold has ended', { holdId, state });
+        }
+      },
+    },
+  );
+
+  setHandler(
+    releaseUpdate,
+    async () => {
+      windowClosed = true;
+      enter('releasing');
+      await releaseSeats('released');
+      await notify('hold_released');
+      enter('released');
+    },
+    {
+      validator: ({ holdId }) => {
+        if (!hold || hold.holdId !== holdId) throw fail('HOLD_NOT_FOUND', 'no such hold in this checkout', { holdId });
+        if (state === 'paying') throw fail('CHECKOUT_IN_PROGRESS', 'a payment for this hold is in progress');
+        if (state !== 'held' || windowClosed) throw fail('HOLD_EXPIRED', 'this hold has ended', { holdId, state });
+      },
+    },
+  );
+
+  // Phase 1: wait for a successful hold.
+  await condition(
+    () => state === 'held' || failedHoldAttempts >= MAX_FAILED_HOLD_ATTEMPTS,
+    (input.idleSeconds ?? DEFAULT_IDLE_SECONDS) * 1000,
+  );
+  await condition(() => state !== 'holding');
+  if (state !== 'held') {
+    enter('closed');
+    await condition(allHandlersFinished);
+    return view();
+  }
+
+  // Phase 2: the hold window, raced against purchase and release.
+  const settled = () => state === 'confirmed' || state === 'refunded' || state === 'released';
+  const untilReminder = expiresAtMs - REMINDER_BEFORE_EXPIRY_MS - Date.now();
+  if (untilReminder > 0 && !(await condition(settled, untilReminder)) && state === 'held') {
+    await notify('hold_reminder');
+  }
+  const untilExpiry = expiresAtMs - Date.now();
+  const endedEarly = untilExpiry > 0 ? await condition(settled, untilExpiry) : settled();
+  if (!endedEarly) {
+    windowClosed = true;
+    // A payment that started before expiry decides the outcome.
+    await condition(() => state !== 'paying' && state !== 'releasing');
+    if (state === 'held') {
+      await releaseSeats('expired');
+      await notify('hold_expired');
+      enter('expired');
+    }
+  }
+  await condition(allHandlersFinished);
+  return view();
+}
