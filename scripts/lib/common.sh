@@ -1,0 +1,53 @@
+# Shared by scripts/install.sh, scripts/stack.sh and ./onsale: pinned tool
+# versions, where they live in the cache, and small helpers. Source it; it
+# defines variables and functions only.
+
+ONSALE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+ONSALE_CACHE=${ONSALE_CACHE:-$HOME/.cache/onsale}
+ONSALE_STATE=${ONSALE_STATE_DIR:-$ONSALE_ROOT/.state}
+ONSALE_TOOLS=$ONSALE_CACHE/tools
+
+# Pinned versions. Changing one gives it a new cache directory, so the old
+# build stays usable until the new one is complete.
+TEMPORAL_CLI_VERSION=v1.5.1
+STRIPE_MOCK_VERSION=v0.203.0
+MAILPIT_VERSION=v1.33.1
+TEMPORAL_TEST_SERVER_VERSION=1.38.0
+MAVEN_DEPENDENCY_PLUGIN_VERSION=3.8.1
+
+TEMPORAL_BIN=$ONSALE_TOOLS/temporal-cli-$TEMPORAL_CLI_VERSION/temporal
+STRIPE_MOCK_BIN=$ONSALE_TOOLS/stripe-mock-$STRIPE_MOCK_VERSION/stripe-mock
+MAILPIT_BIN=$ONSALE_TOOLS/mailpit-$MAILPIT_VERSION/mailpit
+TEMPORAL_TEST_SERVER_DIR=$ONSALE_TOOLS/temporal-test-server-$TEMPORAL_TEST_SERVER_VERSION
+TEMPORAL_TEST_SERVER_BIN=$TEMPORAL_TEST_SERVER_DIR/temporal-test-server
+
+# Go may live outside PATH on a fresh shell (the official tarball layout).
+case ":$PATH:" in *:/usr/local/go/bin:*) ;; *) [[ -d /usr/local/go/bin ]] && PATH=$PATH:/usr/local/go/bin ;; esac
+export PATH
+
+log() { printf '[onsale] %s\n' "$*" >&2; }
+die() { printf '[onsale] error: %s\n' "$*" >&2; exit 1; }
+
+# now_ms: wall clock in milliseconds.
+now_ms() { date +%s%3N; }
+
+# port_open PORT: true when something accepts TCP connections on 127.0.0.1:PORT.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# pid_alive PID: true when PID is a running process (not a zombie).
+pid_alive() {
+  [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null || return 1
+  local state
+  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null || true)
+  [[ $state != Z ]]
+}
+
+# log_tail FILE: the last lines of a service log, indented, for error messages.
+log_tail() {
+  if [[ -s $1 ]]; then
+    printf '  --- last lines of %s ---\n' "$1" >&2
+    tail -n 30 "$1" | sed 's/^/  | /' >&2
+  else
+    printf '  (log %s is empty or missing)\n' "$1" >&2
+  fi
+}
