@@ -233,13 +233,13 @@ bg_alive() { pid_alive "$(bg_pid "$1")"; }
 stop_bg() {
   local name=$1 pid i
   pid=$(bg_pid "$name")
-  if pid_alive "$pid"; then
+  if [[ -n $pid ]] && group_alive "$pid"; then
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
     for ((i = 0; i < 200; i++)); do
-      pid_alive "$pid" || break
+      group_alive "$pid" || break
       sleep 0.1
     done
-    if pid_alive "$pid"; then
+    if group_alive "$pid"; then
       log "$name did not stop within 20s; killing it"
       kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
     fi
@@ -468,18 +468,23 @@ write_env() {
 
 # ------------------------------------------------------------ commands ------
 
+validate_services() {
+  local s
+  for s in "$@"; do service_var "$s" >/dev/null; done
+}
+
+# select_services [service...]: the named services (default all), validated,
+# in dependency order (Postgres first) whatever order they were given in.
 select_services() {
-  if (($#)); then
-    local s
-    for s in "$@"; do service_var "$s" >/dev/null; done
-    printf '%s\n' "$@"
-  else
-    printf '%s\n' "${SERVICES[@]}"
-  fi
+  local s
+  for s in "${SERVICES[@]}"; do
+    if (($# == 0)) || [[ " $* " == *" $s "* ]]; then echo "$s"; fi
+  done
 }
 
 cmd_up() {
   local svcs svc start
+  validate_services "$@"
   mapfile -t svcs < <(select_services "$@")
   STARTED=()
   start=$(now_ms)
@@ -503,6 +508,7 @@ cmd_up() {
 
 cmd_down() {
   local svcs i
+  validate_services "$@"
   mapfile -t svcs < <(select_services "$@")
   # Reverse order: the services that use Postgres stop before it.
   for ((i = ${#svcs[@]} - 1; i >= 0; i--)); do stop_service "${svcs[i]}"; done

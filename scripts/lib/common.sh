@@ -25,7 +25,8 @@ TEMPORAL_TEST_SERVER_BIN=$TEMPORAL_TEST_SERVER_DIR/temporal-test-server
 case ":$PATH:" in *:/usr/local/go/bin:*) ;; *) [[ -d /usr/local/go/bin ]] && PATH=$PATH:/usr/local/go/bin ;; esac
 export PATH
 
-log() { printf '[onsale] %s\n' "$*" >&2; }
+# Never fails: shutdown paths log while the terminal or a pipe reading stderr may be gone.
+log() { printf '[onsale] %s\n' "$*" >&2 2>/dev/null || true; }
 die() { printf '[onsale] error: %s\n' "$*" >&2; exit 1; }
 
 # now_ms: wall clock in milliseconds.
@@ -40,6 +41,14 @@ pid_alive() {
   local state
   state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null || true)
   [[ $state != Z ]]
+}
+
+# group_alive PGID: some non-zombie process of process group PGID still runs.
+# Wrappers (npx, tsx) exit on SIGTERM before the process doing the work has
+# drained, so a stop waits for the whole group, not only the pid it started.
+group_alive() {
+  [[ -n ${1:-} ]] || return 1
+  ps -o stat= -g "$1" 2>/dev/null | grep -qv '^Z'
 }
 
 # log_tail FILE: the last lines of a service log, indented, for error messages.
