@@ -128,6 +128,14 @@ pid_file() { echo "$RUN/$1.pid"; }
 
 PG_BIN=$(compgen -G '/usr/lib/postgresql/*/bin' | sort -V | tail -n 1 || true)
 PG_DIR=$ONSALE_STATE/postgres
+PG_LOG=$LOGS/postgres.log
+# PostgreSQL runs as the postgres OS user, who must reach its data directory.
+# A checkout under a private directory (/root is mode 700) gets its cluster
+# in /var/tmp instead, one per state directory, with the log linked back.
+if ((EUID == 0)) && id postgres >/dev/null 2>&1 && ! runuser -u postgres -- test -x "$ONSALE_STATE" 2>/dev/null; then
+  PG_DIR=/var/tmp/onsale-$(echo "$ONSALE_STATE" | sha256sum | cut -c1-12)/postgres
+  PG_LOG=$PG_DIR/postgres.log
+fi
 PG_DATA=$PG_DIR/data
 PG_SOCK=$PG_DIR/run
 # A Unix socket path is limited to 107 bytes; a deep checkout falls back to /tmp.
@@ -150,12 +158,13 @@ pg_pid() { head -n 1 "$PG_DATA/postmaster.pid" 2>/dev/null || true; }
 postgres_init() {
   [[ -n $PG_BIN ]] || die "PostgreSQL is not installed (run scripts/install.sh)"
   mkdir -p "$PG_DIR" "$PG_SOCK"
-  touch "$LOGS/postgres.log"
+  touch "$PG_LOG"
+  [[ $PG_LOG == "$LOGS/postgres.log" ]] || ln -sfn "$PG_LOG" "$LOGS/postgres.log"
   if ((EUID == 0)); then
     id postgres >/dev/null 2>&1 || die "the 'postgres' OS user is missing (reinstall the postgresql package)"
-    chown postgres:postgres "$PG_DIR" "$PG_SOCK" "$LOGS/postgres.log"
+    chown postgres:postgres "$PG_DIR" "$PG_SOCK" "$PG_LOG"
     runuser -u postgres -- test -w "$PG_DIR" \
-      || die "the postgres OS user cannot write $PG_DIR: a parent directory of the checkout is not traversable by other users (chmod o+x it, or set ONSALE_STATE_DIR to a directory under /var/tmp)"
+      || die "the postgres OS user cannot write $PG_DIR (set ONSALE_STATE_DIR to a directory it can reach)"
   fi
   if [[ -f $PG_DATA/PG_VERSION ]]; then
     local have want
@@ -166,7 +175,7 @@ postgres_init() {
   fi
   log "postgres: creating a cluster in $PG_DATA"
   as_pg "$PG_BIN/initdb" -D "$PG_DATA" -U postgres --auth=trust -E UTF8 --no-locale --no-sync \
-    >>"$LOGS/postgres.log" 2>&1 || { log_tail "$LOGS/postgres.log"; die "initdb failed"; }
+    >>"$PG_LOG" 2>&1 || { log_tail "$PG_LOG"; die "initdb failed"; }
   cat >>"$PG_DATA/postgresql.conf" <<CONF
 
 # onsale local development settings (scripts/stack.sh)
@@ -182,8 +191,8 @@ CONF
 
 postgres_start() {
   postgres_init
-  as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$LOGS/postgres.log" -W start >/dev/null \
-    || { log_tail "$LOGS/postgres.log"; die "pg_ctl start failed"; }
+  as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -W start >/dev/null \
+    || { log_tail "$PG_LOG"; die "pg_ctl start failed"; }
 }
 
 postgres_ready() { pg_isready -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres 2>/dev/null; }
@@ -193,7 +202,7 @@ postgres_alive() { [[ -f $PG_DATA/postmaster.pid ]] && pid_alive "$(pg_pid)"; }
 # Role and databases, created when missing (cheap enough to run on every up).
 postgres_bootstrap() {
   as_pg psql -X -q -h "$PG_SOCK" -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 >/dev/null <<'SQL' \
-    || die "could not create the onsale role and databases (see $LOGS/postgres.log)"
+    || die "could not create the onsale role and databases (see $PG_LOG)"
 DO $$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'onsale') THEN
     CREATE ROLE onsale LOGIN CREATEDB;
@@ -209,7 +218,7 @@ SQL
 postgres_stop() {
   postgres_alive || return 0
   as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w -t 60 stop >/dev/null \
-    || { log_tail "$LOGS/postgres.log"; die "pg_ctl stop failed"; }
+    || { log_tail "$PG_LOG"; die "pg_ctl stop failed"; }
 }
 
 # ------------------------------------------------- generic processes ------
@@ -323,7 +332,9 @@ service_alive() {
   esac
 }
 
-service_log() { echo "$LOGS/$1.log"; }
+service_log() {
+  if [[ $1 == postgres ]]; then echo "$PG_LOG"; else echo "$LOGS/$1.log"; fi
+}
 
 # start_service SERVICE: starts it unless it is already running. Returns
 # without waiting; wait_service does that, so services start in parallel.
