@@ -3,11 +3,11 @@
  * real worker polls it and runs a workflow and an activity to completion, and
  * the search attributes the application relies on are registered.
  */
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WithStartWorkflowOperation } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import * as activities from '../fixtures/platform/activities';
-import { eventIdKey, greeter, tagged } from '../fixtures/platform/workflows';
+import { addUpdate, counter, eventIdKey, greeter, stopSignal, tagged } from '../fixtures/platform/workflows';
 import { installQuietRuntime, requireEnv } from './env';
 
 installQuietRuntime();
@@ -65,5 +65,17 @@ describe('Temporal dev server', () => {
     });
     await handle.result();
     expect((await handle.describe()).typedSearchAttributes.get(eventIdKey)).toBe(eventId);
+  });
+
+  test('update-with-start is enabled', async () => {
+    const workflowId = `counter-${randomUUID()}`;
+    const operation = () =>
+      new WithStartWorkflowOperation(counter, { workflowId, taskQueue, workflowIdConflictPolicy: 'USE_EXISTING' });
+    expect(await client.workflow.executeUpdateWithStart(addUpdate, { args: [2], startWorkflowOperation: operation() })).toBe(2);
+    const second = operation();
+    expect(await client.workflow.executeUpdateWithStart(addUpdate, { args: [3], startWorkflowOperation: second })).toBe(5);
+    const handle = await second.workflowHandle();
+    await handle.signal(stopSignal);
+    expect(await handle.result()).toBe(5);
   });
 });
