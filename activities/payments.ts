@@ -76,6 +76,15 @@ export function createPaymentActivities(deps: ActivityDeps) {
       await markRefunded(deps.pool, payment.id, refundRef);
     },
 
+    /** Records the outcome Stripe's webhook reported for a pending payment. */
+    async recordPaymentOutcome(input: { paymentId: string; status: 'succeeded' | 'declined'; declineCode?: string }): Promise<void> {
+      await settlePayment(deps.pool, input.paymentId, {
+        status: input.status,
+        providerRef: null,
+        ...(input.declineCode && { declineCode: input.declineCode }),
+      });
+    },
+
     /** Gives up on a payment whose outcome never arrived. */
     async cancelPayment(input: { paymentId: string }): Promise<void> {
       const payment = await findPayment(deps.pool, input.paymentId);

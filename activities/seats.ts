@@ -65,6 +65,12 @@ export function createSeatActivities(deps: ActivityDeps) {
       const { order, changes, eventId } = await withTransaction(deps.pool, async (client) => {
         const existing = await findOrderByHold(client, input.holdId);
         if (existing) return { order: existing, changes: [] as SeatChange[], eventId: existing.eventId };
+        // Seats are only ever sold against a charge that succeeded.
+        const paid = await client.query(`SELECT 1 FROM payments WHERE id = $1 AND hold_id = $2 AND status = 'succeeded' FOR UPDATE`, [
+          input.paymentId,
+          input.holdId,
+        ]);
+        if (!paid.rowCount) throw ApplicationFailure.nonRetryable('the payment has not succeeded', 'PAYMENT_NOT_SETTLED');
         const hold = await findHold(client, input.holdId);
         if (!hold) throw ApplicationFailure.nonRetryable(`hold ${input.holdId} does not exist`, 'HOLD_LOST');
         const sold = await sellHeldSeats(client, input.holdId, input.orderId, hold.seatIds);

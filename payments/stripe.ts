@@ -23,29 +23,7 @@ export class StripePaymentProvider implements PaymentProvider {
 
   async charge(req: ChargeRequest): Promise<ChargeResult> {
     try {
-      const intent = await this.stripe.paymentIntents.create(
-        {
-          amount: req.amountCents,
-          currency: req.currency,
-          payment_method: req.paymentMethod,
-          payment_method_types: ['card'],
-          confirm: true,
-          description: req.description,
-          metadata: req.metadata,
-        },
-        { idempotencyKey: req.idempotencyKey },
-      );
-      if (intent.status === 'succeeded') return { status: 'succeeded', providerRef: intent.id };
-      if (intent.status === 'requires_payment_method' || intent.status === 'canceled') {
-        const err = intent.last_payment_error;
-        return {
-          status: 'declined',
-          providerRef: intent.id,
-          declineCode: err?.decline_code ?? err?.code ?? 'card_declined',
-          message: err?.message ?? 'The card was declined.',
-        };
-      }
-      return { status: 'pending', providerRef: intent.id };
+      return this.outcome(await this.createIntent(req), req);
     } catch (err) {
       if (err instanceof Stripe.errors.StripeCardError) {
         return {
@@ -57,6 +35,36 @@ export class StripePaymentProvider implements PaymentProvider {
       }
       throw asUnavailable(err);
     }
+  }
+
+  /** One confirmed PaymentIntent per idempotency key: Stripe replays the first answer to a retry. */
+  protected createIntent(req: ChargeRequest): Promise<Stripe.PaymentIntent> {
+    return this.stripe.paymentIntents.create(
+      {
+        amount: req.amountCents,
+        currency: req.currency,
+        payment_method: req.paymentMethod,
+        payment_method_types: ['card'],
+        confirm: true,
+        description: req.description,
+        metadata: req.metadata,
+      },
+      { idempotencyKey: req.idempotencyKey },
+    );
+  }
+
+  protected outcome(intent: Stripe.PaymentIntent, _req: ChargeRequest): ChargeResult {
+    if (intent.status === 'succeeded') return { status: 'succeeded', providerRef: intent.id };
+    if (intent.status === 'requires_payment_method' || intent.status === 'canceled') {
+      const err = intent.last_payment_error;
+      return {
+        status: 'declined',
+        providerRef: intent.id,
+        declineCode: err?.decline_code ?? err?.code ?? 'card_declined',
+        message: err?.message ?? 'The card was declined.',
+      };
+    }
+    return { status: 'pending', providerRef: intent.id };
   }
 
   async refund(providerRef: string, idempotencyKey: string): Promise<{ refundRef: string }> {

@@ -4,8 +4,9 @@ import { StripePaymentProvider } from './stripe';
 
 /**
  * Stripe's documented test payment methods that fail, with the decline code
- * Stripe reports for each. stripe-mock answers every charge with success, so
- * the development provider applies these before it calls it.
+ * Stripe reports for each. stripe-mock validates every request against
+ * Stripe's API definition but answers with fixed sample objects, so the
+ * development provider decides the outcome from the test card itself.
  */
 export const DECLINING_TEST_CARDS: Readonly<Record<string, string>> = {
   pm_card_chargeDeclined: 'generic_decline',
@@ -18,6 +19,9 @@ export const DECLINING_TEST_CARDS: Readonly<Record<string, string>> = {
   pm_card_chargeDeclinedFraudulent: 'fraudulent',
 };
 
+/** Test cards that need 3-D Secure: the charge waits for the outcome from Stripe's webhook. */
+export const AUTHENTICATING_TEST_CARDS = new Set(['pm_card_authenticationRequired', 'pm_card_threeDSecure2Required']);
+
 export const SUCCEEDING_TEST_CARDS = new Set([
   'pm_card_visa',
   'pm_card_visa_debit',
@@ -28,7 +32,10 @@ export const SUCCEEDING_TEST_CARDS = new Set([
   'pm_card_unionpay',
 ]);
 
-/** The development default: Stripe's test cards, over the real SDK against stripe-mock. */
+/**
+ * The development default: every charge goes over the real SDK and real HTTP
+ * (to stripe-mock in development), and Stripe's test cards decide the outcome.
+ */
 export class TestCardPaymentProvider extends StripePaymentProvider {
   override readonly name = 'test-cards';
 
@@ -41,7 +48,7 @@ export class TestCardPaymentProvider extends StripePaymentProvider {
     if (declineCode) {
       return { status: 'declined', providerRef: null, declineCode, message: 'Your card was declined.' };
     }
-    if (!SUCCEEDING_TEST_CARDS.has(req.paymentMethod)) {
+    if (!SUCCEEDING_TEST_CARDS.has(req.paymentMethod) && !AUTHENTICATING_TEST_CARDS.has(req.paymentMethod)) {
       return {
         status: 'declined',
         providerRef: null,
@@ -50,5 +57,10 @@ export class TestCardPaymentProvider extends StripePaymentProvider {
       };
     }
     return super.charge(req);
+  }
+
+  protected override outcome(intent: Stripe.PaymentIntent, req: ChargeRequest): ChargeResult {
+    if (AUTHENTICATING_TEST_CARDS.has(req.paymentMethod)) return { status: 'pending', providerRef: intent.id };
+    return { status: 'succeeded', providerRef: intent.id };
   }
 }

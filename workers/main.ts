@@ -9,12 +9,7 @@ import { loadConfigOrExit } from '../platform/config';
 import { createLogger } from '../platform/logger';
 import { connectWorker } from '../platform/temporal';
 import { createActivityDeps } from './deps';
-
-export const WORKER_TUNING = {
-  maxConcurrentActivityTaskExecutions: 200,
-  maxConcurrentWorkflowTaskExecutions: 100,
-  maxCachedWorkflows: 5000,
-};
+import { WORKER_TUNING } from './tuning';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();

@@ -177,8 +177,10 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutView> {
           await payments.cancelPayment({ paymentId });
           charge = { status: 'declined', paymentId, declineCode: 'timed_out', message: 'The payment timed out.' };
         } else if (outcome.status === 'succeeded') {
+          await payments.recordPaymentOutcome({ paymentId, status: 'succeeded' });
           charge = { status: 'succeeded', paymentId };
         } else {
+          await payments.recordPaymentOutcome({ paymentId, status: 'declined', declineCode: outcome.declineCode });
           const declineCode = outcome.declineCode ?? 'card_declined';
           charge = { status: 'declined', paymentId, declineCode, message: 'The card was declined.' };
         }
