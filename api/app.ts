@@ -11,6 +11,7 @@ import { DomainError } from '../domain/errors';
 import { AdmissionTokens } from '../platform/admission-tokens';
 import type { ApiDeps, AppEnv } from './deps';
 import { errorResponse, toDomainError } from './errors';
+import { shedLoad, shedOptionsFromEnv } from './middleware/shed';
 import { EventsView } from './events-view';
 import { httpDuration, httpRequests } from './metrics';
 import { adminRoutes, type SaleStateHook } from './routes/admin';
@@ -37,6 +38,7 @@ export function createApp(deps: ApiDeps, hooks: { onSaleState?: SaleStateHook } 
   });
   app.use('*', secureHeaders());
   app.use('/v1/*', cors({ origin: origins, allowHeaders: ['Authorization', 'Content-Type', 'X-Admission-Token'], maxAge: 600 }));
+  app.use('*', shedLoad(shedOptionsFromEnv()));
   app.use(
     '/v1/*',
     bodyLimit({
