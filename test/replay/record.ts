@@ -1,0 +1,128 @@
+/**
+ * Records real checkout histories from the running Temporal dev server into
+ * test/replay/*.json, for replay.test.ts to replay against every later
+ * version of the workflow code. Run with the stack up:
+ *
+ *   set -a; source .state/stack.env; set +a
+ *   npx tsx test/replay/record.ts [--prefix checkout-v1]
+ *
+ * Each history comes from a real API call path (update-with-start, updates,
+ * the real activities against Postgres and stripe-mock). Re-record only to add
+ * cases: committed histories are the record of what production has run.
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { paymentOutcomeSignal } from '../../domain/checkout';
+import { checkoutWorkflowId } from '../../domain/ids';
+import { call, newBuyer } from '../support/http';
+import { seedEvent } from '../support/seed';
+import { type RunningApi, startApi, startWorker, testConfig } from '../support/stack';
+
+const ROOT = path.resolve(__dirname, '../..');
+/** The pinned Temporal CLI of scripts/lib/common.sh: its JSON export is the format every Temporal SDK's replayer reads. */
+const TEMPORAL_BIN = execFileSync('bash', ['-c', 'source scripts/lib/common.sh && printf %s "$TEMPORAL_BIN"'], { cwd: ROOT }).toString();
+
+const prefix = process.argv.includes('--prefix') ? process.argv[process.argv.indexOf('--prefix') + 1]! : 'checkout-v1';
+
+async function main(): Promise<void> {
+  const config = testConfig({ LOG_LEVEL: 'warn' });
+  const api = await startApi(config);
+  const worker = await startWorker(config);
+  const written: string[] = [];
+  try {
+    const eventId = await seedEvent(api.deps.pool, { name: 'Replay recording', holdSeconds: 300 });
+    const shortEvent = await seedEvent(api.deps.pool, { name: 'Replay recording (short holds)', holdSeconds: 30 });
+
+    async function save(name: string, buyerId: string, event = eventId): Promise<void> {
+      const handle = api.deps.temporal.workflow.getHandle(checkoutWorkflowId(event, buyerId));
+      await handle.result();
+      const json = execFileSync(TEMPORAL_BIN, [
+        'workflow', 'show', '--workflow-id', handle.workflowId, '--output', 'json',
+        '--address', config.TEMPORAL_ADDRESS, '--namespace', config.TEMPORAL_NAMESPACE,
+        '--disable-config-env', '--disable-config-file',
+      ]).toString();
+      const events = (JSON.parse(json) as { events: unknown[] }).events.length;
+      const file = path.join(__dirname, `${prefix}-${name}.json`);
+      writeFileSync(file, json.endsWith('\n') ? json : json + '\n');
+      written.push(`${path.basename(file)} (${events} events)`);
+    }
+
+    const hold = (event: string, token: string, body: unknown, headers?: Record<string, string>) =>
+      call(api.url, 'POST', `/v1/events/${event}/hold`, { token, body, ...(headers && { headers }) });
+    const purchase = (event: string, token: string, holdId: string, paymentMethod: string) =>
+      call(api.url, 'POST', `/v1/events/${event}/purchase`, { token, body: { holdId, paymentMethod } });
+    const must = (r: { status: number; body: unknown }, status: number) => {
+      if (r.status !== status) throw new Error(`expected ${status}, got ${r.status} ${JSON.stringify(r.body)}`);
+      return r.body as any;
+    };
+
+    // 2 (started first, saved last). hold, then the window ends with no purchase: the durable timer releases the seats
+    const expiring = await newBuyer(api.url);
+    must(await hold(shortEvent, expiring.token, { quantity: 2 }), 201);
+
+    // 1. hold, then a successful purchase
+    {
+      const b = await newBuyer(api.url);
+      const h = must(await hold(eventId, b.token, { seatIds: ['A-1-1', 'A-1-2'] }), 201);
+      must(await purchase(eventId, b.token, h.holdId, 'pm_card_visa'), 200);
+      await save('hold-purchase', b.buyerId);
+    }
+    // 3. a declined card, then a retry that succeeds within the same hold
+    {
+      const b = await newBuyer(api.url);
+      const h = must(await hold(eventId, b.token, { quantity: 1 }), 201);
+      must(await purchase(eventId, b.token, h.holdId, 'pm_card_chargeDeclined'), 402);
+      must(await purchase(eventId, b.token, h.holdId, 'pm_card_visa'), 200);
+      await save('decline-retry', b.buyerId);
+    }
+    // 4. hold, then the buyer lets go
+    {
+      const b = await newBuyer(api.url);
+      const h = must(await hold(eventId, b.token, { seatIds: ['A-2-1'] }), 201);
+      must(await call(api.url, 'DELETE', `/v1/events/${eventId}/hold/${h.holdId}`, { token: b.token }), 200);
+      await save('release', b.buyerId);
+    }
+    // 5. a hold that fails on a taken seat, then succeeds, then is released
+    {
+      const a = await newBuyer(api.url);
+      const b = await newBuyer(api.url);
+      const ha = must(await hold(eventId, a.token, { seatIds: ['A-3-1'] }), 201);
+      must(await hold(eventId, b.token, { seatIds: ['A-3-1', 'A-3-2'] }), 409);
+      const hb = must(await hold(eventId, b.token, { seatIds: ['A-3-2'] }), 201);
+      must(await call(api.url, 'DELETE', `/v1/events/${eventId}/hold/${hb.holdId}`, { token: b.token }), 200);
+      must(await call(api.url, 'DELETE', `/v1/events/${eventId}/hold/${ha.holdId}`, { token: a.token }), 200);
+      await save('hold-conflict-then-release', b.buyerId);
+    }
+    // 6. a card that needs authentication: the outcome arrives as a signal (as the Stripe webhook sends it)
+    {
+      const b = await newBuyer(api.url);
+      const h = must(await hold(eventId, b.token, { quantity: 1 }), 201);
+      const pending = purchase(eventId, b.token, h.holdId, 'pm_card_authenticationRequired');
+      const handle = api.deps.temporal.workflow.getHandle(checkoutWorkflowId(eventId, b.buyerId));
+      let paymentId: string | undefined;
+      for (let i = 0; i < 200 && !paymentId; i++) {
+        const { rows } = await api.deps.pool.query<{ id: string }>(
+          `SELECT id FROM payments WHERE hold_id = $1 AND status = 'pending'`,
+          [h.holdId],
+        );
+        paymentId = rows[0]?.id;
+        if (!paymentId) await new Promise((r) => setTimeout(r, 100));
+      }
+      if (!paymentId) throw new Error('the authenticating payment never became pending');
+      await handle.signal(paymentOutcomeSignal, { paymentId, status: 'succeeded' });
+      must(await pending, 200);
+      await save('authenticated-purchase', b.buyerId);
+    }
+    await save('hold-expire', expiring.buyerId, shortEvent);
+  } finally {
+    await worker.stop();
+    await api.stop();
+  }
+  process.stdout.write(`recorded:\n  ${written.join('\n  ')}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
