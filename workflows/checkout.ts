@@ -6,6 +6,7 @@ import {
   allHandlersFinished,
   condition,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -64,11 +65,23 @@ const notifications = proxyActivities<Activities>({
 });
 
 const REMINDER_BEFORE_EXPIRY_MS = 60_000;
+/**
+ * Since this patch the reminder's lead time is set per checkout and never
+ * more than half the hold window, so a short window (the API allows 30 s)
+ * still gets a reminder, halfway, instead of none. Checkouts that started
+ * before it keep the fixed one-minute lead when they replay.
+ */
+export const REMINDER_LEAD_PATCH = 'checkout-reminder-lead-time';
 const MAX_FAILED_HOLD_ATTEMPTS = 25;
 const DEFAULT_IDLE_SECONDS = 600;
 const PAYMENT_OUTCOME_TIMEOUT = '10 minutes';
 
-export async function checkout(input: CheckoutInput): Promise<CheckoutView> {
+export interface CheckoutOptions {
+  /** How long before the hold ends the buyer is reminded; default one minute, at most half the window. */
+  reminderLeadSeconds?: number;
+}
+
+export async function checkout(input: CheckoutInput & CheckoutOptions): Promise<CheckoutView> {
   const { workflowId } = workflowInfo();
   const { eventId, buyerId } = input;
 
@@ -77,6 +90,7 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutView> {
   let hold: HoldView | undefined;
   let order: OrderView | undefined;
   let expiresAtMs = 0;
+  let windowMs = 0;
   /** Set when the timer fires or the buyer lets go: no purchase may start after it. */
   let windowClosed = false;
   let failedHoldAttempts = 0;
@@ -122,7 +136,8 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutView> {
       const holdId = `hold_${uuid4().replace(/-/g, '')}`;
       try {
         const reserved = await reserve.reserveSeats({ holdId, eventId, buyerId, checkoutId: workflowId, request });
-        expiresAtMs = Date.now() + reserved.holdSeconds * 1000;
+        windowMs = reserved.holdSeconds * 1000;
+        expiresAtMs = Date.now() + windowMs;
         hold = {
           holdId,
           seatIds: reserved.seatIds,
@@ -248,7 +263,10 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutView> {
 
   // Phase 2: the hold window, raced against purchase and release.
   const settled = () => state === 'confirmed' || state === 'refunded' || state === 'released';
-  const untilReminder = expiresAtMs - REMINDER_BEFORE_EXPIRY_MS - Date.now();
+  const reminderLeadMs = patched(REMINDER_LEAD_PATCH)
+    ? Math.min((input.reminderLeadSeconds ?? REMINDER_BEFORE_EXPIRY_MS / 1000) * 1000, Math.floor(windowMs / 2))
+    : REMINDER_BEFORE_EXPIRY_MS;
+  const untilReminder = expiresAtMs - reminderLeadMs - Date.now();
   if (untilReminder > 0 && !(await condition(settled, untilReminder)) && state === 'held') {
     await notify('hold_reminder');
   }
