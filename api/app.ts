@@ -15,16 +15,21 @@ import { shedLoad, shedOptionsFromEnv } from './middleware/shed';
 import { EventsView } from './events-view';
 import { httpDuration, httpRequests } from './metrics';
 import { adminRoutes, type SaleStateHook } from './routes/admin';
+import { adminEventRoutes } from './routes/admin-events';
 import { checkoutRoutes } from './routes/checkout';
 import { devRoutes } from './routes/dev';
 import { eventRoutes } from './routes/events';
 import { opsRoutes } from './routes/ops';
 import { orderRoutes } from './routes/orders';
+import { streamRoutes } from './routes/stream';
+import { webRoutes } from './routes/web';
 import { webhookRoutes } from './routes/webhooks';
+import { SeatFanout } from './seat-fanout';
 
 export function createApp(deps: ApiDeps, hooks: { onSaleState?: SaleStateHook } = {}) {
   const events = new EventsView(deps.pool, deps.seatCache, deps.logger);
   const admissions = new AdmissionTokens(deps.config.ADMISSION_TOKEN_SECRET, deps.redis);
+  const fanout = new SeatFanout(deps.redis, deps.logger);
   const origins = deps.config.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
 
   const app = new OpenAPIHono<AppEnv>();
@@ -54,7 +59,10 @@ export function createApp(deps: ApiDeps, hooks: { onSaleState?: SaleStateHook } 
     .route('/', eventRoutes(events))
     .route('/', checkoutRoutes(events, admissions))
     .route('/', orderRoutes())
-    .route('/', webhookRoutes());
+    .route('/', webhookRoutes())
+    .route('/', adminEventRoutes(events))
+    .route('/', streamRoutes(events, fanout))
+    .route('/', webRoutes(deps.config));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'buyer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   app.openAPIRegistry.registerComponent('securitySchemes', 'admin', { type: 'http', scheme: 'bearer' });

@@ -156,3 +156,40 @@ export const DevBuyerBody = z
 export const DevBuyerResult = z.object({ buyerId: z.string(), token: z.string() }).openapi('DevBuyer');
 
 export const Ok = z.object({ ok: z.literal(true) });
+
+const TemporalLink = z.string().openapi({ description: 'A page of the Temporal UI', example: 'http://127.0.0.1:8233/namespaces/default/workflows/checkout%3Aevt_x%3Abyr_y' });
+
+export const AdminEventBody = z
+  .object({
+    eventId: z.string(),
+    name: z.string(),
+    state: z.enum(['draft', 'open', 'paused', 'closed']),
+    status: z.enum(['draft', 'scheduled', 'on_sale', 'paused', 'sold_out', 'closed']),
+    onSaleAt: z.string(),
+    holdSeconds: z.number(),
+    maxSeatsPerBuyer: z.number(),
+    waitingRoom: z.object({ enabled: z.boolean(), maxActiveCheckouts: z.number(), admitPerMinute: z.number() }),
+    counts: SeatCountsBody,
+    holds: z.object({ active: z.number(), purchased: z.number(), released: z.number(), expired: z.number() }),
+    orders: z.object({ count: z.number(), seats: z.number(), revenueCents: z.number() }),
+    payments: z.object({ pending: z.number(), succeeded: z.number(), declined: z.number(), refunded: z.number() }),
+    temporal: z.object({
+      checkouts: TemporalLink.openapi({ description: "Every checkout workflow of this event (EventId search attribute)" }),
+      admission: TemporalLink.openapi({ description: "The event's admission workflow" }),
+    }),
+    recentCheckouts: z.array(
+      z.object({
+        holdId: z.string(),
+        buyerId: z.string(),
+        workflowId: z.string(),
+        status: z.string(),
+        seatIds: z.array(z.string()),
+        amountCents: z.number(),
+        expiresAt: z.string(),
+        createdAt: z.string(),
+        orderId: z.string().nullable(),
+        temporalUrl: TemporalLink,
+      }),
+    ),
+  })
+  .openapi('AdminEvent');

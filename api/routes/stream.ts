@@ -1,0 +1,169 @@
+/**
+ * GET /v1/events/{eventId}/seats/stream — the seat map, live, as server-sent events.
+ *
+ *   event: snapshot  id: <version>  data: {"version":V,"seats":[[seatId,status,version],...]}
+ *     every seat that ever changed (the rest are available at version 0)
+ *   event: changes   id: <version>  data: {"version":V,"changes":[[seatId,status,version],...]}
+ *
+ * A client applies a change only when its version is above the seat's, so a
+ * change seen twice is harmless. Reconnecting with Last-Event-ID (or
+ * ?lastEventId=) replays the change log from there; when that part of the log
+ * is gone it gets a fresh snapshot.
+ */
+import { createRoute, z } from '@hono/zod-openapi';
+import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
+import type Redis from 'ioredis';
+import type { Pool } from 'pg';
+import { loadSeatMap } from '../../db/queries/seats';
+import type { Logger } from '../../platform/logger';
+import { type SeatCache, seatKeys } from '../../platform/seat-cache';
+import type { EventsView } from '../events-view';
+import { router } from '../router';
+import { changesFrame, changesSince, type SeatFanout, type SeatListener } from '../seat-fanout';
+import { errorResponses, EventIdParam } from '../schemas';
+
+const VERSION = z.string().regex(/^\d{1,15}$/, 'not a seat-map version');
+
+const seatStream = createRoute({
+  method: 'get',
+  path: '/v1/events/{eventId}/seats/stream',
+  tags: ['Browsing'],
+  description:
+    'Server-sent events: a `snapshot` (every seat that changed since the event was created, with its version), then ' +
+    '`changes` as they commit. Each event id is a seat-map version; reconnect with `Last-Event-ID` (or `?lastEventId=`) ' +
+    'to receive only what was missed. Seat entries are `[seatId, status, version]`; apply one only if its version is ' +
+    'above the seat’s.',
+  request: {
+    params: EventIdParam,
+    headers: z.object({ 'last-event-id': VERSION.optional() }),
+    query: z.object({ lastEventId: VERSION.optional() }),
+  },
+  responses: {
+    200: { description: 'An event stream', content: { 'text/event-stream': { schema: z.string() } } },
+    ...errorResponses(400, 404),
+  },
+});
+
+/** A stream further behind than this many frames is closed; its browser reconnects and resumes from the log. */
+const MAX_PENDING_FRAMES = 512;
+
+const encoder = new TextEncoder();
+
+type StatusCode = 'a' | 'h' | 's';
+const STATUS_NAME: Record<StatusCode, string> = { a: 'available', h: 'held', s: 'sold' };
+
+/** Every seat with a version above 0, from the Redis seat cache (Postgres when Redis fails). */
+export async function seatSnapshot(
+  deps: { redis: Redis; pool: Pool; seatCache: SeatCache; logger: Logger },
+  eventId: string,
+): Promise<string> {
+  try {
+    await deps.seatCache.counts(eventId); // builds the cache when missing
+    const k = seatKeys(eventId);
+    const [[, statuses], [, version]] = (await deps.redis.multi().hgetall(k.status).get(k.version).exec()) as [
+      [null, Record<string, string>],
+      [null, string | null],
+    ];
+    const parts: string[] = [];
+    for (const seatId in statuses) {
+      const value = statuses[seatId]!;
+      const v = value.slice(2);
+      if (v === '0') continue;
+      parts.push(`[${JSON.stringify(seatId)},"${STATUS_NAME[value[0] as StatusCode] ?? 'available'}",${v}]`);
+    }
+    return `{"version":${Number(version ?? 0)},"seats":[${parts.join(',')}]}`;
+  } catch (err) {
+    deps.logger.warn({ err, eventId }, 'seat cache unavailable; streaming the snapshot from Postgres');
+    const rows = await loadSeatMap(deps.pool, eventId);
+    const seats = rows.filter((r) => r.version > 0).map((r) => [r.seatId, r.status, r.version]);
+    return JSON.stringify({ version: rows.reduce((m, r) => Math.max(m, r.version), 0), seats });
+  }
+}
+
+export function streamRoutes(events: EventsView, fanout: SeatFanout) {
+  return router().openapi(seatStream, async (c) => {
+    const { eventId } = c.req.valid('param');
+    const resumeFrom = c.req.valid('header')['last-event-id'] ?? c.req.valid('query').lastEventId;
+    await events.event(eventId);
+    const { deps } = c.var;
+    c.header('X-Accel-Buffering', 'no'); // proxies must not hold the stream back
+    return streamSSE(c, async (stream) => {
+      const session = new StreamSession(stream, deps, eventId);
+      const closed = new Promise<void>((resolve) => stream.onAbort(resolve));
+      const unsubscribe = await fanout.subscribe(eventId, session);
+      try {
+        // Spread reconnects of a whole audience over a few seconds.
+        await stream.write(`retry: ${1000 + Math.floor(Math.random() * 4000)}\n\n`);
+        await session.catchUp(resumeFrom === undefined ? null : Number(resumeFrom));
+        await closed;
+      } finally {
+        unsubscribe();
+      }
+    });
+  });
+}
+
+/** One buyer's stream: buffers live frames while it catches up, then writes them as they come. */
+class StreamSession implements SeatListener {
+  private live = false;
+  private buffered: { bytes: Uint8Array; version: number }[] = [];
+  private pending = 0;
+  private lastVersion: number | null = null;
+  private catchingUp = false;
+
+  constructor(
+    private readonly stream: SSEStreamingApi,
+    private readonly deps: { redis: Redis; pool: Pool; seatCache: SeatCache; logger: Logger },
+    private readonly eventId: string,
+  ) {}
+
+  frame(bytes: Uint8Array, version: number): void {
+    if (this.stream.aborted || this.stream.closed) return;
+    if (!this.live) {
+      if (version >= 0) this.buffered.push({ bytes, version });
+      return;
+    }
+    this.send(bytes, version);
+  }
+
+  resync(): void {
+    if (this.catchingUp) return;
+    this.live = false;
+    this.catchUp(this.lastVersion).catch((err: unknown) => {
+      this.deps.logger.warn({ err, eventId: this.eventId }, 'seat stream resync failed');
+      this.stream.abort();
+    });
+  }
+
+  private send(bytes: Uint8Array, version: number): void {
+    if (this.pending >= MAX_PENDING_FRAMES) {
+      // A consumer this slow would hold memory for everyone; it resumes from the log on reconnect.
+      this.stream.abort();
+      return;
+    }
+    this.pending++;
+    if (version >= 0) this.lastVersion = version;
+    void this.stream.write(bytes).then(() => this.pending--);
+  }
+
+  /** Sends what the client lacks (a replay after `from`, or a snapshot), then goes live. */
+  async catchUp(from: number | null): Promise<void> {
+    this.catchingUp = true;
+    try {
+      const replay = from === null ? null : await changesSince(this.deps.redis, this.eventId, from);
+      if (replay) {
+        for (const m of replay) this.send(changesFrame(m.raw, m.version), m.version);
+      } else {
+        const snapshot = await seatSnapshot(this.deps, this.eventId);
+        const version = Number(/^\{"version":(\d+)/.exec(snapshot)?.[1] ?? 0);
+        this.send(encoder.encode(`id: ${version}\nevent: snapshot\ndata: ${snapshot}\n\n`), version);
+      }
+      const buffered = this.buffered;
+      this.buffered = [];
+      for (const f of buffered) this.send(f.bytes, f.version);
+      this.live = true;
+    } finally {
+      this.catchingUp = false;
+    }
+  }
+}

@@ -1,0 +1,236 @@
+/**
+ * Live seat changes for the API process. One Redis subscriber connection per
+ * process carries every event's `seats:<eventId>` channel; each message is
+ * encoded once as an SSE frame and the same bytes go to every open stream of
+ * that event, so fan-out costs one parse per message, not one per buyer.
+ *
+ * Redis pub/sub drops what it cannot deliver. When the subscriber reconnects,
+ * every stream is asked to resync from the change log
+ * (`ev:{<eventId>}:changes`, an XADD'ed in the same MULTI as each PUBLISH).
+ */
+import type Redis from 'ioredis';
+import { Gauge } from 'prom-client';
+import type { SeatStatus } from '../db/queries/seats';
+import type { Logger } from '../platform/logger';
+import { seatKeys } from '../platform/seat-cache';
+import { registry } from './metrics';
+
+export type SeatChangeTuple = [seatId: string, status: SeatStatus, version: number];
+
+export interface SeatChangeMessage {
+  version: number;
+  changes: SeatChangeTuple[];
+}
+
+/** One open stream, as the fan-out sees it. */
+export interface SeatListener {
+  /** A change message, already encoded as an SSE frame. */
+  frame(bytes: Uint8Array, version: number): void;
+  /** Messages may have been lost (subscriber reconnected): catch up from the change log. */
+  resync(): void;
+}
+
+const encoder = new TextEncoder();
+
+/** `id` is the message's highest seat version, so Last-Event-ID says how far a client got. */
+export function changesFrame(raw: string, version: number): Uint8Array {
+  return encoder.encode(`id: ${version}\nevent: changes\ndata: ${raw}\n\n`);
+}
+
+export const KEEPALIVE_FRAME = encoder.encode(': keepalive\n\n');
+
+const openStreams = new Gauge({
+  name: 'onsale_seat_streams_open',
+  help: 'Seat-map SSE streams open in this process',
+  registers: [registry],
+});
+
+/** How long a channel stays subscribed after its last stream closes, so reconnect waves do not churn. */
+const LINGER_MS = 30_000;
+
+interface Channel {
+  listeners: Set<SeatListener>;
+  subscribed: Promise<unknown>;
+  linger?: NodeJS.Timeout;
+}
+
+export class SeatFanout {
+  private sub: Redis | null = null;
+  private readonly channels = new Map<string, Channel>();
+  private wasReady = false;
+  private lostConnection = false;
+  private keepalive: NodeJS.Timeout | null = null;
+  private closed = false;
+  size = 0;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly logger: Logger,
+    private readonly keepaliveMs = 20_000,
+  ) {
+    // The subscriber lives as long as the process's main Redis client.
+    redis.once('end', () => this.close());
+  }
+
+  private subscriber(): Redis {
+    if (this.sub) return this.sub;
+    const sub = this.redis.duplicate({ connectionName: 'onsale-api-seat-streams', maxRetriesPerRequest: null });
+    sub.on('message', (channel: string, message: string) => this.dispatch(channel, message));
+    sub.on('ready', () => {
+      if (this.wasReady && this.lostConnection) {
+        this.logger.warn({ channels: this.channels.size }, 'seat subscriber reconnected; streams resync from the change log');
+        for (const ch of this.channels.values()) for (const l of ch.listeners) l.resync();
+      }
+      this.wasReady = true;
+      this.lostConnection = false;
+    });
+    sub.on('close', () => {
+      if (this.wasReady) this.lostConnection = true;
+    });
+    sub.on('error', (err) => this.logger.warn({ err }, 'seat subscriber error'));
+    this.sub = sub;
+    this.keepalive = setInterval(() => this.broadcast(KEEPALIVE_FRAME), this.keepaliveMs);
+    this.keepalive.unref();
+    return sub;
+  }
+
+  /** Adds a listener; resolves once Redis confirms the subscription, so nothing published afterwards is missed. */
+  async subscribe(eventId: string, listener: SeatListener): Promise<() => void> {
+    if (this.closed) throw new Error('seat fan-out is closed');
+    const name = seatKeys(eventId).channel;
+    let ch = this.channels.get(name);
+    if (!ch) {
+      const sub = this.subscriber();
+      ch = { listeners: new Set(), subscribed: sub.subscribe(name) };
+      this.channels.set(name, ch);
+      ch.subscribed.catch(() => this.channels.get(name) === ch && this.channels.delete(name));
+    }
+    if (ch.linger) {
+      clearTimeout(ch.linger);
+      ch.linger = undefined;
+    }
+    ch.listeners.add(listener);
+    this.size++;
+    openStreams.inc();
+    const channel = ch;
+    let removed = false;
+    const unsubscribe = () => {
+      if (removed) return;
+      removed = true;
+      channel.listeners.delete(listener);
+      this.size--;
+      openStreams.dec();
+      if (channel.listeners.size === 0 && !this.closed) {
+        channel.linger = setTimeout(() => {
+          if (channel.listeners.size > 0 || this.channels.get(name) !== channel) return;
+          this.channels.delete(name);
+          this.sub?.unsubscribe(name).catch((err: unknown) => this.logger.warn({ err, name }, 'unsubscribe failed'));
+        }, LINGER_MS);
+        channel.linger.unref();
+      }
+    };
+    try {
+      await channel.subscribed;
+    } catch (err) {
+      unsubscribe();
+      throw err;
+    }
+    return unsubscribe;
+  }
+
+  private dispatch(channel: string, raw: string): void {
+    const ch = this.channels.get(channel);
+    if (!ch || ch.listeners.size === 0) return;
+    let version: number;
+    try {
+      version = (JSON.parse(raw) as SeatChangeMessage).version;
+    } catch (err) {
+      this.logger.warn({ err, channel }, 'unreadable seat change message');
+      return;
+    }
+    const bytes = changesFrame(raw, version);
+    for (const l of ch.listeners) l.frame(bytes, version);
+  }
+
+  private broadcast(bytes: Uint8Array): void {
+    for (const ch of this.channels.values()) for (const l of ch.listeners) l.frame(bytes, -1);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.keepalive) clearInterval(this.keepalive);
+    for (const ch of this.channels.values()) if (ch.linger) clearTimeout(ch.linger);
+    this.channels.clear();
+    this.sub?.disconnect();
+    this.sub = null;
+  }
+}
+
+/**
+ * Reads the change log after a version a client has seen. The log is in
+ * publish order, which can differ from version order by the few changes in
+ * flight at once, so the replay starts a margin before the anchor (the entry
+ * whose version the client saw); clients apply per-seat versions, so a change
+ * delivered twice is harmless. Null when the anchor is no longer in the log:
+ * the caller sends a fresh snapshot instead.
+ */
+export async function changesSince(
+  redis: Redis,
+  eventId: string,
+  version: number,
+  opts: { scanLimit?: number; marginMs?: number } = {},
+): Promise<{ raw: string; version: number }[] | null> {
+  const key = seatKeys(eventId).changes;
+  const scanLimit = opts.scanLimit ?? 5000;
+  const marginMs = opts.marginMs ?? 5000;
+  let end = '+';
+  let scanned = 0;
+  let anchor: string | null = null;
+  while (scanned < scanLimit && !anchor) {
+    const page = (await redis.xrevrange(key, end, '-', 'COUNT', 500)) as [string, string[]][];
+    if (!page.length) break;
+    for (const [id, fields] of page) {
+      scanned++;
+      const v = messageVersion(fields);
+      if (v === version) {
+        anchor = id;
+        break;
+      }
+      // Versions only grow; far below the one asked for means it was trimmed away.
+      if (v !== null && v < version - 100_000) return null;
+    }
+    const lastId = page[page.length - 1]![0];
+    if (page.length < 500) break;
+    end = `(${lastId}`;
+  }
+  if (!anchor) return null;
+  const anchorMs = Number(anchor.split('-')[0]);
+  const entries = (await redis.xrange(key, String(Math.max(0, anchorMs - marginMs)), '+')) as [string, string[]][];
+  const out: { raw: string; version: number }[] = [];
+  for (const [id, fields] of entries) {
+    if (id === anchor) continue;
+    const raw = fieldValue(fields);
+    const v = messageVersion(fields);
+    if (raw === null || v === null) continue;
+    out.push({ raw, version: v });
+  }
+  return out;
+}
+
+function fieldValue(fields: string[]): string | null {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === 'm') return fields[i + 1]!;
+  return null;
+}
+
+function messageVersion(fields: string[]): number | null {
+  const raw = fieldValue(fields);
+  if (raw === null) return null;
+  const m = /^\{"version":(\d+)/.exec(raw);
+  if (m) return Number(m[1]);
+  try {
+    return (JSON.parse(raw) as SeatChangeMessage).version;
+  } catch {
+    return null;
+  }
+}
