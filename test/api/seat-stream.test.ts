@@ -1,0 +1,156 @@
+/**
+ * The seat-map stream over real HTTP: a snapshot, then live changes, and a
+ * reconnect with Last-Event-ID that replays only what was missed.
+ */
+import { call, createEvent, newBuyer } from '../support/http';
+import { type RunningApi, type RunningWorker, startApi, startWorker, testConfig } from '../support/stack';
+
+const config = testConfig();
+let api: RunningApi;
+let worker: RunningWorker;
+
+beforeAll(async () => {
+  [api, worker] = await Promise.all([startApi(config), startWorker(config)]);
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await api?.stop();
+});
+
+interface SseEvent {
+  event: string;
+  id?: string;
+  data: any;
+}
+
+/** Reads server-sent events from a fetch body. */
+async function openStream(url: string, headers: Record<string, string> = {}) {
+  const controller = new AbortController();
+  const res = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: controller.signal });
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  const queue: SseEvent[] = [];
+  async function next(timeoutMs = 10_000): Promise<SseEvent> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const ev = queue.shift();
+      if (ev) return ev;
+      const block = buffer.indexOf('\n\n');
+      if (block >= 0) {
+        const raw = buffer.slice(0, block);
+        buffer = buffer.slice(block + 2);
+        const e: SseEvent = { event: 'message', data: '' };
+        let data = '';
+        for (const line of raw.split('\n')) {
+          if (line.startsWith('event: ')) e.event = line.slice(7);
+          else if (line.startsWith('id: ')) e.id = line.slice(4);
+          else if (line.startsWith('data: ')) data += line.slice(6);
+        }
+        if (data) {
+          e.data = JSON.parse(data);
+          queue.push(e);
+        }
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error('no event in time');
+      const { value, done } = await reader.read();
+      if (done) throw new Error('stream ended');
+      buffer += decoder.decode(value, { stream: true });
+    }
+  }
+  return { res, next, close: () => controller.abort() };
+}
+
+async function hold(eventId: string, seatIds: string[]) {
+  const buyer = await newBuyer(api.url);
+  const r = await call(api.url, 'POST', `/v1/events/${eventId}/hold`, { token: buyer.token, body: { seatIds } });
+  expect(r.status).toBe(201);
+  return r.body;
+}
+
+test('snapshot, live changes, and a resume that replays the missed changes instead of a snapshot', async () => {
+  const eventId = await createEvent(api.url, config.ADMIN_TOKEN);
+  const url = `${api.url}/v1/events/${eventId}/seats/stream`;
+  const first = await openStream(url);
+  expect(first.res.status).toBe(200);
+  expect(first.res.headers.get('content-type')).toMatch(/text\/event-stream/);
+  const snapshot = await first.next();
+  expect(snapshot.event).toBe('snapshot');
+  expect(snapshot.data.seats).toEqual([]);
+  expect(Number(snapshot.id)).toBe(snapshot.data.version);
+
+  await hold(eventId, ['A-1-1', 'A-1-2']);
+  const change = await first.next();
+  expect(change.event).toBe('changes');
+  expect(change.data.changes.map((c: any[]) => [c[0], c[1]]).sort()).toEqual([
+    ['A-1-1', 'held'],
+    ['A-1-2', 'held'],
+  ]);
+  expect(Number(change.id)).toBe(change.data.version);
+  expect(change.data.version).toBeGreaterThan(snapshot.data.version);
+  first.close();
+
+  // While this client is away another buyer holds a seat.
+  await hold(eventId, ['A-4-4']);
+  const resumed = await openStream(url, { 'last-event-id': change.id! });
+  const replayed: SseEvent[] = [];
+  for (;;) {
+    const e = await resumed.next();
+    expect(e.event).toBe('changes');
+    replayed.push(e);
+    if (e.data.changes.some((c: any[]) => c[0] === 'A-4-4')) break;
+  }
+  expect(replayed.flatMap((e) => e.data.changes.map((c: any[]) => c[0]))).toContain('A-4-4');
+  resumed.close();
+
+  // A version the log no longer anchors gets a fresh snapshot with every changed seat.
+  const stale = await openStream(`${url}?lastEventId=1`);
+  const fresh = await stale.next();
+  expect(fresh.event).toBe('snapshot');
+  expect(fresh.data.seats.map((s: any[]) => s[0]).sort()).toEqual(['A-1-1', 'A-1-2', 'A-4-4']);
+  expect(fresh.data.seats.every((s: any[]) => s[1] === 'held' && s[2] > 0)).toBe(true);
+  stale.close();
+});
+
+test('bad input is refused before a stream opens', async () => {
+  const unknown = await call(api.url, 'GET', '/v1/events/evt_doesnotexist00/seats/stream');
+  expect(unknown.status).toBe(404);
+  expect(unknown.body.error.code).toBe('NOT_FOUND');
+  const eventId = await createEvent(api.url, config.ADMIN_TOKEN);
+  const bad = await call(api.url, 'GET', `/v1/events/${eventId}/seats/stream`, { headers: { 'last-event-id': 'yesterday' } });
+  expect(bad.status).toBe(400);
+  expect(bad.body.error.code).toBe('VALIDATION_FAILED');
+});
+
+test('the admin event view counts seats and links each checkout to the Temporal UI', async () => {
+  const eventId = await createEvent(api.url, config.ADMIN_TOKEN);
+  const h = await hold(eventId, ['A-5-1']);
+  const denied = await call(api.url, 'GET', `/v1/admin/events/${eventId}`);
+  expect(denied.status).toBe(401);
+  const view = await call(api.url, 'GET', `/v1/admin/events/${eventId}`, { token: config.ADMIN_TOKEN });
+  expect(view.status).toBe(200);
+  expect(view.body.counts).toEqual({ available: 49, held: 1, sold: 0 });
+  expect(view.body.holds.active).toBe(1);
+  const checkout = view.body.recentCheckouts[0];
+  expect(checkout.holdId).toBe(h.holdId);
+  expect(checkout.workflowId).toMatch(new RegExp(`^checkout:${eventId}:byr_`));
+  expect(checkout.temporalUrl).toBe(
+    `${config.TEMPORAL_UI_URL}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows/${encodeURIComponent(checkout.workflowId)}`,
+  );
+  expect(view.body.temporal.checkouts).toContain(encodeURIComponent(`EventId="${eventId}"`));
+});
+
+test('the API reference and the page are served without any third-party origin', async () => {
+  const docs = await fetch(`${api.url}/docs`);
+  const html = await docs.text();
+  expect(docs.status).toBe(200);
+  expect(html).not.toMatch(/https?:\/\//);
+  for (const asset of ['/docs/assets/swagger-ui-bundle.js', '/docs/assets/swagger-ui.css', '/docs/docs.js', '/web/app.js', '/web/app.css']) {
+    expect((await fetch(`${api.url}${asset}`)).status).toBe(200);
+  }
+  const page = await fetch(`${api.url}/events/evt_anything1234`);
+  expect(page.status).toBe(200);
+  expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+});
