@@ -2,6 +2,7 @@ import type Redis from 'ioredis';
 import type { Pool } from 'pg';
 import type { Logger } from '../platform/logger';
 import type { SeatCache } from '../platform/seat-cache';
+import type { WaitingRoom } from '../platform/waiting-room';
 import type { PaymentProvider } from '../payments/provider';
 
 /** What activities share: connections and settings, created once per worker process. */
@@ -9,6 +10,7 @@ export interface ActivityDeps {
   pool: Pool;
   redis: Redis;
   seatCache: SeatCache;
+  waitingRoom: WaitingRoom;
   payments: PaymentProvider;
   logger: Logger;
   settings: {

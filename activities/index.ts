@@ -1,6 +1,7 @@
 import type { ActivityDeps } from './deps';
 import { createNotifyActivities } from './notify';
 import { createPaymentActivities } from './payments';
+import { createQueueActivities } from './queue';
 import { createSeatActivities } from './seats';
 
 export type { ActivityDeps } from './deps';
@@ -10,6 +11,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSeatActivities(deps),
     ...createPaymentActivities(deps),
     ...createNotifyActivities(deps),
+    ...createQueueActivities(deps),
   };
 }
 

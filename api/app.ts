@@ -9,6 +9,9 @@ import { secureHeaders } from 'hono/secure-headers';
 import { routePath } from 'hono/route';
 import { DomainError } from '../domain/errors';
 import { AdmissionTokens } from '../platform/admission-tokens';
+import { RateLimiter } from '../platform/rate-limit';
+import { WaitingRoom } from '../platform/waiting-room';
+import { AdmissionControl } from './admission-control';
 import type { ApiDeps, AppEnv } from './deps';
 import { errorResponse, toDomainError } from './errors';
 import { shedLoad, shedOptionsFromEnv } from './middleware/shed';
@@ -21,6 +24,7 @@ import { devRoutes } from './routes/dev';
 import { eventRoutes } from './routes/events';
 import { opsRoutes } from './routes/ops';
 import { orderRoutes } from './routes/orders';
+import { queueRoutes } from './routes/queue';
 import { streamRoutes } from './routes/stream';
 import { webRoutes } from './routes/web';
 import { webhookRoutes } from './routes/webhooks';
@@ -29,6 +33,10 @@ import { SeatFanout } from './seat-fanout';
 export function createApp(deps: ApiDeps, hooks: { onSaleState?: SaleStateHook } = {}) {
   const events = new EventsView(deps.pool, deps.seatCache, deps.logger);
   const admissions = new AdmissionTokens(deps.config.ADMISSION_TOKEN_SECRET, deps.redis);
+  const room = new WaitingRoom(deps.redis);
+  const limiter = new RateLimiter(deps.redis);
+  const control = new AdmissionControl(deps.temporal, deps.pool, deps.config.TEMPORAL_TASK_QUEUE);
+  const onSaleState = hooks.onSaleState ?? ((eventId, action) => control.onSaleState(eventId, action));
   const fanout = new SeatFanout(deps.redis, deps.logger);
   const origins = deps.config.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
 
@@ -55,9 +63,10 @@ export function createApp(deps: ApiDeps, hooks: { onSaleState?: SaleStateHook } 
   const routes = app
     .route('/', opsRoutes())
     .route('/', devRoutes())
-    .route('/', adminRoutes(events, hooks.onSaleState))
+    .route('/', adminRoutes(events, onSaleState, control))
     .route('/', eventRoutes(events))
-    .route('/', checkoutRoutes(events, admissions))
+    .route('/', checkoutRoutes(events, admissions, room, limiter))
+    .route('/', queueRoutes(events, room, admissions, limiter, deps.config.ADMISSION_TOKEN_SECRET))
     .route('/', orderRoutes())
     .route('/', webhookRoutes())
     .route('/', adminEventRoutes(events))

@@ -42,9 +42,19 @@ export const CreateEventBody = z
         enabled: z.boolean().default(true),
         maxActiveCheckouts: z.number().int().min(1).max(1_000_000).default(500),
         admitPerMinute: z.number().int().min(1).max(10_000_000).default(6000),
+        admissionWindowSeconds: z.number().int().min(10).max(3600).default(120),
+        powDifficulty: z.number().int().min(0).max(28).default(0),
+        maxPlacesPerIp: z.number().int().min(1).max(100_000).default(20),
       })
       .strict()
-      .default({ enabled: true, maxActiveCheckouts: 500, admitPerMinute: 6000 }),
+      .default({
+        enabled: true,
+        maxActiveCheckouts: 500,
+        admitPerMinute: 6000,
+        admissionWindowSeconds: 120,
+        powDifficulty: 0,
+        maxPlacesPerIp: 20,
+      }),
     sections: z
       .array(SectionInput)
       .min(1)
@@ -67,7 +77,14 @@ export const EventBody = z
     onSaleAt: z.string(),
     holdSeconds: z.number(),
     maxSeatsPerBuyer: z.number(),
-    waitingRoom: z.object({ enabled: z.boolean(), maxActiveCheckouts: z.number(), admitPerMinute: z.number() }),
+    waitingRoom: z.object({
+      enabled: z.boolean(),
+      maxActiveCheckouts: z.number(),
+      admitPerMinute: z.number(),
+      admissionWindowSeconds: z.number(),
+      powDifficulty: z.number(),
+      maxPlacesPerIp: z.number(),
+    }),
     counts: SeatCountsBody,
   })
   .openapi('Event');
@@ -193,3 +210,49 @@ export const AdminEventBody = z
     ),
   })
   .openapi('AdminEvent');
+
+export const JoinBody = z
+  .object({
+    pow: z
+      .object({ challenge: z.string().max(100), nonce: z.string().regex(/^[0-9]{1,20}$/) })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .openapi('JoinQueue');
+
+export const QueueStatusEnum = z.enum(['prequeue', 'waiting', 'admitted', 'expired', 'sold_out']);
+
+export const JoinResult = z.object({ position: z.number(), status: QueueStatusEnum }).openapi('QueuePlace');
+
+export const QueueMe = z
+  .object({
+    position: z.number(),
+    servingPosition: z.number(),
+    ahead: z.number(),
+    estimatedWaitSeconds: z.number().openapi({ description: 'from the measured admission rate; -1 while unknown' }),
+    status: QueueStatusEnum,
+    admissionToken: z.string().optional(),
+    admissionExpiresAt: z.string().optional(),
+  })
+  .openapi('QueueStatus');
+
+export const QueueProgress = z
+  .object({ servingPosition: z.number(), queueLength: z.number(), status: z.string() })
+  .openapi('QueueProgress');
+
+export const Challenge = z.object({ challenge: z.string(), difficulty: z.number() }).openapi('PowChallenge');
+
+export const WaitlistBody = z.object({ quantity: z.number().int().min(1).max(50) }).strict().openapi('JoinWaitlist');
+
+export const WaitlistResult = z.object({ position: z.number() }).openapi('WaitlistPlace');
+
+export const LimitsBody = z
+  .object({
+    maxActiveCheckouts: z.number().int().min(1).max(1_000_000).optional(),
+    admitPerMinute: z.number().int().min(1).max(10_000_000).optional(),
+    admissionWindowSeconds: z.number().int().min(10).max(3600).optional(),
+  })
+  .strict()
+  .refine((b) => Object.keys(b).length > 0, 'give at least one limit')
+  .openapi('WaitingRoomLimits');

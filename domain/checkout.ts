@@ -60,6 +60,7 @@ export type CheckoutState =
 export const CHECKOUT_STATE_KEY = defineSearchAttributeKey('CheckoutState', SearchAttributeType.KEYWORD);
 export const EVENT_ID_KEY = defineSearchAttributeKey('EventId', SearchAttributeType.KEYWORD);
 export const BUYER_ID_KEY = defineSearchAttributeKey('BuyerId', SearchAttributeType.KEYWORD);
+export const QUEUE_STATE_KEY = defineSearchAttributeKey('QueueState', SearchAttributeType.KEYWORD);
 
 /** Order ids derive from the hold, so a retried confirmation cannot create a second order. */
 export const orderIdForHold = (holdId: string) => `ord_${holdId.replace(/^hold_/, '')}`;

@@ -3,7 +3,6 @@
  * event. HS256-signed, short-lived, bound to buyer and event, and single-use:
  * the first successful hold consumes the token's id in Redis.
  */
-import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
 import { jwtVerify, SignJWT } from 'jose';
 
@@ -27,14 +26,15 @@ export class AdmissionTokens {
     this.key = new TextEncoder().encode(secret);
   }
 
-  async issue(a: { buyerId: string; eventId: string; position: number; ttlSeconds: number; jti?: string }): Promise<string> {
+  /** The token's id derives from the admission, so polling again yields the same single-use admission. */
+  async issue(a: { buyerId: string; eventId: string; position: number; expiresAtMs: number }): Promise<string> {
     return new SignJWT({ evt: a.eventId, pos: a.position })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(a.buyerId)
       .setAudience(AUDIENCE)
-      .setJti(a.jti ?? randomUUID())
+      .setJti(`${a.buyerId}.${a.expiresAtMs}`)
       .setIssuedAt()
-      .setExpirationTime(Math.floor(Date.now() / 1000) + a.ttlSeconds)
+      .setExpirationTime(Math.floor(a.expiresAtMs / 1000))
       .sign(this.key);
   }
 

@@ -60,6 +60,8 @@ const schema = z
     API_PORT: port.default(3000),
     PUBLIC_BASE_URL: url(['http:', 'https:']).optional(),
     CORS_ORIGINS: z.string().default(''),
+    /** Proxies in front of the API whose X-Forwarded-For entries are trusted (0: use the socket address). */
+    TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(5).default(0),
     BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_000_000).default(64 * 1024),
 
     /** Grace added to a hold's expiry in Postgres so a payment started just before the timer fires can finish. */

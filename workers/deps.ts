@@ -5,6 +5,7 @@ import type { Config } from '../platform/config';
 import type { Logger } from '../platform/logger';
 import { createRedis } from '../platform/redis';
 import { SeatCache } from '../platform/seat-cache';
+import { WaitingRoom } from '../platform/waiting-room';
 
 /** Connections shared by every activity of one worker process. */
 export function createActivityDeps(config: Config, logger: Logger): ActivityDeps & { close(): Promise<void> } {
@@ -14,6 +15,7 @@ export function createActivityDeps(config: Config, logger: Logger): ActivityDeps
     pool,
     redis,
     seatCache: new SeatCache(redis, pool),
+    waitingRoom: new WaitingRoom(redis),
     payments: createPaymentProvider(config),
     logger,
     settings: { holdPaymentGraceSeconds: config.HOLD_PAYMENT_GRACE_SECONDS, currency: config.PAYMENT_CURRENCY },

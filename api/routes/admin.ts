@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
 import { withTransaction } from '../../db/pool';
-import { insertEvent, setEventState, type EventState } from '../../db/queries/events';
+import { insertEvent, setEventState, updateWaitingRoomLimits, type EventState } from '../../db/queries/events';
+import type { AdmissionControl } from '../admission-control';
 import { DomainError } from '../../domain/errors';
 import type { AppEnv } from '../deps';
 import { router } from '../router';
 import type { EventsView } from '../events-view';
 import { requireAdmin } from '../middleware/auth';
-import { CreatedEvent, CreateEventBody, errorResponses, EventIdParam } from '../schemas';
+import { CreatedEvent, CreateEventBody, errorResponses, EventIdParam, LimitsBody } from '../schemas';
 
 const createEvent = createRoute({
   method: 'post',
@@ -47,7 +48,20 @@ export const newEventId = () => `evt_${randomBytes(12).toString('base64url')}`;
 /** Hooks run after a sale state change, e.g. to steer the event's admission workflow. */
 export type SaleStateHook = (eventId: string, action: 'open' | 'pause' | 'resume') => Promise<void>;
 
-export function adminRoutes(events: EventsView, onSaleState: SaleStateHook = async () => undefined) {
+const setLimits = createRoute({
+  method: 'post',
+  path: '/v1/admin/events/{eventId}/waiting-room',
+  tags: ['Administration'],
+  security: [{ admin: [] }],
+  description: "Changes the waiting room's limits; the admission workflow applies them on its next tick.",
+  request: { params: EventIdParam, body: { content: { 'application/json': { schema: LimitsBody } }, required: true } },
+  responses: {
+    200: { description: 'Limits changed', content: { 'application/json': { schema: z.object({ eventId: z.string() }) } } },
+    ...errorResponses(400, 401, 403, 404),
+  },
+});
+
+export function adminRoutes(events: EventsView, onSaleState: SaleStateHook = async () => undefined, control?: AdmissionControl) {
   const app = router();
   app.use('/v1/admin/*', requireAdmin);
   app.openapi(createEvent, async (c) => {
@@ -81,5 +95,14 @@ export function adminRoutes(events: EventsView, onSaleState: SaleStateHook = asy
       return c.json({ eventId, state: event.state }, 200);
     });
   }
+  app.openapi(setLimits, async (c) => {
+    const { eventId } = c.req.valid('param');
+    const limits = c.req.valid('json');
+    await events.event(eventId);
+    await updateWaitingRoomLimits(c.var.deps.pool, eventId, limits);
+    events.forget(eventId);
+    await control?.setLimits(eventId, limits);
+    return c.json({ eventId }, 200);
+  });
   return app;
 }

@@ -13,6 +13,8 @@ import {
 import { DomainError } from '../../domain/errors';
 import { checkoutWorkflowId } from '../../domain/ids';
 import type { AdmissionTokens } from '../../platform/admission-tokens';
+import type { RateLimiter } from '../../platform/rate-limit';
+import type { WaitingRoom } from '../../platform/waiting-room';
 import type { AppEnv, Buyer } from '../deps';
 import { router } from '../router';
 import type { EventsView } from '../events-view';
@@ -71,7 +73,9 @@ async function holdGone(c: { var: AppEnv['Variables'] }, buyer: Buyer, eventId: 
   throw new DomainError('HOLD_EXPIRED', 'this hold has ended', { holdId, status: h.status });
 }
 
-export function checkoutRoutes(events: EventsView, admissions: AdmissionTokens) {
+const CHECKOUT_PER_BUYER = { limit: 20, windowMs: 10_000 };
+
+export function checkoutRoutes(events: EventsView, admissions: AdmissionTokens, room: WaitingRoom, limiter: RateLimiter) {
   const app = router();
   app.use('/v1/events/:eventId/hold', requireBuyer);
   app.use('/v1/events/:eventId/hold/*', requireBuyer);
@@ -83,6 +87,7 @@ export function checkoutRoutes(events: EventsView, admissions: AdmissionTokens) 
       const body = c.req.valid('json');
       const buyer = c.var.buyer;
       const { deps } = c.var;
+      await limiter.check('checkout', buyer.buyerId, CHECKOUT_PER_BUYER);
       const event = await events.event(eventId);
       if (event.state !== 'open' || event.onSaleAt.getTime() > Date.now()) {
         throw new DomainError('EVENT_NOT_ON_SALE', 'this event is not on sale right now', { state: event.state });
@@ -118,7 +123,10 @@ export function checkoutRoutes(events: EventsView, admissions: AdmissionTokens) 
           ],
         }),
       });
-      if (admission) await admissions.consume(admission);
+      if (admission) {
+        await admissions.consume(admission);
+        await room.markUsed(eventId, buyer.buyerId);
+      }
       return c.json(result, 201);
     })
     .openapi(release, async (c) => {
@@ -138,6 +146,7 @@ export function checkoutRoutes(events: EventsView, admissions: AdmissionTokens) 
       const { holdId, paymentMethod } = c.req.valid('json');
       const buyer = c.var.buyer;
       const { deps } = c.var;
+      await limiter.check('checkout', buyer.buyerId, CHECKOUT_PER_BUYER);
       // A purchase repeated after it succeeded answers with the same order and charges nothing.
       const existing = await findOrderByHold(deps.pool, holdId);
       if (existing && existing.buyerId === buyer.buyerId && existing.eventId === eventId) {

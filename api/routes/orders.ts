@@ -10,7 +10,7 @@ const getOrder = createRoute({
   path: '/v1/orders/{orderId}',
   tags: ['Orders'],
   security: [{ buyer: [] }, { admin: [] }],
-  middleware: [requireBuyerOrAdmin] as const,
+  middleware: requireBuyerOrAdmin,
   request: { params: OrderIdParam },
   responses: { 200: { description: 'The order', content: { 'application/json': { schema: OrderBody } } }, ...errorResponses(400, 401, 404) },
 });

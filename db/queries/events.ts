@@ -8,13 +8,24 @@ export interface SectionSpec {
   priceCents: number;
 }
 
+export interface WaitingRoomSpec {
+  enabled: boolean;
+  maxActiveCheckouts: number;
+  admitPerMinute: number;
+  /** How long an admitted buyer has to start a checkout before the turn passes on. */
+  admissionWindowSeconds?: number;
+  /** Leading zero bits a joining client must find; 0 turns proof-of-work off. */
+  powDifficulty?: number;
+  maxPlacesPerIp?: number;
+}
+
 export interface EventSpec {
   id: string;
   name: string;
   onSaleAt: Date;
   holdSeconds: number;
   maxSeatsPerBuyer: number;
-  waitingRoom: { enabled: boolean; maxActiveCheckouts: number; admitPerMinute: number };
+  waitingRoom: WaitingRoomSpec;
   sections: SectionSpec[];
 }
 
@@ -27,7 +38,7 @@ export interface EventRow {
   onSaleAt: Date;
   holdSeconds: number;
   maxSeatsPerBuyer: number;
-  waitingRoom: { enabled: boolean; maxActiveCheckouts: number; admitPerMinute: number };
+  waitingRoom: Required<WaitingRoomSpec>;
   createdAt: Date;
 }
 
@@ -35,8 +46,9 @@ export interface EventRow {
 export async function insertEvent(client: PoolClient, spec: EventSpec): Promise<number> {
   await client.query(
     `INSERT INTO events (id, name, on_sale_at, hold_seconds, max_seats_per_buyer,
-                         waiting_room_enabled, max_active_checkouts, admit_per_minute)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+                         waiting_room_enabled, max_active_checkouts, admit_per_minute,
+                         admission_window_seconds, pow_difficulty, max_places_per_ip)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, COALESCE($9, 120), COALESCE($10, 0), COALESCE($11, 20))`,
     [
       spec.id,
       spec.name,
@@ -46,6 +58,9 @@ export async function insertEvent(client: PoolClient, spec: EventSpec): Promise<
       spec.waitingRoom.enabled,
       spec.waitingRoom.maxActiveCheckouts,
       spec.waitingRoom.admitPerMinute,
+      spec.waitingRoom.admissionWindowSeconds ?? null,
+      spec.waitingRoom.powDifficulty ?? null,
+      spec.waitingRoom.maxPlacesPerIp ?? null,
     ],
   );
   await client.query(
@@ -75,7 +90,8 @@ export async function insertEvent(client: PoolClient, spec: EventSpec): Promise<
 }
 
 const EVENT_COLUMNS = `id, name, state, on_sale_at, hold_seconds, max_seats_per_buyer,
-  waiting_room_enabled, max_active_checkouts, admit_per_minute, created_at`;
+  waiting_room_enabled, max_active_checkouts, admit_per_minute, admission_window_seconds, pow_difficulty,
+  max_places_per_ip, created_at`;
 
 interface RawEvent {
   id: string;
@@ -87,6 +103,9 @@ interface RawEvent {
   waiting_room_enabled: boolean;
   max_active_checkouts: number;
   admit_per_minute: number;
+  admission_window_seconds: number;
+  pow_difficulty: number;
+  max_places_per_ip: number;
   created_at: Date;
 }
 
@@ -102,6 +121,9 @@ function toEvent(r: RawEvent): EventRow {
       enabled: r.waiting_room_enabled,
       maxActiveCheckouts: r.max_active_checkouts,
       admitPerMinute: r.admit_per_minute,
+      admissionWindowSeconds: r.admission_window_seconds,
+      powDifficulty: r.pow_difficulty,
+      maxPlacesPerIp: r.max_places_per_ip,
     },
     createdAt: r.created_at,
   };
@@ -130,12 +152,13 @@ export async function setEventState(
 export async function updateWaitingRoomLimits(
   client: Pick<PoolClient, 'query'>,
   eventId: string,
-  limits: { maxActiveCheckouts?: number; admitPerMinute?: number },
+  limits: { maxActiveCheckouts?: number; admitPerMinute?: number; admissionWindowSeconds?: number },
 ): Promise<void> {
   await client.query(
     `UPDATE events SET max_active_checkouts = COALESCE($2, max_active_checkouts),
-                       admit_per_minute = COALESCE($3, admit_per_minute)
+                       admit_per_minute = COALESCE($3, admit_per_minute),
+                       admission_window_seconds = COALESCE($4, admission_window_seconds)
       WHERE id = $1`,
-    [eventId, limits.maxActiveCheckouts ?? null, limits.admitPerMinute ?? null],
+    [eventId, limits.maxActiveCheckouts ?? null, limits.admitPerMinute ?? null, limits.admissionWindowSeconds ?? null],
   );
 }

@@ -1,8 +1,34 @@
-/** A small JSON client for the API under test. */
+/**
+ * A small JSON client for the API under test. Requests share a keep-alive
+ * pool, as they would behind a load balancer: thousands can be in flight at
+ * once without thousands of simultaneous TCP handshakes.
+ */
+import http from 'node:http';
+
 export interface Reply<T = any> {
   status: number;
   body: T;
   headers: Headers;
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
+
+function send(url: string, method: string, headers: Record<string, string>, body?: string): Promise<{ status: number; text: string; headers: Headers }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const h = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) h.set(k, Array.isArray(v) ? v.join(', ') : v);
+        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), headers: h });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
 }
 
 export async function call<T = any>(
@@ -17,8 +43,8 @@ export async function call<T = any>(
   if (opts.raw !== undefined) body = opts.raw;
   else if (opts.body !== undefined) body = JSON.stringify(opts.body);
   if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
-  const res = await fetch(base + path, { method, headers, body });
-  const text = await res.text();
+  const res = await send(base + path, method, headers, body);
+  const text = res.text;
   let parsed: unknown = text;
   try {
     parsed = text ? JSON.parse(text) : null;

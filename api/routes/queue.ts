@@ -1,0 +1,188 @@
+import { createRoute } from '@hono/zod-openapi';
+import { insertBuyer } from '../../db/queries/buyers';
+import { DomainError } from '../../domain/errors';
+import type { AdmissionTokens } from '../../platform/admission-tokens';
+import { ProofOfWork } from '../../platform/pow';
+import type { RateLimiter } from '../../platform/rate-limit';
+import type { WaitingRoom } from '../../platform/waiting-room';
+import { clientIp } from '../client-ip';
+import type { EventsView } from '../events-view';
+import { requireBuyer } from '../middleware/auth';
+import { router } from '../router';
+import {
+  Challenge,
+  errorResponses,
+  EventIdParam,
+  JoinBody,
+  JoinResult,
+  QueueMe,
+  QueueProgress,
+  WaitlistBody,
+  WaitlistResult,
+} from '../schemas';
+
+const buyerOnly = { security: [{ buyer: [] }], middleware: requireBuyer };
+
+const challenge = createRoute({
+  method: 'get',
+  path: '/v1/events/{eventId}/queue/challenge',
+  tags: ['Waiting room'],
+  ...buyerOnly,
+  request: { params: EventIdParam },
+  responses: { 200: { description: 'A proof-of-work challenge for joining', content: { 'application/json': { schema: Challenge } } }, ...errorResponses(400, 401, 404) },
+});
+
+const join = createRoute({
+  method: 'post',
+  path: '/v1/events/{eventId}/queue',
+  tags: ['Waiting room'],
+  ...buyerOnly,
+  request: { params: EventIdParam, body: { content: { 'application/json': { schema: JoinBody } }, required: false } },
+  responses: {
+    201: { description: 'Joined', content: { 'application/json': { schema: JoinResult } } },
+    200: { description: 'Already in the queue: the same place', content: { 'application/json': { schema: JoinResult } } },
+    ...errorResponses(400, 401, 403, 404, 409, 429),
+  },
+});
+
+const me = createRoute({
+  method: 'get',
+  path: '/v1/events/{eventId}/queue/me',
+  tags: ['Waiting room'],
+  ...buyerOnly,
+  request: { params: EventIdParam },
+  responses: { 200: { description: "The buyer's place", content: { 'application/json': { schema: QueueMe } } }, ...errorResponses(400, 401, 404, 429) },
+});
+
+const progress = createRoute({
+  method: 'get',
+  path: '/v1/events/{eventId}/queue/progress',
+  tags: ['Waiting room'],
+  description: 'Public and cacheable for one second, so a CDN absorbs the pollers.',
+  request: { params: EventIdParam },
+  responses: { 200: { description: 'Queue progress', content: { 'application/json': { schema: QueueProgress } } }, ...errorResponses(400, 404) },
+});
+
+const waitlist = createRoute({
+  method: 'post',
+  path: '/v1/events/{eventId}/waitlist',
+  tags: ['Waitlist'],
+  ...buyerOnly,
+  request: { params: EventIdParam, body: { content: { 'application/json': { schema: WaitlistBody } }, required: true } },
+  responses: {
+    201: { description: 'On the waitlist', content: { 'application/json': { schema: WaitlistResult } } },
+    200: { description: 'Already on the waitlist', content: { 'application/json': { schema: WaitlistResult } } },
+    ...errorResponses(400, 401, 404, 409, 422, 429),
+  },
+});
+
+const JOIN_PER_IP = { limit: 60, windowMs: 10_000 };
+const JOIN_PER_BUYER = { limit: 10, windowMs: 10_000 };
+const STATUS_PER_BUYER = { limit: 20, windowMs: 10_000 };
+
+export function queueRoutes(events: EventsView, room: WaitingRoom, admissions: AdmissionTokens, limiter: RateLimiter, powSecret: string) {
+  const pow = new ProofOfWork(powSecret);
+  const progressCache = new Map<string, { at: number; body: { servingPosition: number; queueLength: number; status: string } }>();
+
+  async function roomEvent(eventId: string) {
+    const event = await events.event(eventId);
+    if (!event.waitingRoom.enabled) {
+      throw new DomainError('WAITING_ROOM_DISABLED', 'this event has no waiting room: hold seats directly');
+    }
+    if (event.state === 'draft' || event.state === 'closed') {
+      throw new DomainError('EVENT_NOT_ON_SALE', 'this event is not on sale', { state: event.state });
+    }
+    return event;
+  }
+
+  return router()
+    .openapi(challenge, async (c) => {
+      const { eventId } = c.req.valid('param');
+      const event = await roomEvent(eventId);
+      return c.json({ challenge: pow.challenge(eventId, c.var.buyer.buyerId), difficulty: event.waitingRoom.powDifficulty }, 200);
+    })
+    .openapi(join, async (c) => {
+      const { eventId } = c.req.valid('param');
+      const body = c.req.valid('json') ?? {};
+      const buyer = c.var.buyer;
+      const ip = clientIp(c, c.var.deps.config.TRUST_PROXY_HOPS);
+      await limiter.check('join-ip', ip, JOIN_PER_IP);
+      await limiter.check('join-buyer', buyer.buyerId, JOIN_PER_BUYER);
+      const event = await roomEvent(eventId);
+      const difficulty = event.waitingRoom.powDifficulty;
+      if (difficulty > 0 && !(body.pow && pow.verify(eventId, buyer.buyerId, body.pow.challenge, body.pow.nonce, difficulty))) {
+        throw new DomainError('FORBIDDEN', 'solve the proof-of-work challenge first', {
+          reason: 'proof_of_work',
+          challenge: pow.challenge(eventId, buyer.buyerId),
+          difficulty,
+        });
+      }
+      const place = await room.join(eventId, buyer.buyerId, {
+        beforeSale: event.onSaleAt.getTime() > Date.now(),
+        ip,
+        maxPlacesPerIp: event.waitingRoom.maxPlacesPerIp,
+      });
+      if (!place) {
+        throw new DomainError('RATE_LIMITED', 'too many queue places from this address', {
+          reason: 'places_per_ip',
+          retryAfterSeconds: 60,
+        });
+      }
+      const status = (await room.status(eventId, buyer.buyerId))?.status ?? (place.prequeue ? 'prequeue' : 'waiting');
+      return c.json({ position: place.position, status }, place.created ? 201 : 200);
+    })
+    .openapi(me, async (c) => {
+      const { eventId } = c.req.valid('param');
+      const buyer = c.var.buyer;
+      await limiter.check('queue-me', buyer.buyerId, STATUS_PER_BUYER);
+      const event = await events.event(eventId);
+      const s = await room.status(eventId, buyer.buyerId);
+      if (!s) throw new DomainError('NOT_FOUND', 'you are not in the queue for this event', { eventId });
+      const { admissionDeadline, ...view } = s;
+      if (view.status === 'prequeue') {
+        view.estimatedWaitSeconds = Math.max(0, Math.ceil((event.onSaleAt.getTime() - Date.now()) / 1000));
+      }
+      if (view.status === 'admitted' && admissionDeadline && !(await room.isUsed(eventId, buyer.buyerId))) {
+        const admissionToken = await admissions.issue({
+          buyerId: buyer.buyerId,
+          eventId,
+          position: view.position,
+          expiresAtMs: admissionDeadline,
+        });
+        return c.json({ ...view, admissionToken, admissionExpiresAt: new Date(admissionDeadline).toISOString() }, 200);
+      }
+      return c.json(view, 200);
+    })
+    .openapi(progress, async (c) => {
+      const { eventId } = c.req.valid('param');
+      const now = Date.now();
+      let hit = progressCache.get(eventId);
+      if (!hit || now - hit.at >= 1000) {
+        await roomEvent(eventId);
+        hit = { at: now, body: await room.progress(eventId) };
+        if (progressCache.size > 10_000) progressCache.clear();
+        progressCache.set(eventId, hit);
+      }
+      c.header('Cache-Control', 'public, max-age=1');
+      return c.json(hit.body, 200);
+    })
+    .openapi(waitlist, async (c) => {
+      const { eventId } = c.req.valid('param');
+      const { quantity } = c.req.valid('json');
+      const buyer = c.var.buyer;
+      await limiter.check('join-buyer', buyer.buyerId, JOIN_PER_BUYER);
+      const event = await events.event(eventId);
+      if (event.state !== 'open') throw new DomainError('EVENT_NOT_ON_SALE', 'this event is not on sale', { state: event.state });
+      if (quantity > event.maxSeatsPerBuyer) {
+        throw new DomainError('LIMIT_EXCEEDED', `at most ${event.maxSeatsPerBuyer} seats per buyer`, { maxSeatsPerBuyer: event.maxSeatsPerBuyer });
+      }
+      const counts = await events.counts(eventId);
+      if (counts.available > 0) {
+        throw new DomainError('NOT_SOLD_OUT', 'seats are still available: join the queue or hold them', { available: counts.available });
+      }
+      await insertBuyer(c.var.deps.pool, { id: buyer.buyerId, name: buyer.name, email: buyer.email });
+      const place = await room.joinWaitlist(eventId, buyer.buyerId, quantity);
+      return c.json({ position: place.position }, place.created ? 201 : 200);
+    });
+}
+

@@ -1,0 +1,54 @@
+/**
+ * Proof of work for joining a waiting room: the client must find a nonce
+ * such that sha256(challenge ":" nonce) starts with `difficulty` zero bits.
+ * Checking costs one hash; solving costs about 2^difficulty. Challenges are
+ * HMACs bound to event, buyer and a time window, so the server keeps no state.
+ */
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+
+const WINDOW_MS = 5 * 60_000;
+
+export function leadingZeroBits(hash: Buffer): number {
+  let bits = 0;
+  for (const byte of hash) {
+    if (byte === 0) {
+      bits += 8;
+      continue;
+    }
+    bits += Math.clz32(byte) - 24;
+    break;
+  }
+  return bits;
+}
+
+export class ProofOfWork {
+  constructor(private readonly secret: string) {}
+
+  challenge(eventId: string, buyerId: string, nowMs = Date.now()): string {
+    const window = Math.floor(nowMs / WINDOW_MS);
+    return `${window}.${this.mac(eventId, buyerId, window)}`;
+  }
+
+  private mac(eventId: string, buyerId: string, window: number): string {
+    return createHmac('sha256', this.secret).update(`${eventId}\n${buyerId}\n${window}`).digest('base64url').slice(0, 32);
+  }
+
+  /** True when the challenge is ours, current (this or the previous window) and the nonce solves it. */
+  verify(eventId: string, buyerId: string, challenge: string, nonce: string, difficulty: number, nowMs = Date.now()): boolean {
+    const [w, mac] = challenge.split('.');
+    const window = Number(w);
+    const current = Math.floor(nowMs / WINDOW_MS);
+    if (!mac || !Number.isInteger(window) || window < current - 1 || window > current) return false;
+    const expected = Buffer.from(this.mac(eventId, buyerId, window));
+    const given = Buffer.from(mac);
+    if (expected.length !== given.length || !timingSafeEqual(expected, given)) return false;
+    return leadingZeroBits(createHash('sha256').update(`${challenge}:${nonce}`).digest()) >= difficulty;
+  }
+}
+
+/** The client's side, used by tests and the load simulator. */
+export function solve(challenge: string, difficulty: number): string {
+  for (let n = 0; ; n++) {
+    if (leadingZeroBits(createHash('sha256').update(`${challenge}:${n}`).digest()) >= difficulty) return String(n);
+  }
+}

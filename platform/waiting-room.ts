@@ -1,0 +1,328 @@
+/**
+ * The waiting room's Redis side. Joining, status and progress are O(1) Redis
+ * work per buyer and never touch Temporal; the admission workflow moves the
+ * serving position through activities that call `admitThrough`.
+ *
+ * Places: a buyer who joins before the on-sale time goes to the pre-queue
+ * (a list in arrival order). At the on-sale time the queue is sealed: the
+ * pre-queue's size is reserved as positions 1..N, later arrivals take N+1,
+ * N+2, … strictly first come first served, and the pre-queue is shuffled
+ * into 1..N with a recorded seed.
+ */
+import type Redis from 'ioredis';
+import type { Result } from 'ioredis';
+import { newSeed, shuffle } from './shuffle';
+
+export const queueKeys = (eventId: string) => {
+  const k = (name: string) => `wr:{${eventId}}:${name}`;
+  return {
+    places: k('places'), // buyer → position, or "p<n>" while in the pre-queue
+    prequeue: k('pre'), // pre-queue buyers in arrival order
+    seq: k('seq'), // last position handed out
+    seed: k('seed'), // set when sealed
+    assigned: k('assigned'), // set once the pre-queue has its positions
+    at: k('at'), // position → buyer
+    serving: k('serving'),
+    deadlines: k('deadline'), // buyer → admission deadline (ms)
+    pending: k('pending'), // zset buyer → deadline: admitted, no checkout yet
+    used: k('used'), // buyers whose admission started a checkout
+    status: k('status'), // open | paused | sold_out
+    stats: k('stats'), // ratePerMinute, updatedAt
+    waitlist: k('wl'), // list of "buyer:quantity"
+    waitlistPlaces: k('wlplaces'), // buyer → waitlist position
+    ipPlaces: k('ip'), // ip → number of places taken
+  };
+};
+
+const JOIN = `
+local existing = redis.call('HGET', KEYS[1], ARGV[1])
+if existing then return {existing, 0, 0} end
+local limit = tonumber(ARGV[5])
+if limit > 0 and tonumber(redis.call('HGET', KEYS[6], ARGV[4]) or '0') >= limit then return {'', -1, 0} end
+redis.call('HINCRBY', KEYS[6], ARGV[4], 1)
+local sealed = redis.call('EXISTS', KEYS[4]) == 1
+if ARGV[2] == 'pre' and not sealed then
+  local n = redis.call('RPUSH', KEYS[2], ARGV[1])
+  redis.call('HSET', KEYS[1], ARGV[1], 'p' .. n)
+  return {'p' .. n, 1, 0}
+end
+local sealedNow = 0
+if not sealed then
+  redis.call('SET', KEYS[4], ARGV[3])
+  redis.call('SET', KEYS[3], redis.call('LLEN', KEYS[2]))
+  sealedNow = 1
+end
+local pos = redis.call('INCR', KEYS[3])
+redis.call('HSET', KEYS[1], ARGV[1], pos)
+redis.call('HSET', KEYS[5], pos, ARGV[1])
+return {tostring(pos), 1, sealedNow}`;
+
+const SEAL = `
+if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
+redis.call('SET', KEYS[3], ARGV[1])
+redis.call('SET', KEYS[2], redis.call('LLEN', KEYS[1]))
+return 1`;
+
+const ASSIGN = `
+if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
+for i = 1, #ARGV do
+  redis.call('HSET', KEYS[1], ARGV[i], i)
+  redis.call('HSET', KEYS[2], i, ARGV[i])
+end
+redis.call('SET', KEYS[3], '1')
+return #ARGV`;
+
+/** Advances serving to ARGV[1] (never backwards) and gives each newly admitted buyer a deadline. */
+const ADMIT = `
+local serving = tonumber(redis.call('GET', KEYS[1]) or '0')
+local target = tonumber(ARGV[1])
+local deadline = ARGV[2]
+local admitted = 0
+for pos = serving + 1, target do
+  local buyer = redis.call('HGET', KEYS[2], pos)
+  if buyer then
+    redis.call('HSET', KEYS[3], buyer, deadline)
+    redis.call('ZADD', KEYS[4], deadline, buyer)
+    admitted = admitted + 1
+  end
+end
+if target > serving then redis.call('SET', KEYS[1], target) end
+return admitted`;
+
+const WAITLIST_JOIN = `
+local existing = redis.call('HGET', KEYS[1], ARGV[1])
+if existing then return {existing, 0} end
+local n = redis.call('RPUSH', KEYS[2], ARGV[1] .. ':' .. ARGV[2])
+local pos = tonumber(redis.call('HINCRBY', KEYS[3], 'joined', 1))
+redis.call('HSET', KEYS[1], ARGV[1], pos)
+return {tostring(pos), 1}`;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    wrJoin(...args: (string | number)[]): Result<[string, number, number], Context>;
+    wrSeal(...args: (string | number)[]): Result<number, Context>;
+    wrAssign(...args: (string | number)[]): Result<number, Context>;
+    wrAdmit(...args: (string | number)[]): Result<number, Context>;
+    wrWaitlistJoin(...args: (string | number)[]): Result<[string, number], Context>;
+  }
+}
+
+const defined = new WeakSet<Redis>();
+
+export type QueueStatus = 'prequeue' | 'waiting' | 'admitted' | 'expired' | 'sold_out';
+
+export interface Place {
+  /** Final position, or the provisional arrival index while in the pre-queue. */
+  position: number;
+  prequeue: boolean;
+  created: boolean;
+}
+
+export interface BuyerStatus {
+  position: number;
+  servingPosition: number;
+  ahead: number;
+  status: QueueStatus;
+  admissionDeadline?: number;
+  estimatedWaitSeconds: number;
+}
+
+export interface QueueSnapshot {
+  queueLength: number;
+  serving: number;
+  pending: number;
+  sealed: boolean;
+  prequeueSize: number;
+  waitlistLength: number;
+  ratePerMinute: number;
+  status: string;
+}
+
+export class WaitingRoom {
+  constructor(private readonly redis: Redis) {
+    if (!defined.has(redis)) {
+      redis.defineCommand('wrJoin', { numberOfKeys: 6, lua: JOIN });
+      redis.defineCommand('wrSeal', { numberOfKeys: 3, lua: SEAL });
+      redis.defineCommand('wrAssign', { numberOfKeys: 3, lua: ASSIGN });
+      redis.defineCommand('wrAdmit', { numberOfKeys: 4, lua: ADMIT });
+      redis.defineCommand('wrWaitlistJoin', { numberOfKeys: 3, lua: WAITLIST_JOIN });
+      defined.add(redis);
+    }
+  }
+
+  /** One place per buyer: joining again returns the same place. */
+  async join(eventId: string, buyerId: string, opts: { beforeSale: boolean; ip: string; maxPlacesPerIp: number }): Promise<Place | null> {
+    const k = queueKeys(eventId);
+    const [place, created, sealedNow] = await this.redis.wrJoin(
+      k.places,
+      k.prequeue,
+      k.seq,
+      k.seed,
+      k.at,
+      k.ipPlaces,
+      buyerId,
+      opts.beforeSale ? 'pre' : 'main',
+      newSeed(),
+      opts.ip,
+      opts.maxPlacesPerIp,
+    );
+    if (created === -1) return null;
+    if (sealedNow === 1) await this.assignPrequeue(eventId);
+    return parsePlace(place, created === 1);
+  }
+
+  /** Seals the pre-queue at the on-sale time; idempotent. Returns the seed. */
+  async seal(eventId: string): Promise<string> {
+    const k = queueKeys(eventId);
+    await this.redis.wrSeal(k.prequeue, k.seq, k.seed, newSeed());
+    await this.assignPrequeue(eventId);
+    return (await this.redis.get(k.seed))!;
+  }
+
+  /** Gives the sealed pre-queue its shuffled positions 1..N; idempotent and deterministic from the seed. */
+  async assignPrequeue(eventId: string): Promise<{ seed: string; order: string[] }> {
+    const k = queueKeys(eventId);
+    const [seed, arrivals] = await Promise.all([this.redis.get(k.seed), this.redis.lrange(k.prequeue, 0, -1)]);
+    if (!seed) throw new Error(`queue of ${eventId} is not sealed`);
+    const order = shuffle(arrivals, seed);
+    await this.redis.wrAssign(k.places, k.at, k.assigned, ...order);
+    return { seed, order };
+  }
+
+  async status(eventId: string, buyerId: string, nowMs = Date.now()): Promise<BuyerStatus | null> {
+    const k = queueKeys(eventId);
+    const [place, serving, deadline, used, status, rate] = await this.redis
+      .multi()
+      .hget(k.places, buyerId)
+      .get(k.serving)
+      .hget(k.deadlines, buyerId)
+      .sismember(k.used, buyerId)
+      .get(k.status)
+      .hget(k.stats, 'ratePerMinute')
+      .exec()
+      .then((r) => r!.map(([, v]) => v) as [string | null, string | null, string | null, number, string | null, string | null]);
+    const servingPosition = Number(serving ?? 0);
+    const ratePerMinute = Number(rate ?? 0);
+    // A waitlist offer admits a buyer who may hold no queue place.
+    if (!place && !deadline) return null;
+    const p = place ? parsePlace(place, false) : { position: 0, prequeue: false, created: false };
+    const ahead = Math.max(0, p.position - servingPosition - 1);
+    const wait = ratePerMinute > 0 ? Math.ceil((ahead + 1) / (ratePerMinute / 60)) : -1;
+    const base = { position: p.position, servingPosition, ahead, estimatedWaitSeconds: wait };
+    if (p.prequeue) return { ...base, ahead: p.position - 1, status: 'prequeue' };
+    if (deadline) {
+      const d = Number(deadline);
+      if (used === 1 || d > nowMs) return { ...base, ahead: 0, estimatedWaitSeconds: 0, status: 'admitted', admissionDeadline: d };
+      return { ...base, ahead: 0, estimatedWaitSeconds: 0, status: 'expired', admissionDeadline: d };
+    }
+    if (status === 'sold_out') return { ...base, status: 'sold_out' };
+    return { ...base, status: 'waiting' };
+  }
+
+  /** The admission starts a checkout: it no longer counts as pending, and cannot be used again. */
+  async markUsed(eventId: string, buyerId: string): Promise<boolean> {
+    const k = queueKeys(eventId);
+    const [[, added]] = (await this.redis.multi().sadd(k.used, buyerId).zrem(k.pending, buyerId).exec()) as [[null, number], unknown];
+    return added === 1;
+  }
+
+  async isUsed(eventId: string, buyerId: string): Promise<boolean> {
+    return (await this.redis.sismember(queueKeys(eventId).used, buyerId)) === 1;
+  }
+
+  async progress(eventId: string): Promise<{ servingPosition: number; queueLength: number; status: string }> {
+    const k = queueKeys(eventId);
+    const [serving, seq, status, seed, pre] = await this.redis
+      .multi()
+      .get(k.serving)
+      .get(k.seq)
+      .get(k.status)
+      .exists(k.seed)
+      .llen(k.prequeue)
+      .exec()
+      .then((r) => r!.map(([, v]) => v) as [string | null, string | null, string | null, number, number]);
+    const queueLength = seed ? Number(seq ?? 0) : pre;
+    return { servingPosition: Number(serving ?? 0), queueLength, status: seed ? (status ?? 'open') : 'prequeue' };
+  }
+
+  /** What the admission workflow needs each tick; drops admissions whose window passed (the slot is reclaimed). */
+  async snapshot(eventId: string, nowMs: number): Promise<QueueSnapshot> {
+    const k = queueKeys(eventId);
+    const r = await this.redis
+      .multi()
+      .zremrangebyscore(k.pending, '-inf', nowMs)
+      .zcard(k.pending)
+      .get(k.seq)
+      .get(k.serving)
+      .exists(k.seed)
+      .llen(k.prequeue)
+      .llen(k.waitlist)
+      .hget(k.stats, 'ratePerMinute')
+      .get(k.status)
+      .exec();
+    const v = r!.map(([, x]) => x);
+    return {
+      pending: Number(v[1]),
+      queueLength: Number(v[2] ?? 0),
+      serving: Number(v[3] ?? 0),
+      sealed: v[4] === 1,
+      prequeueSize: Number(v[5]),
+      waitlistLength: Number(v[6]),
+      ratePerMinute: Number(v[7] ?? 0),
+      status: (v[8] as string | null) ?? 'open',
+    };
+  }
+
+  /** Moves serving forward to `to`; returns how many buyers were admitted. */
+  async admitThrough(eventId: string, to: number, deadlineMs: number, ratePerMinute: number): Promise<number> {
+    const k = queueKeys(eventId);
+    const admitted = await this.redis.wrAdmit(k.serving, k.at, k.deadlines, k.pending, to, deadlineMs);
+    await this.redis.hset(k.stats, 'ratePerMinute', ratePerMinute, 'updatedAt', Date.now());
+    return admitted;
+  }
+
+  async setStatus(eventId: string, status: 'open' | 'paused' | 'sold_out'): Promise<void> {
+    await this.redis.set(queueKeys(eventId).status, status);
+  }
+
+  async joinWaitlist(eventId: string, buyerId: string, quantity: number): Promise<{ position: number; created: boolean }> {
+    const k = queueKeys(eventId);
+    const [pos, created] = await this.redis.wrWaitlistJoin(k.waitlistPlaces, k.waitlist, k.stats, buyerId, quantity);
+    return { position: Number(pos), created: created === 1 };
+  }
+
+  /**
+   * Offers returned seats to the head of the waitlist, in order, while the
+   * head's quantity fits in `seats`. Each offer is an admission valid until
+   * `deadlineMs`. Returns the buyers offered.
+   */
+  async offerWaitlist(eventId: string, seats: number, deadlineMs: number): Promise<{ buyerId: string; quantity: number }[]> {
+    const k = queueKeys(eventId);
+    const offered: { buyerId: string; quantity: number }[] = [];
+    let left = seats;
+    for (;;) {
+      const head = await this.redis.lindex(k.waitlist, 0);
+      if (!head) break;
+      const i = head.lastIndexOf(':');
+      const buyerId = head.slice(0, i);
+      const quantity = Number(head.slice(i + 1));
+      if (quantity > left) break;
+      // Only the caller that removes the head makes the offer.
+      if ((await this.redis.lrem(k.waitlist, 1, head)) !== 1) continue;
+      await this.redis
+        .multi()
+        .hset(k.deadlines, buyerId, deadlineMs)
+        .zadd(k.pending, deadlineMs, buyerId)
+        .srem(k.used, buyerId)
+        .exec();
+      offered.push({ buyerId, quantity });
+      left -= quantity;
+    }
+    return offered;
+  }
+}
+
+function parsePlace(place: string, created: boolean): Place {
+  if (place.startsWith('p')) return { position: Number(place.slice(1)), prequeue: true, created };
+  return { position: Number(place), prequeue: false, created };
+}
