@@ -1,0 +1,142 @@
+/**
+ * The processes a fault scenario runs and breaks: its own worker and API as
+ * real child processes (tsx workers/main.ts, tsx api/server.ts) on their own
+ * task queue and port, each in its own process group so kill -9 takes the
+ * whole group, and the shared backing services through scripts/stack.sh.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '../..');
+const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
+export const LOG_DIR = path.join(ROOT, '.state/logs/faults');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function waitFor(what: string, fn: () => Promise<boolean> | boolean, timeoutMs = 120_000, everyMs = 100): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    try {
+      if (await fn()) return Date.now() - started;
+    } catch {
+      // not yet
+    }
+    if (Date.now() - started > timeoutMs) throw new Error(`${what}: not within ${timeoutMs / 1000}s`);
+    await sleep(everyMs);
+  }
+}
+
+/** A worker or API child process with its output in .state/logs/faults/. */
+export class AppProcess {
+  private child: ChildProcess | null = null;
+  private output = '';
+  private exited: Promise<void> = Promise.resolve();
+  starts = 0;
+
+  constructor(
+    readonly name: string,
+    private readonly entry: 'workers/main.ts' | 'api/server.ts',
+    private readonly env: NodeJS.ProcessEnv,
+  ) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get alive(): boolean {
+    return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Starts the process and waits until it is ready (the worker polls; the API answers /readyz). */
+  async start(): Promise<number> {
+    const started = Date.now();
+    mkdirSync(LOG_DIR, { recursive: true });
+    const log = createWriteStream(path.join(LOG_DIR, `${this.name}.log`), { flags: 'a' });
+    this.output = '';
+    this.starts++;
+    const child = spawn(TSX, [this.entry], {
+      cwd: ROOT,
+      env: { ...process.env, ...this.env },
+      detached: true, // its own process group, so a kill reaches tsx's node child too
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    const collect = (chunk: Buffer) => {
+      log.write(chunk);
+      if (this.output.length < 1_000_000) this.output += chunk.toString();
+    };
+    child.stdout!.on('data', collect);
+    child.stderr!.on('data', collect);
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    void this.exited.then(() => log.end());
+    if (this.entry === 'workers/main.ts') {
+      await waitFor(`${this.name} start`, () => {
+        if (!this.alive) throw new Error(`${this.name} exited: ${this.output.slice(-2000)}`);
+        return this.output.includes('"worker started"');
+      }, 180_000, 200).catch((err) => {
+        if (!this.alive) throw new Error(`${this.name} exited during start-up:\n${this.output.slice(-2000)}`);
+        throw err;
+      });
+    } else {
+      await waitFor(`${this.name} ready`, async () => {
+        if (!this.alive) throw new Error('exited');
+        const r = await fetch(`http://127.0.0.1:${this.env.API_PORT}/readyz`);
+        return r.status === 200;
+      }, 120_000, 200).catch((err) => {
+        if (!this.alive) throw new Error(`${this.name} exited during start-up:\n${this.output.slice(-2000)}`);
+        throw err;
+      });
+    }
+    return Date.now() - started;
+  }
+
+  /** kill -9 of the whole process group: no shutdown hook runs, in-flight work is simply gone. */
+  async kill9(): Promise<void> {
+    if (!this.child?.pid) return;
+    try {
+      process.kill(-this.child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    await this.exited;
+  }
+
+  /** SIGTERM: the graceful path (the API drains requests, the worker finishes its activities). */
+  async terminate(timeoutMs = 30_000): Promise<void> {
+    if (!this.child?.pid || !this.alive) return;
+    try {
+      process.kill(-this.child.pid, 'SIGTERM');
+    } catch {
+      return;
+    }
+    const done = await Promise.race([this.exited.then(() => true), sleep(timeoutMs).then(() => false)]);
+    if (!done) await this.kill9();
+  }
+
+  /** Lines of the process's output, for checks such as "no secret was logged". */
+  get logText(): string {
+    return this.output;
+  }
+}
+
+/** scripts/stack.sh on the shared stack: stop, start or restart one service. */
+export function stack(...args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('bash', [path.join(ROOT, 'scripts/stack.sh'), ...args], { cwd: ROOT, timeout: 180_000 }, (err, _out, stderr) =>
+      err ? reject(new Error(`stack.sh ${args.join(' ')} failed: ${stderr}`)) : resolve(),
+    );
+  });
+}
