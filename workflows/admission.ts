@@ -35,7 +35,7 @@ const queue = proxyActivities<Activities>({
 });
 
 const BUSY_TICK_MS = 1000;
-const IDLE_TICK_MS = 5000;
+const IDLE_TICK_MS = 2000;
 const RATE_WINDOW_MS = 60_000;
 /** Well below Temporal's limits; a tick adds about six events. */
 const MAX_HISTORY_EVENTS = 3000;
