@@ -13,6 +13,8 @@ export interface ReserveSeatsInput {
   buyerId: string;
   checkoutId: string;
   request: SeatRequest;
+  /** The waiting buyer has been answered by then: a reservation later than this must not commit. */
+  deadlineMs?: number;
 }
 
 export interface ReservedHold {
@@ -42,9 +44,13 @@ export function createSeatActivities(deps: ActivityDeps) {
   return {
     async reserveSeats(input: ReserveSeatsInput): Promise<ReservedHold> {
       const { hold, changes } = await asFailure(() =>
-        withTransaction(deps.pool, (client) =>
-          reserveQuery(client, { ...input, graceSeconds: deps.settings.holdPaymentGraceSeconds }),
-        ),
+        withTransaction(deps.pool, async (client) => {
+          const reserved = await reserveQuery(client, { ...input, graceSeconds: deps.settings.holdPaymentGraceSeconds });
+          if (input.deadlineMs !== undefined && Date.now() > input.deadlineMs) {
+            throw new Error('the hold request timed out before its seats were reserved'); // rolls back
+          }
+          return reserved;
+        }),
       );
       await publish(input.eventId, changes);
       return { holdId: hold.holdId, seatIds: hold.seatIds, amountCents: hold.amountCents, holdSeconds: hold.holdSeconds };

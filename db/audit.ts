@@ -43,7 +43,7 @@ const staleHold = (staleSeconds: number) =>
 
 export async function auditDatabase(
   pool: Pool,
-  opts: { eventIds?: string[]; staleHoldSeconds?: number } = {},
+  opts: { staleHoldSeconds?: number } = {},
 ): Promise<AuditReport> {
   const violations: Record<string, number> = {};
   const queries = { ...CHECKS, ...(opts.staleHoldSeconds !== undefined && { staleHold: staleHold(opts.staleHoldSeconds) }) };

@@ -33,9 +33,10 @@ import type { NotificationKind } from '../db/queries/notifications';
 import { fail, updateFailureFrom } from './failures';
 
 /** Reserving answers a waiting buyer: retry briefly, then report the outage. */
+const RESERVE_DEADLINE_MS = 20_000;
 const reserve = proxyActivities<Activities>({
   startToCloseTimeout: '10s',
-  scheduleToCloseTimeout: '20s',
+  scheduleToCloseTimeout: RESERVE_DEADLINE_MS,
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '2s' },
 });
 
@@ -135,7 +136,14 @@ export async function checkout(input: CheckoutInput & CheckoutOptions): Promise<
       enter('holding');
       const holdId = `hold_${uuid4().replace(/-/g, '')}`;
       try {
-        const reserved = await reserve.reserveSeats({ holdId, eventId, buyerId, checkoutId: workflowId, request });
+        const reserved = await reserve.reserveSeats({
+          holdId,
+          eventId,
+          buyerId,
+          checkoutId: workflowId,
+          request,
+          deadlineMs: Date.now() + RESERVE_DEADLINE_MS,
+        });
         windowMs = reserved.holdSeconds * 1000;
         expiresAtMs = Date.now() + windowMs;
         hold = {
@@ -147,9 +155,15 @@ export async function checkout(input: CheckoutInput & CheckoutOptions): Promise<
         enter('held');
         return hold;
       } catch (err) {
+        const failure = updateFailureFrom(err);
+        // Patched: checkouts recorded before this change did not release after a failed reserve.
+        if (failure.type === 'UNAVAILABLE' && patched('release-after-failed-reserve')) {
+          // The outcome is unknown (e.g. a timeout): undo whatever may have been reserved.
+          await seats.releaseHold({ eventId, holdId, outcome: 'released' });
+        }
         failedHoldAttempts++;
         enter('awaiting_hold');
-        throw updateFailureFrom(err);
+        throw failure;
       }
     },
     {

@@ -78,8 +78,9 @@ test('1,000 concurrent buyers, 100 seats: nothing oversold, every charge account
   const granted = holds.filter((h) => h.status === 201);
   expect(granted.length).toBeGreaterThan(10);
   expect(Object.keys(statuses).map(Number).sort()).toEqual(expect.arrayContaining([201, 409]));
+  // A refusal is either "taken" or, past capacity, a fast "try again" (503) — never anything else.
   for (const h of holds) {
-    if (h.status !== 201) expect(h.body.error.code).toBe('SEATS_UNAVAILABLE');
+    if (h.status !== 201) expect(['SEATS_UNAVAILABLE', 'UNAVAILABLE']).toContain(h.body.error.code);
   }
   // Holds never overlap.
   const heldSeats = granted.flatMap((h) => h.body.seatIds as string[]);
