@@ -20,6 +20,9 @@ const files = readdirSync(DIR)
 
 test('histories are committed for every recorded case', () => {
   expect(files.length).toBeGreaterThanOrEqual(6);
+  // Both workflow types are guarded: checkouts and the admission controller.
+  expect(files.some((f) => f.startsWith('checkout-'))).toBe(true);
+  expect(files.some((f) => f.startsWith('admission-'))).toBe(true);
 });
 
 test('every recorded history replays against the current workflow code', async () => {
