@@ -1,0 +1,86 @@
+/**
+ * A closed-loop load generator: `concurrency` loops each issue one operation
+ * after another until the time or count budget runs out. Every loop is
+ * bounded in both, so a run always stops by itself.
+ */
+import { type LatencySummary, summarize, Timeline } from './stats';
+
+export interface LoadResult {
+  /** Operations finished per outcome label (e.g. "ok", "rejected", "error"). */
+  outcomes: Record<string, number>;
+  seconds: number;
+  /** Operations per second per outcome. */
+  rates: Record<string, number>;
+  latency: LatencySummary;
+  latencyByOutcome: Record<string, LatencySummary>;
+  timeline: Record<string, [number, number][]>;
+}
+
+export interface LoadOptions {
+  concurrency: number;
+  durationMs: number;
+  /** Hard cap on operations, whatever the time left. */
+  maxOps?: number;
+  /** Called with the loop's index and the operation's sequence number; returns an outcome label. */
+  op: (loop: number, seq: number) => Promise<string>;
+  onTick?: (done: number) => void;
+}
+
+export async function runLoad(o: LoadOptions): Promise<LoadResult> {
+  const timeline = new Timeline();
+  const outcomes: Record<string, number> = {};
+  const latencies: number[] = [];
+  const byOutcome: Record<string, number[]> = {};
+  const deadline = performance.now() + o.durationMs;
+  const maxOps = o.maxOps ?? Number.MAX_SAFE_INTEGER;
+  let issued = 0;
+  let done = 0;
+  const loops = Array.from({ length: o.concurrency }, async (_, loop) => {
+    while (performance.now() < deadline && issued < maxOps) {
+      const seq = issued++;
+      const t0 = performance.now();
+      let outcome: string;
+      try {
+        outcome = await o.op(loop, seq);
+      } catch {
+        outcome = 'error';
+      }
+      const t1 = performance.now();
+      const ms = t1 - t0;
+      latencies.push(ms);
+      (byOutcome[outcome] ??= []).push(ms);
+      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+      timeline.add(outcome, t1);
+      done++;
+      if (o.onTick && done % 50 === 0) o.onTick(done);
+    }
+  });
+  const started = timeline.startedAt;
+  await Promise.all(loops);
+  const seconds = (performance.now() - started) / 1000;
+  const rates: Record<string, number> = {};
+  for (const [k, n] of Object.entries(outcomes)) rates[k] = Math.round((n / seconds) * 10) / 10;
+  return {
+    outcomes,
+    seconds: Math.round(seconds * 100) / 100,
+    rates,
+    latency: summarize(latencies),
+    latencyByOutcome: Object.fromEntries(Object.entries(byOutcome).map(([k, v]) => [k, summarize(v)])),
+    timeline: Object.fromEntries([...timeline.buckets.keys()].map((k) => [k, timeline.rates(k)])),
+  };
+}
+
+/** Runs `fn` over items with at most `width` in flight. */
+export async function inParallel<T, R>(items: T[], width: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(width, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!, i);
+      }
+    }),
+  );
+  return out;
+}

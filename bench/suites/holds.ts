@@ -1,0 +1,229 @@
+/**
+ * Seat holds under contention, straight against Postgres: onsale's reserve
+ * query (conditional UPDATE over FOR UPDATE SKIP LOCKED, all-or-nothing)
+ * against two textbook alternatives on the same database, the same seat map
+ * and the same sequence of requests:
+ *   - naive: SELECT ... FOR UPDATE the wanted seats, check, UPDATE;
+ *   - optimistic: read seats and their version without locks, then UPDATE
+ *     ... WHERE version = the version read, retrying on a lost race.
+ * A fourth row, onsale-core, runs only the statement at the heart of
+ * reserveSeats (the SKIP LOCKED conditional update) without the checks around
+ * it (event state, per-buyer limit, unknown seats), to show what each costs.
+ * Every strategy records its holds in `holds` as onsale does, so the database
+ * audit holds after each of them.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Pool, PoolClient } from 'pg';
+import { createPool, withClient, withTransaction } from '../../db/pool';
+import { reserveSeats } from '../../db/queries/seats';
+import { DomainError } from '../../domain/errors';
+import { seedEvent } from '../../test/support/seed';
+import { type LoadResult, runLoad } from '../lib/load';
+import { rng } from '../lib/stats';
+
+export interface HoldsOptions {
+  rows: number;
+  seatsPerRow: number;
+  attempts: number;
+  concurrency: number;
+  durationMs: number;
+  seed: number;
+}
+
+type Strategy = 'onsale' | 'onsale-core' | 'naive' | 'optimistic';
+type Attempt = (client: PoolClient, eventId: string, holdId: string, buyerId: string, seatIds: string[]) => Promise<'held' | 'rejected'>;
+
+const HOLD_SECONDS = 330;
+const FREE = `(status = 'available' OR (status = 'held' AND hold_expires_at < now()))`;
+const OPTIMISTIC_TRIES = 5;
+
+async function recordHold(client: PoolClient, eventId: string, holdId: string, buyerId: string, seatIds: string[]) {
+  await client.query(
+    `INSERT INTO holds (id, event_id, buyer_id, checkout_id, seat_ids, amount_cents, expires_at)
+     SELECT $1, $2, $3, $4, $5::text[], sum(price_cents), now() + make_interval(secs => $6)
+       FROM seats WHERE event_id = $2 AND seat_id = ANY($5::text[])`,
+    [holdId, eventId, buyerId, `bench:${holdId}`, [...seatIds].sort(), HOLD_SECONDS],
+  );
+}
+
+const TAKE = `status = 'held', hold_id = $3, holder = $4, hold_expires_at = now() + make_interval(secs => ${HOLD_SECONDS}),
+              version = nextval('seat_version_seq')`;
+
+const onsale: Attempt = async (client, eventId, holdId, buyerId, seatIds) => {
+  await client.query('BEGIN');
+  try {
+    await reserveSeats(client, { holdId, eventId, buyerId, checkoutId: `bench:${holdId}`, request: { kind: 'seats', seatIds }, graceSeconds: 30 });
+    await client.query('COMMIT');
+    return 'held';
+  } catch (err) {
+    await client.query('ROLLBACK');
+    if (err instanceof DomainError && err.code === 'SEATS_UNAVAILABLE') return 'rejected';
+    throw err;
+  }
+};
+
+/** The take statement of db/queries/seats.ts on its own, with the same hold record as the baselines. */
+const onsaleCore: Attempt = async (client, eventId, holdId, buyerId, seatIds) => {
+  await client.query('BEGIN');
+  try {
+    const { rowCount } = await client.query(
+      `WITH target AS (
+         SELECT seat_id FROM seats WHERE event_id = $1 AND seat_id = ANY($2::text[]) AND ${FREE}
+          ORDER BY seat_id FOR UPDATE SKIP LOCKED)
+       UPDATE seats s SET ${TAKE} FROM target WHERE s.event_id = $1 AND s.seat_id = target.seat_id`,
+      [eventId, seatIds, holdId, buyerId],
+    );
+    if (rowCount !== seatIds.length) {
+      await client.query('ROLLBACK');
+      return 'rejected';
+    }
+    await recordHold(client, eventId, holdId, buyerId, seatIds);
+    await client.query('COMMIT');
+    return 'held';
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+};
+
+const naive: Attempt = async (client, eventId, holdId, buyerId, seatIds) => {
+  await client.query('BEGIN');
+  try {
+    const { rows } = await client.query<{ free: boolean }>(
+      `SELECT ${FREE} AS free FROM seats WHERE event_id = $1 AND seat_id = ANY($2::text[]) ORDER BY seat_id FOR UPDATE`,
+      [eventId, seatIds],
+    );
+    if (rows.length !== seatIds.length || rows.some((r) => !r.free)) {
+      await client.query('ROLLBACK');
+      return 'rejected';
+    }
+    await client.query(`UPDATE seats SET ${TAKE} WHERE event_id = $1 AND seat_id = ANY($2::text[])`, [eventId, seatIds, holdId, buyerId]);
+    await recordHold(client, eventId, holdId, buyerId, seatIds);
+    await client.query('COMMIT');
+    return 'held';
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+};
+
+/** Counts the lost races of the optimistic strategy (each one a wasted round trip and transaction). */
+export const optimisticRetries = { count: 0 };
+
+const optimistic: Attempt = async (client, eventId, holdId, buyerId, seatIds) => {
+  for (let attempt = 0; attempt < OPTIMISTIC_TRIES; attempt++) {
+    const { rows } = await client.query<{ seat_id: string; version: string; free: boolean }>(
+      `SELECT seat_id, version, ${FREE} AS free FROM seats WHERE event_id = $1 AND seat_id = ANY($2::text[])`,
+      [eventId, seatIds],
+    );
+    if (rows.length !== seatIds.length || rows.some((r) => !r.free)) return 'rejected';
+    await client.query('BEGIN');
+    try {
+      const updated = await client.query(
+        `UPDATE seats s SET ${TAKE}
+           FROM unnest($2::text[], $5::bigint[]) AS v(seat_id, version)
+          WHERE s.event_id = $1 AND s.seat_id = v.seat_id AND s.version = v.version`,
+        [eventId, rows.map((r) => r.seat_id), holdId, buyerId, rows.map((r) => r.version)],
+      );
+      if (updated.rowCount !== seatIds.length) {
+        await client.query('ROLLBACK');
+        optimisticRetries.count++;
+        continue;
+      }
+      await recordHold(client, eventId, holdId, buyerId, seatIds);
+      await client.query('COMMIT');
+      return 'held';
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+  return 'rejected';
+};
+
+const STRATEGIES: Record<Strategy, Attempt> = { onsale, 'onsale-core': onsaleCore, naive, optimistic };
+
+/** The same request sequence for every strategy: 1–4 adjacent seats, skewed to the front rows and the centre. */
+export function holdRequests(o: Pick<HoldsOptions, 'rows' | 'seatsPerRow' | 'attempts' | 'seed'>, section = 'A'): string[][] {
+  const random = rng(o.seed);
+  return Array.from({ length: o.attempts }, () => {
+    const q = [1, 2, 2, 2, 3, 4, 4][Math.floor(random() * 7)]!;
+    const row = 1 + Math.floor(Math.pow(random(), 2.5) * o.rows);
+    const centre = (o.seatsPerRow - q) / 2;
+    const spread = (random() - 0.5) * (o.seatsPerRow - q) * Math.pow(random(), 1.5);
+    const first = 1 + Math.max(0, Math.min(o.seatsPerRow - q, Math.round(centre + spread)));
+    return Array.from({ length: q }, (_, i) => `${section}-${row}-${first + i}`);
+  });
+}
+
+export interface HoldsFigure {
+  strategy: Strategy;
+  holdsPerSecond: number;
+  rejectedPerSecond: number;
+  attemptsPerSecond: number;
+  errors: number;
+  seatsHeld: number;
+  retries?: number;
+  load: LoadResult;
+}
+
+async function releaseBenchHolds(pool: Pool, eventId: string): Promise<void> {
+  // Returns the bench's seats to sale so the shared database keeps no long-lived bench holds.
+  await withTransaction(pool, async (c) => {
+    await c.query(`UPDATE holds SET status = 'released', ended_at = now() WHERE event_id = $1 AND status = 'active'`, [eventId]);
+    await c.query(
+      `UPDATE seats SET status = 'available', hold_id = NULL, holder = NULL, hold_expires_at = NULL,
+              version = nextval('seat_version_seq') WHERE event_id = $1 AND status = 'held'`,
+      [eventId],
+    );
+    await c.query(`UPDATE events SET state = 'closed' WHERE id = $1`, [eventId]);
+  });
+}
+
+export async function benchHolds(
+  databaseUrl: string,
+  o: HoldsOptions,
+  onProgress: (text: string) => void = () => undefined,
+): Promise<HoldsFigure[]> {
+  const pool = createPool(databaseUrl, { max: o.concurrency, application_name: 'onsale-bench' });
+  const requests = holdRequests(o);
+  const figures: HoldsFigure[] = [];
+  try {
+    for (const strategy of Object.keys(STRATEGIES) as Strategy[]) {
+      const eventId = await seedEvent(pool, {
+        name: `bench holds ${strategy}`,
+        holdSeconds: 300,
+        maxSeatsPerBuyer: 6,
+        sections: [{ id: 'A', name: 'Floor', rows: o.rows, seatsPerRow: o.seatsPerRow, priceCents: 9900 }],
+      });
+      optimisticRetries.count = 0;
+      const attempt = STRATEGIES[strategy];
+      const buyerTag = randomBytes(6).toString('hex');
+      const load = await runLoad({
+        concurrency: o.concurrency,
+        durationMs: o.durationMs,
+        maxOps: requests.length,
+        op: (_loop, seq) =>
+          withClient(pool, (client) =>
+            attempt(client, eventId, `hold_b${buyerTag}${seq}`, `byr_bench${buyerTag}${seq}`, requests[seq]!),
+          ),
+        onTick: (n) => onProgress(`${strategy}: ${n}/${requests.length} attempts`),
+      });
+      const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM seats WHERE event_id = $1 AND status = 'held'`, [eventId]);
+      figures.push({
+        strategy,
+        holdsPerSecond: load.rates.held ?? 0,
+        rejectedPerSecond: load.rates.rejected ?? 0,
+        attemptsPerSecond: Math.round(((load.outcomes.held ?? 0) + (load.outcomes.rejected ?? 0)) / load.seconds),
+        errors: load.outcomes.error ?? 0,
+        seatsHeld: Number(rows[0]!.n),
+        ...(strategy === 'optimistic' && { retries: optimisticRetries.count }),
+        load,
+      });
+      await releaseBenchHolds(pool, eventId);
+    }
+  } finally {
+    await pool.end();
+  }
+  return figures;
+}

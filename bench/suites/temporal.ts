@@ -1,0 +1,199 @@
+/**
+ * Checkouts through Temporal against an empty workflow on the same server,
+ * and the billable Temporal Cloud actions a sold ticket costs, counted from
+ * real workflow histories.
+ */
+import { randomBytes } from 'node:crypto';
+import { type Client, WithStartWorkflowOperation } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { createPool } from '../../db/pool';
+import { insertBuyer } from '../../db/queries/buyers';
+import { BUYER_ID_KEY, EVENT_ID_KEY, holdUpdate, purchaseUpdate } from '../../domain/checkout';
+import { checkoutWorkflowId } from '../../domain/ids';
+import { seedEvent } from '../../test/support/seed';
+import { inParallel, type LoadResult, runLoad } from '../lib/load';
+import { round } from '../lib/stats';
+
+/** Temporal Cloud Pay-As-You-Go list price, first volume tier. */
+export const ACTION_PRICE = {
+  usdPerMillion: 50,
+  source:
+    'Temporal Cloud pricing, Pay-As-You-Go "Action pricing": $50 per million Actions for the first 5M a month (docs.temporal.io/cloud/pricing), as read on 2026-11-28',
+};
+export const SEATS_PER_ONSALE = 50_000;
+
+const E = temporal.api.enums.v1.EventType;
+
+/**
+ * Billable actions in one history, per Temporal Cloud's action list: a start,
+ * each activity attempt, timer, signal, accepted update, search-attribute
+ * upsert, marker (local activity, side effect), child start and external
+ * signal. Rejected updates and queries leave no history event and are not
+ * counted here.
+ */
+export function actionsInHistory(history: temporal.api.history.v1.IHistory): { total: number; byKind: Record<string, number> } {
+  const byKind: Record<string, number> = {};
+  const add = (k: string, n = 1) => void (byKind[k] = (byKind[k] ?? 0) + n);
+  for (const e of history.events ?? []) {
+    switch (e.eventType) {
+      case E.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+        add('workflowStarted');
+        break;
+      case E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+        add('activity');
+        break;
+      case E.EVENT_TYPE_ACTIVITY_TASK_STARTED: {
+        const retries = (e.activityTaskStartedEventAttributes?.attempt ?? 1) - 1;
+        if (retries > 0) add('activityRetry', retries);
+        break;
+      }
+      case E.EVENT_TYPE_TIMER_STARTED:
+        add('timer');
+        break;
+      case E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+        add('signal');
+        break;
+      case E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+        add('update');
+        break;
+      case E.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+        add('searchAttributes');
+        break;
+      case E.EVENT_TYPE_MARKER_RECORDED:
+        add('marker');
+        break;
+      case E.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
+        add('childWorkflow');
+        break;
+      case E.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
+        add('externalSignal');
+        break;
+      default:
+        break;
+    }
+  }
+  return { total: Object.values(byKind).reduce((a, b) => a + b, 0), byKind };
+}
+
+/** Sums the actions of the given workflow ids (their latest runs). */
+export async function countActions(client: Client, workflowIds: string[]): Promise<{ total: number; byKind: Record<string, number>; workflows: number }> {
+  const byKind: Record<string, number> = {};
+  let total = 0;
+  await inParallel(workflowIds, 16, async (id) => {
+    const history = await client.workflow.getHandle(id).fetchHistory();
+    const a = actionsInHistory(history);
+    total += a.total;
+    for (const [k, n] of Object.entries(a.byKind)) byKind[k] = (byKind[k] ?? 0) + n;
+  });
+  return { total, byKind, workflows: workflowIds.length };
+}
+
+export function onsaleCost(actionsPerTicket: number) {
+  const actions = actionsPerTicket * SEATS_PER_ONSALE;
+  return { seats: SEATS_PER_ONSALE, actions: Math.round(actions), usd: round((actions / 1e6) * ACTION_PRICE.usdPerMillion, 2) };
+}
+
+export interface TemporalOptions {
+  checkouts: number;
+  empties: number;
+  concurrency: number;
+  durationMs: number;
+  seatsPerCheckout: number;
+}
+
+export interface TemporalFigures {
+  checkout: LoadResult & { perSecond: number };
+  empty: LoadResult & { perSecond: number };
+  actions: { total: number; byKind: Record<string, number>; workflows: number; perCheckout: number; perTicket: number };
+  cost: ReturnType<typeof onsaleCost> & { usdPerMillionActions: number; priceSource: string };
+}
+
+export async function benchTemporal(
+  client: Client,
+  databaseUrl: string,
+  queues: { taskQueue: string; emptyTaskQueue: string },
+  o: TemporalOptions,
+  onProgress: (text: string) => void = () => undefined,
+): Promise<TemporalFigures> {
+  const pool = createPool(databaseUrl, { max: 4, application_name: 'onsale-bench' });
+  const seatsPerRow = 20;
+  const rows = Math.ceil((o.checkouts * o.seatsPerCheckout) / seatsPerRow) + 1;
+  const perRow = Math.floor(seatsPerRow / o.seatsPerCheckout);
+  let eventId: string;
+  const buyers: string[] = [];
+  try {
+    eventId = await seedEvent(pool, {
+      name: 'bench checkouts',
+      holdSeconds: 300,
+      sections: [{ id: 'A', name: 'Floor', rows, seatsPerRow, priceCents: 9900 }],
+    });
+    const tag = randomBytes(6).toString('hex');
+    for (let i = 0; i < o.checkouts; i++) buyers.push(`byr_bench${tag}c${i}`);
+    await inParallel(buyers, 4, (id) => insertBuyer(pool, { id, name: 'Bench Buyer', email: `${id.toLowerCase()}@buyers.onsale.test` }));
+  } finally {
+    await pool.end();
+  }
+
+  // Distinct seats per checkout: this measures Temporal's cost per checkout, not seat contention.
+  const seatsFor = (i: number) => {
+    const row = 1 + Math.floor(i / perRow);
+    const first = 1 + (i % perRow) * o.seatsPerCheckout;
+    return Array.from({ length: o.seatsPerCheckout }, (_, k) => `A-${row}-${first + k}`);
+  };
+  const completed: string[] = [];
+  const checkout = await runLoad({
+    concurrency: o.concurrency,
+    durationMs: o.durationMs,
+    maxOps: o.checkouts,
+    op: async (_loop, i) => {
+      const buyerId = buyers[i]!;
+      const workflowId = checkoutWorkflowId(eventId, buyerId);
+      const hold = await client.workflow.executeUpdateWithStart(holdUpdate, {
+        args: [{ kind: 'seats', seatIds: seatsFor(i) }],
+        startWorkflowOperation: new WithStartWorkflowOperation('checkout', {
+          workflowId,
+          taskQueue: queues.taskQueue,
+          args: [{ eventId, buyerId }],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          typedSearchAttributes: [
+            { key: EVENT_ID_KEY, value: eventId },
+            { key: BUYER_ID_KEY, value: buyerId },
+          ],
+        }),
+      });
+      await client.workflow.getHandle(workflowId).executeUpdate(purchaseUpdate, {
+        args: [{ holdId: hold.holdId, paymentMethod: 'pm_card_visa' }],
+      });
+      completed.push(workflowId);
+      return 'ok';
+    },
+    onTick: (n) => onProgress(`checkouts: ${n}`),
+  });
+
+  const empty = await runLoad({
+    concurrency: o.concurrency,
+    durationMs: o.durationMs,
+    maxOps: o.empties,
+    op: async () => {
+      await client.workflow.execute('empty', {
+        taskQueue: queues.emptyTaskQueue,
+        workflowId: `bench-empty-${randomBytes(8).toString('hex')}`,
+      });
+      return 'ok';
+    },
+    onTick: (n) => onProgress(`empty workflows: ${n}`),
+  });
+
+  onProgress('counting actions in histories');
+  // Wait for each checkout to finish so its history is whole.
+  await inParallel(completed, 16, (id) => client.workflow.getHandle(id).result().catch(() => undefined));
+  const counted = await countActions(client, completed);
+  const perCheckout = counted.workflows ? counted.total / counted.workflows : 0;
+  const perTicket = perCheckout / o.seatsPerCheckout;
+  return {
+    checkout: { ...checkout, perSecond: checkout.rates.ok ?? 0 },
+    empty: { ...empty, perSecond: empty.rates.ok ?? 0 },
+    actions: { ...counted, perCheckout: round(perCheckout, 2), perTicket: round(perTicket, 2) },
+    cost: { ...onsaleCost(perTicket), usdPerMillionActions: ACTION_PRICE.usdPerMillion, priceSource: ACTION_PRICE.source },
+  };
+}
