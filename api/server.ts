@@ -53,6 +53,11 @@ async function main(): Promise<void> {
       logger.info('api stopped');
       process.exit(0);
     });
+    // Seat streams never end by themselves: give requests a moment, then cut the streams
+    // (clients reconnect to another replica and resume with Last-Event-ID).
+    const http = server as unknown as { closeIdleConnections?: () => void; closeAllConnections?: () => void };
+    http.closeIdleConnections?.();
+    setTimeout(() => http.closeAllConnections?.(), 3_000).unref();
     setTimeout(() => process.exit(0), 10_000).unref();
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
