@@ -47,21 +47,21 @@ interface ModeSettings {
 
 export const MODES: Record<'quick' | 'full', ModeSettings> = {
   quick: {
-    http: { concurrency: 32, durationMs: 3000, joiners: 4000 },
+    http: { concurrency: 32, durationMs: 2500, joiners: 4000 },
     seatMapSections: 1, // 5,000 seats
-    holds: { rows: 30, seatsPerRow: 50, attempts: 2500, concurrency: 24, durationMs: 6000 },
-    temporal: { checkouts: 24, empties: 100, concurrency: 12, durationMs: 10_000, seatsPerCheckout: 2 },
+    holds: { rows: 30, seatsPerRow: 50, attempts: 2000, concurrency: 24, durationMs: 4000 },
+    temporal: { checkouts: 20, empties: 80, concurrency: 12, durationMs: 8000, seatsPerCheckout: 2 },
     sse: { streams: 100, changes: 8, intervalMs: 100 },
     sim: {
-      humans: 30,
+      humans: 25,
       botsPerHuman: 20,
-      seats: { rows: 4, seatsPerRow: 15, sections: 3 },
+      seats: { rows: 4, seatsPerRow: 12, sections: 3 },
       arrivalSeconds: 5,
       arrivalCurve: 'spike',
       prequeueSeconds: 1,
       abandonShare: 0.15,
       declineShare: 0.1,
-      maxSeconds: 30,
+      maxSeconds: 25,
       holdSeconds: 30,
       maxActiveCheckouts: 50,
       admitPerMinute: 3000,
@@ -393,6 +393,7 @@ export async function runBench(args: BenchArgs): Promise<BenchResult> {
       fig({ group: 'Simulation', name: `tickets sold (of ${sim.event.seats} seats)`, value: sim.ticketsSold, unit: 'tickets', note: `${sim.actors.humans} humans, ${sim.actors.bots} bots, ${sim.seconds} s; humans ${JSON.stringify(sim.outcomes.human)}; bots ${JSON.stringify(sim.outcomes.bot)}` });
       fig({ group: 'Simulation', name: 'share of tickets to bots', value: sim.botShareOfTickets ?? 0, unit: 'share', note: `bots are ${round(sim.actors.bots / (sim.actors.bots + sim.actors.humans), 3)} of accounts` });
       if (f.arrivalVsPosition) fig({ group: 'Simulation', name: 'Kendall tau distance, arrival vs queue position', value: round(f.arrivalVsPosition.distance, 4), unit: '0 = same order', note: `${f.arrivalVsPosition.inversions} inversions of ${f.arrivalVsPosition.comparable} pairs` });
+      if (f.arrivalVsPositionAfterOpen) fig({ group: 'Simulation', name: 'Kendall tau distance, arrival vs queue position, joined after opening', value: round(f.arrivalVsPositionAfterOpen.distance, 4), unit: '0 = same order', note: `${f.arrivalVsPositionAfterOpen.inversions} inversions of ${f.arrivalVsPositionAfterOpen.comparable} pairs; the pre-queue (joined before opening) is shuffled on purpose` });
       if (f.arrivalVsAdmission) fig({ group: 'Simulation', name: 'Kendall tau distance, arrival vs admission seen', value: round(f.arrivalVsAdmission.distance, 4), unit: '0 = same order', note: `${f.arrivalVsAdmission.inversions} inversions of ${f.arrivalVsAdmission.comparable} pairs; admission is seen when the buyer next polls (humans ~1 s, bots ~0.15 s)` });
       fig({ group: 'Simulation', name: 'admission to hold, humans p50', value: f.admissionToHoldMs.human.p50, unit: 'ms', note: `p99 ${f.admissionToHoldMs.human.p99} ms; bots p50 ${f.admissionToHoldMs.bot.p50} ms p99 ${f.admissionToHoldMs.bot.p99} ms` });
       if (sim.actions.perTicket !== null && sim.actions.cost) {

@@ -5,7 +5,7 @@
  * waiting room, holds and purchases. It ends with the database audit and a
  * fairness report.
  *
- * Standalone: npx tsx bench/simulate.ts [--humans 100] [--seats 300] (API at --api, else one is started)
+ * Run through bench/main.ts: npm run bench -- --quick --only simulate
  */
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
@@ -63,7 +63,10 @@ export interface SimReport {
   ticketsToBots: number;
   botShareOfTickets: number | null;
   fairness: {
+    /** Everyone who joined; the pre-queue is shuffled on purpose, so this includes that randomness. */
     arrivalVsPosition: ReturnType<typeof kendallTauDistance> | null;
+    /** Only buyers who joined after the sale opened: pure first come, first served. */
+    arrivalVsPositionAfterOpen: ReturnType<typeof kendallTauDistance> | null;
     arrivalVsAdmission: ReturnType<typeof kendallTauDistance> | null;
     admissionToHoldMs: Record<Kind, LatencySummary>;
   };
@@ -364,6 +367,9 @@ export async function simulate(
     botShareOfTickets: ticketsSold ? round(ticketsToBots / ticketsSold, 3) : null,
     fairness: {
       arrivalVsPosition: waitingRoom ? kendallTauDistance(queued.map((a) => [a.sentJoinAt!, a.position!])) : null,
+      arrivalVsPositionAfterOpen: waitingRoom
+        ? kendallTauDistance(queued.filter((a) => a.sentJoinAt! >= o.prequeueSeconds * 1000).map((a) => [a.sentJoinAt!, a.position!]))
+        : null,
       arrivalVsAdmission: waitingRoom ? kendallTauDistance(admitted.map((a) => [a.sentJoinAt!, a.admittedAt!])) : null,
       admissionToHoldMs: { human: toHold('human'), bot: toHold('bot') },
     },

@@ -171,7 +171,7 @@ async function bench(): Promise<void> {
   const redis = createRedis(config.REDIS_URL, 'sse-bench');
   const pool = createPool(config.DATABASE_URL, { max: 2 });
   const cache = new SeatCache(redis, pool);
-  const rows: { round: number; p50: number; p99: number; last: number }[] = [];
+  const rows: { round: number; first: number; p50: number; p99: number; last: number }[] = [];
   for (let round = 0; round < rounds; round++) {
     const { rows: v } = await pool.query<{ v: string }>(`SELECT nextval('seat_version_seq')::text AS v`);
     const version = Number(v[0]!.v);
@@ -181,14 +181,14 @@ async function bench(): Promise<void> {
       void cache.apply(eventId, [{ seatId: 'A-1-1', status: round % 2 ? 'available' : 'held', version } as never]);
     });
     waiting = null;
-    rows.push({ round, p50: pct(times, 50), p99: pct(times, 99), last: Math.max(...times) });
+    rows.push({ round, first: Math.min(...times), p50: pct(times, 50), p99: pct(times, 99), last: Math.max(...times) });
     await new Promise((r) => setTimeout(r, 200));
   }
 
   const heapPer = (after.heapUsed - before.heapUsed) / streams;
   const rssPer = (after.rss - before.rss) / streams;
   const extPer = (after.external - before.external) / streams;
-  const p = (k: 'p50' | 'p99' | 'last') => rows.map((r) => r[k]);
+  const p = (k: 'first' | 'p50' | 'p99' | 'last') => rows.map((r) => r[k]);
   const out = {
     streams,
     openSeconds: Number(openSeconds.toFixed(2)),
@@ -196,6 +196,7 @@ async function bench(): Promise<void> {
     perStream: { heapBytes: Math.round(heapPer), rssBytes: Math.round(rssPer), externalBytes: Math.round(extPer) },
     fanoutMs: {
       rounds,
+      firstStream: { median: pct(p('first'), 50), worst: Math.max(...p('first')) },
       p50OfStreams: { median: pct(p('p50'), 50), worst: Math.max(...p('p50')) },
       p99OfStreams: { median: pct(p('p99'), 50), worst: Math.max(...p('p99')) },
       lastStream: { median: pct(p('last'), 50), worst: Math.max(...p('last')) },
@@ -208,6 +209,7 @@ async function bench(): Promise<void> {
       `server memory after:  rss ${mb(after.rss)}, heap ${mb(after.heapUsed)}`,
       `per stream: heap ${kb(heapPer)}, rss ${kb(rssPer)}, external ${kb(extPer)}`,
       `fan-out latency, publish → delivered to every stream, over ${rounds} changes (ms):`,
+      `  first stream: median ${out.fanoutMs.firstStream.median.toFixed(1)}, worst ${out.fanoutMs.firstStream.worst.toFixed(1)}`,
       `  median stream: median ${out.fanoutMs.p50OfStreams.median.toFixed(1)}, worst ${out.fanoutMs.p50OfStreams.worst.toFixed(1)}`,
       `  99th pct stream: median ${out.fanoutMs.p99OfStreams.median.toFixed(1)}, worst ${out.fanoutMs.p99OfStreams.worst.toFixed(1)}`,
       `  last stream: median ${out.fanoutMs.lastStream.median.toFixed(1)}, worst ${out.fanoutMs.lastStream.worst.toFixed(1)}`,

@@ -80,15 +80,51 @@ export async function seatSnapshot(
   }
 }
 
+/**
+ * Snapshot reads batched per event: a read starts only after every stream
+ * waiting for it had subscribed, so none misses a change, and a crowd opening
+ * the map at once costs one read per batch instead of one per buyer.
+ */
+export class SnapshotBatcher {
+  private readonly batches = new Map<string, { running: Promise<string> | null; next: Promise<string> | null }>();
+
+  constructor(private readonly read: (eventId: string) => Promise<string>) {}
+
+  get(eventId: string): Promise<string> {
+    let b = this.batches.get(eventId);
+    if (!b) this.batches.set(eventId, (b = { running: null, next: null }));
+    const batch = b;
+    if (!batch.running) return this.run(eventId, batch);
+    // A read is under way but may predate this caller's subscription: join the one after it.
+    batch.next ??= batch.running.catch(() => undefined).then(() => {
+      batch.next = null;
+      return this.run(eventId, batch);
+    });
+    return batch.next;
+  }
+
+  private run(eventId: string, batch: { running: Promise<string> | null; next: Promise<string> | null }): Promise<string> {
+    const p = this.read(eventId).finally(() => {
+      if (batch.running === p) batch.running = null;
+      if (!batch.running && !batch.next) this.batches.delete(eventId);
+    });
+    batch.running = p;
+    return p;
+  }
+}
+
 export function streamRoutes(events: EventsView, fanout: SeatFanout) {
+  let snapshots: SnapshotBatcher | null = null;
   return router().openapi(seatStream, async (c) => {
     const { eventId } = c.req.valid('param');
     const resumeFrom = c.req.valid('header')['last-event-id'] ?? c.req.valid('query').lastEventId;
     await events.event(eventId);
     const { deps } = c.var;
     c.header('X-Accel-Buffering', 'no'); // proxies must not hold the stream back
+    snapshots ??= new SnapshotBatcher((id) => seatSnapshot(deps, id));
+    const batcher = snapshots;
     return streamSSE(c, async (stream) => {
-      const session = new StreamSession(stream, deps, eventId);
+      const session = new StreamSession(stream, deps, eventId, batcher);
       const closed = new Promise<void>((resolve) => stream.onAbort(resolve));
       const unsubscribe = await fanout.subscribe(eventId, session);
       try {
@@ -115,6 +151,7 @@ class StreamSession implements SeatListener {
     private readonly stream: SSEStreamingApi,
     private readonly deps: { redis: Redis; pool: Pool; seatCache: SeatCache; logger: Logger },
     private readonly eventId: string,
+    private readonly snapshots: SnapshotBatcher,
   ) {}
 
   frame(bytes: Uint8Array, version: number): void {
@@ -154,7 +191,7 @@ class StreamSession implements SeatListener {
       if (replay) {
         for (const m of replay) this.send(changesFrame(m.raw, m.version), m.version);
       } else {
-        const snapshot = await seatSnapshot(this.deps, this.eventId);
+        const snapshot = await this.snapshots.get(this.eventId);
         const version = Number(/^\{"version":(\d+)/.exec(snapshot)?.[1] ?? 0);
         this.send(encoder.encode(`id: ${version}\nevent: snapshot\ndata: ${snapshot}\n\n`), version);
       }

@@ -74,5 +74,6 @@ export interface QueueView {
   estimatedWaitSeconds: number;
   status: QueueStatus;
   admissionToken?: string;
+  admissionExpiresAt?: string;
   [k: string]: unknown;
 }

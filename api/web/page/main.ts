@@ -52,6 +52,27 @@ function errorMessage(err: unknown): string {
   return 'Something went wrong on our side. Please try again.';
 }
 
+/** Finds a nonce such that sha256(challenge ":" nonce) starts with `difficulty` zero bits. */
+async function solveProofOfWork(challenge: string, difficulty: number): Promise<string> {
+  const enc = new TextEncoder();
+  const zeros = (d: Uint8Array) => {
+    let bits = 0;
+    for (const byte of d) {
+      if (byte === 0) {
+        bits += 8;
+        continue;
+      }
+      bits += Math.clz32(byte) - 24;
+      break;
+    }
+    return bits;
+  };
+  for (let n = 0; ; n++) {
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', enc.encode(`${challenge}:${n}`)));
+    if (zeros(digest) >= difficulty) return String(n);
+  }
+}
+
 // ------------------------------------------------------------------ landing --
 
 function landing(): void {
@@ -260,7 +281,16 @@ class EventPage {
     focusHeading(this.body);
     try {
       if (!this.session.queued) {
-        await api.joinQueue(this.eventId);
+        try {
+          await api.joinQueue(this.eventId);
+        } catch (err) {
+          if (!(err instanceof ApiError && err.details.reason === 'proof_of_work')) throw err;
+          // Bots pay for places in line; a person's browser solves this in a moment.
+          status.textContent = 'Checking your browser before you join the line…';
+          const challenge = String(err.details.challenge);
+          const nonce = await solveProofOfWork(challenge, Number(err.details.difficulty));
+          await api.joinQueue(this.eventId, { pow: { challenge, nonce } });
+        }
         this.session.queued = true;
         this.save();
       }
@@ -286,7 +316,8 @@ class EventPage {
       }
       position.textContent = `#${formatNumber(q.position)}`;
       ahead.textContent = formatNumber(q.ahead);
-      wait.textContent = q.ahead > 0 ? `about ${formatDuration(q.estimatedWaitSeconds)}` : 'any moment';
+      wait.textContent =
+        q.ahead <= 0 ? 'any moment' : q.estimatedWaitSeconds < 0 ? 'calculating…' : `about ${formatDuration(q.estimatedWaitSeconds)}`;
       bar.value = q.position > 0 ? Math.min(100, Math.round((100 * Math.min(q.servingPosition, q.position)) / q.position)) : 0;
       if (q.ahead < lastAnnounced / 2 || (q.ahead <= 10 && q.ahead !== lastAnnounced)) {
         announce(`${formatNumber(q.ahead)} people ahead of you.`);
@@ -408,7 +439,7 @@ class EventPage {
     this.list = new SeatList(seats, map, name, (i) => this.pick(i));
     this.mapShell = h(
       'section',
-      { class: 'map-shell', 'aria-label': 'Seats' },
+      { class: 'map-shell', 'aria-label': 'Seat map' },
       h('div', { class: 'map-frame' }, canvas, tip, tools),
       cursorText,
       legend,
@@ -890,7 +921,7 @@ class EventPage {
           this.session.admissionToken = q.admissionToken;
           this.session.waitlisted = undefined;
           this.save();
-          const until = typeof q.expiresAt === 'string' ? ` until ${formatTime(q.expiresAt)}` : '';
+          const until = typeof q.admissionExpiresAt === 'string' ? ` until ${formatTime(q.admissionExpiresAt)}` : '';
           const go = h('button', { type: 'button', class: 'primary' }, 'Choose seats now');
           go.addEventListener('click', () => void this.shop());
           panel.replaceChildren(

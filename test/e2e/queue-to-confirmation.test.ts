@@ -1,0 +1,123 @@
+/**
+ * The whole journey in a real browser: the waiting room, admission, the seat
+ * map, a hold, payment, the confirmation page, and the confirmation e-mail
+ * delivered over SMTP to the mail catcher.
+ */
+import type { Browser } from 'playwright-core';
+import { createMailer, startOutboxRelay, type OutboxRelay } from '../../notifications/relay';
+import { createLogger } from '../../platform/logger';
+import { call, createEvent, newBuyer } from '../support/http';
+import { type RunningApi, type RunningWorker, startApi, startWorker, testConfig } from '../support/stack';
+import { clickSeat, launchBrowser, newBuyerPage, openAsBuyer, screenshot, waitForLiveMap } from './browser';
+
+const config = testConfig();
+let api: RunningApi;
+let worker: RunningWorker;
+let browser: Browser;
+let relay: OutboxRelay;
+let mailer: ReturnType<typeof createMailer>;
+
+beforeAll(async () => {
+  [api, worker, browser] = await Promise.all([startApi(config), startWorker(config), launchBrowser()]);
+  mailer = createMailer(config.SMTP_URL);
+  relay = startOutboxRelay({ pool: api.deps.pool, mailer, from: config.MAIL_FROM, logger: createLogger('test-relay', 'warn'), pollMs: 500 });
+});
+
+afterAll(async () => {
+  await relay?.stop();
+  mailer?.close();
+  await browser?.close();
+  await worker?.stop();
+  await api?.stop();
+});
+
+async function mailTo(address: string, subjectPart: string): Promise<{ Subject: string; Text: string }> {
+  const base = process.env.MAILPIT_API_URL;
+  if (!base) throw new Error('MAILPIT_API_URL is not set');
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const res = await fetch(`${base}/api/v1/search?query=${encodeURIComponent(`to:"${address}"`)}`);
+    const body = (await res.json()) as { messages: { ID: string; Subject: string }[] };
+    const hit = body.messages.find((m) => m.Subject.includes(subjectPart));
+    if (hit) return (await (await fetch(`${base}/api/v1/message/${hit.ID}`)).json()) as { Subject: string; Text: string };
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no mail to ${address} about ${subjectPart}`);
+}
+
+test('a buyer goes from the waiting room to a confirmed order and receives the e-mail', async () => {
+  const eventId = await createEvent(api.url, config.ADMIN_TOKEN, {
+    name: 'Northern Skies Tour — Arena',
+    // One admission a second, so a buyer behind others sees the line move.
+    waitingRoom: { enabled: true, maxActiveCheckouts: 100, admitPerMinute: 60 },
+    sections: [
+      { id: 'PIT', name: 'Pit', rows: 8, seatsPerRow: 40, priceCents: 19900 },
+      { id: 'L1', name: 'Lower 1', rows: 20, seatsPerRow: 30, priceCents: 12900 },
+      { id: 'L2', name: 'Lower 2', rows: 20, seatsPerRow: 30, priceCents: 12900 },
+      { id: 'U1', name: 'Upper 1', rows: 25, seatsPerRow: 36, priceCents: 6900 },
+      { id: 'U2', name: 'Upper 2', rows: 25, seatsPerRow: 36, priceCents: 6900 },
+    ],
+  });
+  // Others are already in line.
+  for (let i = 0; i < 4; i++) {
+    const other = await newBuyer(api.url, `Early ${i}`);
+    const joined = await call(api.url, 'POST', `/v1/events/${eventId}/queue`, { token: other.token, body: {} });
+    expect(joined.status).toBe(201);
+  }
+
+  const email = `ada.${Date.now()}@example.test`;
+  const { page } = await newBuyerPage(browser);
+  await openAsBuyer(page, api.url, eventId, 'Ada Lovelace', email);
+  await page.getByRole('heading', { name: 'You are in line' }).waitFor();
+  await page.waitForFunction(() => /#\d/.test(document.querySelector('[data-testid=queue-position]')?.textContent ?? ''));
+  await expect(page.getByTestId('queue-position').textContent()).resolves.toMatch(/^#\d+$/);
+  await screenshot(page, 'queue');
+
+  // Admitted: the page moves on to the seat map by itself.
+  await page.getByRole('heading', { name: 'Choose your seats' }).waitFor({ timeout: 60_000 });
+  await waitForLiveMap(page);
+  await clickSeat(page, 'PIT-1-20');
+  await clickSeat(page, 'PIT-1-21');
+  await page.getByRole('button', { name: /Hold 2 seats · \$398\.00/ }).click();
+  await page.getByRole('heading', { name: 'Your seats are held' }).waitFor();
+  await page.getByRole('button', { name: 'Pay $398.00' }).click();
+  await page.getByTestId('confirmation').waitFor();
+  await screenshot(page, 'confirmation');
+
+  const orderId = (await page.getByTestId('order-id').textContent())!;
+  expect(orderId).toMatch(/^ord_/);
+  await expect(page.getByTestId('order-seats').textContent()).resolves.toBe('PIT-1-20, PIT-1-21');
+  const link = await page.getByTestId('temporal-link').getAttribute('href');
+  const buyerId = await page.evaluate(() => JSON.parse(sessionStorage.getItem('onsale:buyer') ?? '{}').buyerId as string);
+  expect(link).toBe(
+    `${config.TEMPORAL_UI_URL}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows/${encodeURIComponent(`checkout:${eventId}:${buyerId}`)}`,
+  );
+  const order = await call(api.url, 'GET', `/v1/orders/${orderId}`, { token: config.ADMIN_TOKEN });
+  expect(order.body).toMatchObject({ status: 'confirmed', buyerId, seatIds: ['PIT-1-20', 'PIT-1-21'], amountCents: 39800 });
+
+  const mail = await mailTo(email, orderId);
+  expect(mail.Subject).toContain('Your tickets are confirmed');
+  expect(mail.Text).toContain('PIT-1-20');
+});
+
+test('on a phone-sized screen the seat map and the hold stay usable', async () => {
+  const eventId = await createEvent(api.url, config.ADMIN_TOKEN, {
+    name: 'Stadium Night — 50,000 seats',
+    sections: Array.from({ length: 20 }, (_, k) => ({
+      id: `S${k + 1}`,
+      name: `Section ${k + 1}`,
+      rows: 50,
+      seatsPerRow: 50,
+      priceCents: [15000, 9500, 6500, 4500][k % 4]!,
+    })),
+  });
+  const { page } = await newBuyerPage(browser, { phone: true });
+  await openAsBuyer(page, api.url, eventId, 'Mobile Buyer');
+  await waitForLiveMap(page);
+  // Best available from the phone, without touching the map.
+  await page.getByRole('combobox', { name: 'Seats', exact: true }).selectOption('2');
+  await page.getByRole('button', { name: 'Find best seats' }).click();
+  await page.getByRole('heading', { name: 'Your seats are held' }).waitFor();
+  await screenshot(page, 'phone-hold');
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  expect(width).toBeLessThanOrEqual(390);
+});
