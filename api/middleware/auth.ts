@@ -40,7 +40,8 @@ export const requireBuyerOrAdmin = createMiddleware<AppEnv>(async (c, next) => {
   const token = bearer(c.req.header('authorization'));
   if (isAdminToken(token, c.var.deps.config.ADMIN_TOKEN)) {
     c.set('isAdmin', true);
-    return next();
+    await next();
+    return;
   }
-  return requireBuyer(c, next);
+  await requireBuyer(c, next);
 });
