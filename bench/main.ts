@@ -150,7 +150,7 @@ async function versions(databaseUrl: string, redisUrl: string): Promise<Record<s
   try {
     const pg = (await pool.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? 'unknown';
     const info = await redis.info('server');
-    const temporalCli = sh('bash', ['-c', 'ps -eo args | grep -o "temporal-cli-v[0-9.]*" | head -1']);
+    const temporalCli = sh('bash', ['-c', 'ps -eo args | grep -o "temporal-cli-v[0-9][0-9.]*" | head -1']);
     return {
       onsale: (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version,
       commit: sh('git', ['rev-parse', '--short', 'HEAD']) + (sh('git', ['status', '--porcelain', '--untracked-files=no']) ? '+dirty' : ''),

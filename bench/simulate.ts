@@ -348,11 +348,11 @@ export async function simulate(
   const perTicket = ticketsSold ? round(actions.total / ticketsSold, 2) : null;
 
   progress('auditing the database');
-  let audit = await auditDatabase(deps.pool);
+  let audit = await auditDatabase(deps.pool, { eventIds: [eventId] });
   // The database is shared with other runs: give in-flight transactions elsewhere a moment before judging.
   for (let i = 0; i < 3 && !audit.ok; i++) {
     await sleep(2000);
-    audit = await auditDatabase(deps.pool);
+    audit = await auditDatabase(deps.pool, { eventIds: [eventId] });
   }
 
   return {
