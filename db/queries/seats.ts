@@ -36,10 +36,12 @@ interface SaleTerms {
 }
 
 async function lockSaleTerms(client: PoolClient, eventId: string): Promise<SaleTerms> {
-  // FOR SHARE lets every concurrent hold of the event proceed while blocking a state change mid-hold.
+  // A plain read: a share lock here made every concurrent hold of one event queue on the same
+  // row's multixact. A hold racing a pause by milliseconds is harmless; the seats' own
+  // conditional updates are what guarantee correctness.
   const { rows } = await client.query<{ state: string; on_sale_now: boolean; hold_seconds: number; max: number }>(
     `SELECT state, on_sale_at <= now() AS on_sale_now, hold_seconds, max_seats_per_buyer AS max
-       FROM events WHERE id = $1 FOR SHARE`,
+       FROM events WHERE id = $1`,
     [eventId],
   );
   const r = rows[0];
@@ -209,14 +211,15 @@ export async function reserveSeats(
   let result: TakeResult | null = null;
 
   if (request.kind === 'seats') {
-    const unknown = await unknownAmong(client, input.eventId, request.seatIds);
-    if (unknown.length) throw new DomainError('NOT_FOUND', 'unknown seats for this event', { seatIds: unknown });
     await client.query('SAVEPOINT take');
     const attempt = await takeSeats(client, input.eventId, request.seatIds, input.holdId, input.buyerId, lifetime);
     if (attempt.taken.length === request.seatIds.length) {
       result = attempt;
     } else {
       await client.query('ROLLBACK TO SAVEPOINT take');
+      // Only a refused request pays for finding out why.
+      const unknown = await unknownAmong(client, input.eventId, request.seatIds);
+      if (unknown.length) throw new DomainError('NOT_FOUND', 'unknown seats for this event', { seatIds: unknown });
       const got = new Set(attempt.taken.map((t) => t.seatId));
       throw new DomainError('SEATS_UNAVAILABLE', 'some of these seats are not available', {
         seatIds: request.seatIds.filter((id) => !got.has(id)),
