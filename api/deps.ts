@@ -2,10 +2,15 @@ import type { Client } from '@temporalio/client';
 import type Redis from 'ioredis';
 import type { Pool } from 'pg';
 import type Stripe from 'stripe';
+import { createPool } from '../db/pool';
+import { createPaymentProvider } from '../payments';
+import { createStripeClient } from '../payments/stripe';
+import { type BuyerTokens, createBuyerTokens } from '../platform/buyer-tokens';
 import type { Config } from '../platform/config';
 import type { Logger } from '../platform/logger';
-import type { BuyerTokens } from '../platform/buyer-tokens';
-import type { SeatCache } from '../platform/seat-cache';
+import { createRedis } from '../platform/redis';
+import { SeatCache } from '../platform/seat-cache';
+import { connectClient } from '../platform/temporal';
 
 export interface ApiDeps {
   config: Config;
@@ -25,5 +30,27 @@ export interface AppEnv {
     deps: ApiDeps;
     buyer: Buyer;
     isAdmin: boolean;
+  };
+}
+
+/** The API's connections, from validated configuration. */
+export async function buildApiDeps(config: Config, logger: Logger, opts: { poolSize?: number; name?: string } = {}): Promise<ApiDeps> {
+  const pool = createPool(config.DATABASE_URL, { max: opts.poolSize ?? config.DATABASE_POOL_SIZE });
+  const redis = createRedis(config.REDIS_URL, opts.name ?? 'onsale-api');
+  createPaymentProvider(config); // validates the payment configuration at start-up
+  return {
+    config,
+    logger,
+    pool,
+    redis,
+    seatCache: new SeatCache(redis, pool),
+    temporal: await connectClient(config),
+    buyerTokens: createBuyerTokens({
+      mode: config.ONSALE_MODE,
+      secret: config.BUYER_TOKEN_SECRET,
+      issuer: config.BUYER_TOKEN_ISSUER,
+      jwksUrl: config.BUYER_JWKS_URL,
+    }),
+    stripe: createStripeClient(config.STRIPE_SECRET_KEY, config.STRIPE_API_URL),
   };
 }

@@ -1,38 +1,13 @@
 /** The API process: Hono on Node's HTTP server, with graceful shutdown. */
 import { serve } from '@hono/node-server';
-import { createPool } from '../db/pool';
-import { createPaymentProvider } from '../payments';
-import { createStripeClient } from '../payments/stripe';
-import { createBuyerTokens } from '../platform/buyer-tokens';
 import { loadConfigOrExit } from '../platform/config';
 import { createLogger } from '../platform/logger';
-import { createRedis } from '../platform/redis';
-import { SeatCache } from '../platform/seat-cache';
-import { connectClient } from '../platform/temporal';
 import { createApp } from './app';
-import type { ApiDeps } from './deps';
+import { type ApiDeps, buildApiDeps } from './deps';
 
 export async function createApiDeps(): Promise<ApiDeps> {
   const config = loadConfigOrExit();
-  const logger = createLogger('api', config.LOG_LEVEL);
-  const pool = createPool(config.DATABASE_URL, { max: config.DATABASE_POOL_SIZE });
-  const redis = createRedis(config.REDIS_URL, 'onsale-api');
-  createPaymentProvider(config); // validates the payment configuration at start-up
-  return {
-    config,
-    logger,
-    pool,
-    redis,
-    seatCache: new SeatCache(redis, pool),
-    temporal: await connectClient(config),
-    buyerTokens: createBuyerTokens({
-      mode: config.ONSALE_MODE,
-      secret: config.BUYER_TOKEN_SECRET,
-      issuer: config.BUYER_TOKEN_ISSUER,
-      jwksUrl: config.BUYER_JWKS_URL,
-    }),
-    stripe: createStripeClient(config.STRIPE_SECRET_KEY, config.STRIPE_API_URL),
-  };
+  return buildApiDeps(config, createLogger('api', config.LOG_LEVEL));
 }
 
 async function main(): Promise<void> {

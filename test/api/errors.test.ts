@@ -4,23 +4,12 @@
  */
 import { stateFingerprint } from '../../db/audit';
 import { call, createEvent, newBuyer } from '../support/http';
-import { type RunningApi, type RunningWorker, startApi, startWorker, testConfig } from '../support/stack';
+import { testConfig, useApiAndWorker } from '../support/stack';
 
 jest.setTimeout(120_000);
 
 const config = testConfig({ BODY_LIMIT_BYTES: '4096' });
-let api: RunningApi;
-let worker: RunningWorker;
-
-beforeAll(async () => {
-  api = await startApi(config);
-  worker = await startWorker(config);
-});
-
-afterAll(async () => {
-  await worker?.stop();
-  await api?.stop();
-});
+const stack = useApiAndWorker(config);
 
 const seen = new Set<string>();
 
@@ -31,19 +20,19 @@ async function rejects(
   status: number,
   code: string,
 ) {
-  const before = await stateFingerprint(api.deps.pool, eventId);
-  const r = await call(api.url, req.method, req.path, req);
+  const before = await stateFingerprint(stack.api.deps.pool, eventId);
+  const r = await call(stack.api.url, req.method, req.path, req);
   expect({ status: r.status, code: r.body?.error?.code }).toEqual({ status, code });
   expect(typeof r.body.error.message).toBe('string');
   expect(typeof r.body.error.details).toBe('object');
-  expect(await stateFingerprint(api.deps.pool, eventId)).toBe(before);
+  expect(await stateFingerprint(stack.api.deps.pool, eventId)).toBe(before);
   seen.add(code);
   return r;
 }
 
 test('hold: malformed and invalid input is rejected with VALIDATION_FAILED', async () => {
-  const eventId = await createEvent(api.url, config.ADMIN_TOKEN);
-  const { token } = await newBuyer(api.url);
+  const eventId = await createEvent(stack.api.url, config.ADMIN_TOKEN);
+  const { token } = await newBuyer(stack.api.url);
   const hold = (body: unknown) => ({ method: 'POST', path: `/v1/events/${eventId}/hold`, token, body });
   await rejects(eventId, { method: 'POST', path: `/v1/events/${eventId}/hold`, token, raw: '{"seatIds": [' }, 400, 'VALIDATION_FAILED');
   for (const body of [
@@ -68,8 +57,8 @@ test('hold: malformed and invalid input is rejected with VALIDATION_FAILED', asy
 });
 
 test('hold: identity, existence, sale state and limits', async () => {
-  const eventId = await createEvent(api.url, config.ADMIN_TOKEN, { maxSeatsPerBuyer: 2 });
-  const { token } = await newBuyer(api.url);
+  const eventId = await createEvent(stack.api.url, config.ADMIN_TOKEN, { maxSeatsPerBuyer: 2 });
+  const { token } = await newBuyer(stack.api.url);
   const path = `/v1/events/${eventId}/hold`;
   await rejects(eventId, { method: 'POST', path, body: { quantity: 1 } }, 401, 'UNAUTHENTICATED');
   await rejects(eventId, { method: 'POST', path, token: 'not-a-real-token-at-all', body: { quantity: 1 } }, 401, 'UNAUTHENTICATED');
@@ -80,42 +69,42 @@ test('hold: identity, existence, sale state and limits', async () => {
   await rejects(eventId, { method: 'POST', path, token, body: { quantity: 3 } }, 422, 'LIMIT_EXCEEDED');
   await rejects(eventId, { method: 'POST', path, token, body: { quantity: 51 } }, 400, 'VALIDATION_FAILED');
 
-  const draft = await createEvent(api.url, config.ADMIN_TOKEN, { open: false });
+  const draft = await createEvent(stack.api.url, config.ADMIN_TOKEN, { open: false });
   await rejects(draft, { method: 'POST', path: `/v1/events/${draft}/hold`, token, body: { quantity: 1 } }, 409, 'EVENT_NOT_ON_SALE');
-  const later = await createEvent(api.url, config.ADMIN_TOKEN, { onSaleAt: new Date(Date.now() + 3_600_000).toISOString() });
+  const later = await createEvent(stack.api.url, config.ADMIN_TOKEN, { onSaleAt: new Date(Date.now() + 3_600_000).toISOString() });
   await rejects(later, { method: 'POST', path: `/v1/events/${later}/hold`, token, body: { quantity: 1 } }, 409, 'EVENT_NOT_ON_SALE');
-  const paused = await createEvent(api.url, config.ADMIN_TOKEN);
-  expect((await call(api.url, 'POST', `/v1/admin/events/${paused}/pause`, { token: config.ADMIN_TOKEN })).status).toBe(200);
+  const paused = await createEvent(stack.api.url, config.ADMIN_TOKEN);
+  expect((await call(stack.api.url, 'POST', `/v1/admin/events/${paused}/pause`, { token: config.ADMIN_TOKEN })).status).toBe(200);
   await rejects(paused, { method: 'POST', path: `/v1/events/${paused}/hold`, token, body: { quantity: 1 } }, 409, 'EVENT_NOT_ON_SALE');
 
-  const room = await createEvent(api.url, config.ADMIN_TOKEN, { waitingRoom: { enabled: true } });
+  const room = await createEvent(stack.api.url, config.ADMIN_TOKEN, { waitingRoom: { enabled: true } });
   const roomPath = `/v1/events/${room}/hold`;
   await rejects(room, { method: 'POST', path: roomPath, token, body: { quantity: 1 } }, 403, 'NOT_ADMITTED');
   await rejects(room, { method: 'POST', path: roomPath, token, body: { quantity: 1 }, headers: { 'x-admission-token': 'eyJhbGciOiJIUzI1NiJ9.e30.forged' } }, 403, 'NOT_ADMITTED');
 });
 
 test('hold: seats taken, a second checkout, and limits counting seats already bought', async () => {
-  const eventId = await createEvent(api.url, config.ADMIN_TOKEN, { maxSeatsPerBuyer: 3 });
-  const first = await newBuyer(api.url);
-  const second = await newBuyer(api.url);
+  const eventId = await createEvent(stack.api.url, config.ADMIN_TOKEN, { maxSeatsPerBuyer: 3 });
+  const first = await newBuyer(stack.api.url);
+  const second = await newBuyer(stack.api.url);
   const path = `/v1/events/${eventId}/hold`;
-  const held = await call(api.url, 'POST', path, { token: first.token, body: { seatIds: ['A-1-1', 'A-1-2'] } });
+  const held = await call(stack.api.url, 'POST', path, { token: first.token, body: { seatIds: ['A-1-1', 'A-1-2'] } });
   expect(held.status).toBe(201);
 
   const taken = await rejects(eventId, { method: 'POST', path, token: second.token, body: { seatIds: ['A-1-2', 'A-1-3'] } }, 409, 'SEATS_UNAVAILABLE');
   expect(taken.body.error.details.seatIds).toEqual(['A-1-2']);
   await rejects(eventId, { method: 'POST', path, token: first.token, body: { seatIds: ['A-2-1'] } }, 409, 'CHECKOUT_IN_PROGRESS');
 
-  const paid = await call(api.url, 'POST', `/v1/events/${eventId}/purchase`, {
+  const paid = await call(stack.api.url, 'POST', `/v1/events/${eventId}/purchase`, {
     token: first.token,
     body: { holdId: held.body.holdId, paymentMethod: 'pm_card_visa' },
   });
   expect(paid.status).toBe(200);
   // Two seats bought already: two more would exceed three.
-  let again = await call(api.url, 'POST', path, { token: first.token, body: { quantity: 2 } });
+  let again = await call(stack.api.url, 'POST', path, { token: first.token, body: { quantity: 2 } });
   for (let i = 0; again.body?.error?.code === 'CHECKOUT_IN_PROGRESS' && i < 50; i++) {
     await new Promise((r) => setTimeout(r, 100)); // the confirmed checkout is still closing
-    again = await call(api.url, 'POST', path, { token: first.token, body: { quantity: 2 } });
+    again = await call(stack.api.url, 'POST', path, { token: first.token, body: { quantity: 2 } });
   }
   expect(again.status).toBe(422);
   expect(again.body.error.code).toBe('LIMIT_EXCEEDED');
@@ -123,10 +112,10 @@ test('hold: seats taken, a second checkout, and limits counting seats already bo
 });
 
 test('purchase: unknown, foreign, ended and declined holds; oversized bodies', async () => {
-  const eventId = await createEvent(api.url, config.ADMIN_TOKEN);
-  const owner = await newBuyer(api.url);
-  const other = await newBuyer(api.url);
-  const held = await call(api.url, 'POST', `/v1/events/${eventId}/hold`, { token: owner.token, body: { seatIds: ['A-3-3'] } });
+  const eventId = await createEvent(stack.api.url, config.ADMIN_TOKEN);
+  const owner = await newBuyer(stack.api.url);
+  const other = await newBuyer(stack.api.url);
+  const held = await call(stack.api.url, 'POST', `/v1/events/${eventId}/hold`, { token: owner.token, body: { seatIds: ['A-3-3'] } });
   expect(held.status).toBe(201);
   const path = `/v1/events/${eventId}/purchase`;
   const holdId = held.body.holdId as string;
@@ -139,14 +128,14 @@ test('purchase: unknown, foreign, ended and declined holds; oversized bodies', a
   await rejects(eventId, { method: 'DELETE', path: `/v1/events/${eventId}/hold/${holdId}`, token: other.token }, 404, 'HOLD_NOT_FOUND');
 
   // A decline records a declined payment, so it is checked without the fingerprint.
-  const declined = await call(api.url, 'POST', path, { token: owner.token, body: { holdId, paymentMethod: 'pm_card_chargeDeclined' } });
+  const declined = await call(stack.api.url, 'POST', path, { token: owner.token, body: { holdId, paymentMethod: 'pm_card_chargeDeclined' } });
   expect(declined.status).toBe(402);
   expect(declined.body.error.code).toBe('PAYMENT_DECLINED');
   seen.add('PAYMENT_DECLINED');
-  const seat = await api.deps.pool.query(`SELECT status FROM seats WHERE event_id = $1 AND seat_id = 'A-3-3'`, [eventId]);
+  const seat = await stack.api.deps.pool.query(`SELECT status FROM seats WHERE event_id = $1 AND seat_id = 'A-3-3'`, [eventId]);
   expect(seat.rows[0].status).toBe('held');
 
-  expect((await call(api.url, 'DELETE', `/v1/events/${eventId}/hold/${holdId}`, { token: owner.token })).status).toBe(200);
+  expect((await call(stack.api.url, 'DELETE', `/v1/events/${eventId}/hold/${holdId}`, { token: owner.token })).status).toBe(200);
   await rejects(eventId, { method: 'POST', path, token: owner.token, body: { holdId, paymentMethod: 'pm_card_visa' } }, 410, 'HOLD_EXPIRED');
   await rejects(eventId, { method: 'DELETE', path: `/v1/events/${eventId}/hold/${holdId}`, token: owner.token }, 410, 'HOLD_EXPIRED');
 });

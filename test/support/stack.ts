@@ -11,16 +11,11 @@ import { serve } from '@hono/node-server';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { createApp } from '../../api/app';
-import type { ApiDeps } from '../../api/deps';
+import { type ApiDeps, buildApiDeps } from '../../api/deps';
 import { createPool } from '../../db/pool';
 import { migrate } from '../../db/migrate';
-import { createStripeClient } from '../../payments/stripe';
-import { createBuyerTokens } from '../../platform/buyer-tokens';
 import { type Config, loadConfig } from '../../platform/config';
 import { createLogger } from '../../platform/logger';
-import { createRedis } from '../../platform/redis';
-import { SeatCache } from '../../platform/seat-cache';
-import { connectClient } from '../../platform/temporal';
 import { WORKER_TUNING } from '../../workers/tuning';
 import { createActivityDeps } from '../../workers/deps';
 import { installQuietRuntime, quietLogger } from '../platform/env';
@@ -111,23 +106,8 @@ export async function migrateOnce(config: Config): Promise<void> {
 /** Serves the real app over real HTTP on an ephemeral port. */
 export async function startApi(config: Config): Promise<RunningApi> {
   await migrateOnce(config);
-  const pool = createPool(config.DATABASE_URL, { max: 30 });
-  const redis = createRedis(config.REDIS_URL, 'test-api');
-  const deps: ApiDeps = {
-    config,
-    logger: createLogger('test-api', 'warn'),
-    pool,
-    redis,
-    seatCache: new SeatCache(redis, pool),
-    temporal: await connectClient(config),
-    buyerTokens: createBuyerTokens({
-      mode: config.ONSALE_MODE,
-      secret: config.BUYER_TOKEN_SECRET,
-      issuer: config.BUYER_TOKEN_ISSUER,
-      jwksUrl: config.BUYER_JWKS_URL,
-    }),
-    stripe: createStripeClient(config.STRIPE_SECRET_KEY, config.STRIPE_API_URL),
-  };
+  const deps = await buildApiDeps(config, createLogger('test-api', 'warn'), { poolSize: 30, name: 'test-api' });
+  const { pool, redis } = deps;
   const app = createApp(deps);
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
@@ -142,4 +122,18 @@ export async function startApi(config: Config): Promise<RunningApi> {
       await Promise.allSettled([pool.end(), redis.quit(), deps.temporal.connection.close()]);
     },
   };
+}
+
+/** Runs the API and a worker for the whole test file, stopping both after it. */
+export function useApiAndWorker(config: Config): { readonly api: RunningApi; readonly worker: RunningWorker } {
+  const running = {} as { api: RunningApi; worker: RunningWorker };
+  beforeAll(async () => {
+    running.api = await startApi(config);
+    running.worker = await startWorker(config);
+  });
+  afterAll(async () => {
+    await running.worker?.stop();
+    await running.api?.stop();
+  });
+  return running;
 }

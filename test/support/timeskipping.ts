@@ -1,5 +1,10 @@
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Pool } from 'pg';
+import { migrate } from '../../db/migrate';
+import type { Config } from '../../platform/config';
+import { createLogger } from '../../platform/logger';
+import { createActivityDeps } from '../../workers/deps';
 import { requireEnv } from '../platform/env';
 
 /** The search attributes the workflows set; the dev server registers them at start-up. */
@@ -25,4 +30,26 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
     }
   }
   return env;
+}
+
+export interface TimeSkippingWorld {
+  env: TestWorkflowEnvironment;
+  deps: ReturnType<typeof createActivityDeps>;
+  pool: Pool;
+}
+
+/** For the whole test file: the time-skipping server and the real activities' connections. */
+export function useTimeSkipping(config: Config): TimeSkippingWorld {
+  const world = {} as TimeSkippingWorld;
+  beforeAll(async () => {
+    world.env = await createTimeSkippingEnv();
+    world.deps = createActivityDeps(config, createLogger('test', 'warn'));
+    world.pool = world.deps.pool;
+    await migrate(world.pool);
+  });
+  afterAll(async () => {
+    await world.env?.teardown();
+    await world.deps?.close();
+  });
+  return world;
 }

@@ -8,17 +8,13 @@ import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/clie
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import type { Pool } from 'pg';
 import { createActivities } from '../../activities';
 import { auditDatabase } from '../../db/audit';
-import { migrate } from '../../db/migrate';
 import { checkoutQuery, holdUpdate, paymentOutcomeSignal, purchaseUpdate, releaseUpdate, type HoldView } from '../../domain/checkout';
 import { checkoutWorkflowId } from '../../domain/ids';
-import { createLogger } from '../../platform/logger';
-import { createActivityDeps } from '../../workers/deps';
 import type { checkout } from '../../workflows';
 import { installQuietRuntime } from '../platform/env';
-import { createTimeSkippingEnv } from '../support/timeskipping';
+import { useTimeSkipping } from '../support/timeskipping';
 import { seedBuyer, seedEvent } from '../support/seed';
 import { testConfig, workflowBundle } from '../support/stack';
 
@@ -26,28 +22,14 @@ installQuietRuntime();
 jest.setTimeout(60_000);
 
 const config = testConfig();
-let env: TestWorkflowEnvironment;
-let deps: ReturnType<typeof createActivityDeps>;
-let pool: Pool;
-
-beforeAll(async () => {
-  env = await createTimeSkippingEnv();
-  deps = createActivityDeps(config, createLogger('test', 'warn'));
-  pool = deps.pool;
-  await migrate(pool);
-});
-
-afterAll(async () => {
-  await env?.teardown();
-  await deps?.close();
-});
+const world = useTimeSkipping(config);
 
 async function newWorker(taskQueue: string, extra: Partial<Parameters<typeof Worker.create>[0]> = {}) {
   return Worker.create({
-    connection: env.nativeConnection,
+    connection: world.env.nativeConnection,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities(deps),
+    activities: createActivities(world.deps),
     ...extra,
   });
 }
@@ -60,10 +42,10 @@ async function withCheckout<R>(
 ): Promise<R> {
   const taskQueue = `checkout-${randomUUID()}`;
   const worker = await newWorker(taskQueue);
-  const eventId = await seedEvent(pool, event);
-  const buyerId = await seedBuyer(pool);
+  const eventId = await seedEvent(world.pool, event);
+  const buyerId = await seedBuyer(world.pool);
   return worker.runUntil(async () => {
-    const handle = await env.client.workflow.start<typeof checkout>('checkout', {
+    const handle = await world.env.client.workflow.start<typeof checkout>('checkout', {
       workflowId: checkoutWorkflowId(eventId, buyerId),
       taskQueue,
       args: [{ eventId, buyerId }],
@@ -80,12 +62,12 @@ async function withCheckout<R>(
 }
 
 async function seatStatus(eventId: string, seatId: string): Promise<string> {
-  const { rows } = await pool.query('SELECT status FROM seats WHERE event_id = $1 AND seat_id = $2', [eventId, seatId]);
+  const { rows } = await world.pool.query('SELECT status FROM seats WHERE event_id = $1 AND seat_id = $2', [eventId, seatId]);
   return rows[0].status;
 }
 
 async function notificationKinds(buyerId: string): Promise<string[]> {
-  const { rows } = await pool.query('SELECT kind FROM notifications WHERE buyer_id = $1 ORDER BY id', [buyerId]);
+  const { rows } = await world.pool.query('SELECT kind FROM notifications WHERE buyer_id = $1 ORDER BY id', [buyerId]);
   return rows.map((r) => r.kind);
 }
 
@@ -101,10 +83,10 @@ async function failureType(p: Promise<unknown>): Promise<string | undefined> {
 
 test('the hold expires exactly at the end of its window and the seats return to sale', async () => {
   await withCheckout({ seatIds: ['A-1-1', 'A-1-2'] }, async ({ handle, hold, eventId, buyerId }) => {
-    const heldAt = await env.currentTimeMs();
+    const heldAt = await world.env.currentTimeMs();
     expect(Date.parse(hold.expiresAt) - heldAt).toBeGreaterThan(299_000);
 
-    await env.sleep(Date.parse(hold.expiresAt) - (await env.currentTimeMs()) - 1000);
+    await world.env.sleep(Date.parse(hold.expiresAt) - (await world.env.currentTimeMs()) - 1000);
     expect((await handle.query(checkoutQuery)).state).toBe('held');
     expect(await seatStatus(eventId, 'A-1-1')).toBe('held');
 
@@ -117,7 +99,7 @@ test('the hold expires exactly at the end of its window and the seats return to 
     expect(await seatStatus(eventId, 'A-1-1')).toBe('available');
     expect(await seatStatus(eventId, 'A-1-2')).toBe('available');
     expect(await notificationKinds(buyerId)).toEqual(['hold_reminder', 'hold_expired']);
-    const { rows } = await pool.query('SELECT status FROM holds WHERE id = $1', [hold.holdId]);
+    const { rows } = await world.pool.query('SELECT status FROM holds WHERE id = $1', [hold.holdId]);
     expect(rows[0].status).toBe('expired');
   });
 });
@@ -125,9 +107,9 @@ test('the hold expires exactly at the end of its window and the seats return to 
 test('the reminder is queued one minute before expiry, not earlier', async () => {
   await withCheckout({ quantity: 1 }, async ({ hold, buyerId }) => {
     const reminderAt = Date.parse(hold.expiresAt) - 60_000;
-    await env.sleep(reminderAt - (await env.currentTimeMs()) - 1000);
+    await world.env.sleep(reminderAt - (await world.env.currentTimeMs()) - 1000);
     expect(await notificationKinds(buyerId)).toEqual([]);
-    await env.sleep(2000);
+    await world.env.sleep(2000);
     expect(await notificationKinds(buyerId)).toEqual(['hold_reminder']);
   });
 });
@@ -159,7 +141,7 @@ test('a declined card keeps the hold; a second card succeeds and the order is co
     expect(order).toMatchObject({ status: 'confirmed', seatIds: ['A-3-1', 'A-3-2'], amountCents: 10000 });
     expect((await handle.result()).state).toBe('confirmed');
     expect(await seatStatus(eventId, 'A-3-1')).toBe('sold');
-    const { rows } = await pool.query('SELECT status FROM payments WHERE hold_id = $1 ORDER BY created_at', [hold.holdId]);
+    const { rows } = await world.pool.query('SELECT status FROM payments WHERE hold_id = $1 ORDER BY created_at', [hold.holdId]);
     expect(rows.map((r) => r.status)).toEqual(['declined', 'succeeded']);
     expect(await notificationKinds(buyerId)).toEqual(['order_confirmed']);
   });
@@ -167,20 +149,20 @@ test('a declined card keeps the hold; a second card succeeds and the order is co
 
 test('a payment started before expiry decides the outcome even when it finishes after', async () => {
   await withCheckout({ seatIds: ['A-4-1'] }, async ({ handle, hold, eventId }) => {
-    await env.sleep(Date.parse(hold.expiresAt) - (await env.currentTimeMs()) - 5000);
+    await world.env.sleep(Date.parse(hold.expiresAt) - (await world.env.currentTimeMs()) - 5000);
     // A 3-D Secure card: the charge waits for Stripe's webhook.
     const purchase = handle.executeUpdate(purchaseUpdate, {
       args: [{ holdId: hold.holdId, paymentMethod: 'pm_card_threeDSecure2Required' }],
     });
     const paymentRow = async () => {
       for (;;) {
-        const { rows } = await pool.query(`SELECT id FROM payments WHERE hold_id = $1 AND status = 'pending' AND provider_ref IS NOT NULL`, [hold.holdId]);
+        const { rows } = await world.pool.query(`SELECT id FROM payments WHERE hold_id = $1 AND status = 'pending' AND provider_ref IS NOT NULL`, [hold.holdId]);
         if (rows[0]) return rows[0].id as string;
         await new Promise((r) => setTimeout(r, 50));
       }
     };
     const paymentId = await paymentRow();
-    await env.sleep(60_000); // the hold window ends while the payment is in flight
+    await world.env.sleep(60_000); // the hold window ends while the payment is in flight
     expect((await handle.query(checkoutQuery)).state).toBe('paying');
     await handle.signal(paymentOutcomeSignal, { paymentId, status: 'succeeded' });
     expect(await purchase).toMatchObject({ status: 'confirmed', seatIds: ['A-4-1'] });
@@ -191,13 +173,13 @@ test('a payment started before expiry decides the outcome even when it finishes 
 
 test('a purchase arriving after expiry is rejected with HOLD_EXPIRED', async () => {
   await withCheckout({ seatIds: ['A-4-2'] }, async ({ handle, hold }) => {
-    await env.sleep(Date.parse(hold.expiresAt) - (await env.currentTimeMs()) + 1000);
+    await world.env.sleep(Date.parse(hold.expiresAt) - (await world.env.currentTimeMs()) + 1000);
     const type = await failureType(
       handle.executeUpdate(purchaseUpdate, { args: [{ holdId: hold.holdId, paymentMethod: 'pm_card_visa' }] }),
     ).catch((err: Error) => err.name);
     // Either the validator rejects it, or the checkout has already closed.
     expect(['HOLD_EXPIRED', 'WorkflowNotFoundError']).toContain(type);
-    const { rows } = await pool.query('SELECT count(*)::int AS n FROM payments WHERE hold_id = $1', [hold.holdId]);
+    const { rows } = await world.pool.query('SELECT count(*)::int AS n FROM payments WHERE hold_id = $1', [hold.holdId]);
     expect(rows[0].n).toBe(0);
   });
 });
@@ -205,9 +187,9 @@ test('a purchase arriving after expiry is rejected with HOLD_EXPIRED', async () 
 test('when confirmation fails after a charge, the charge is refunded and the buyer told', async () => {
   await withCheckout({ seatIds: ['A-1-5', 'A-1-6'] }, async ({ handle, hold, eventId, buyerId }) => {
     // The database-side expiry passes (as if every worker had been down) and another buyer takes a seat.
-    await pool.query(`UPDATE seats SET hold_expires_at = now() - interval '1 second' WHERE hold_id = $1`, [hold.holdId]);
-    const thief = await seedBuyer(pool, 'Other');
-    await createActivities(deps).reserveSeats({
+    await world.pool.query(`UPDATE seats SET hold_expires_at = now() - interval '1 second' WHERE hold_id = $1`, [hold.holdId]);
+    const thief = await seedBuyer(world.pool, 'Other');
+    await createActivities(world.deps).reserveSeats({
       holdId: `hold_${randomUUID().replace(/-/g, '')}`,
       eventId,
       buyerId: thief,
@@ -219,27 +201,27 @@ test('when confirmation fails after a charge, the charge is refunded and the buy
     );
     expect(type).toBe('ORDER_NOT_CONFIRMED');
     expect((await handle.result()).state).toBe('refunded');
-    const { rows } = await pool.query('SELECT status, refund_ref FROM payments WHERE hold_id = $1', [hold.holdId]);
+    const { rows } = await world.pool.query('SELECT status, refund_ref FROM payments WHERE hold_id = $1', [hold.holdId]);
     expect(rows).toHaveLength(1);
     expect(rows[0].status).toBe('refunded');
     expect(rows[0].refund_ref).toMatch(/^re_/);
     expect(await seatStatus(eventId, 'A-1-5')).toBe('available');
     expect(await notificationKinds(buyerId)).toContain('payment_refunded');
-    const orders = await pool.query('SELECT count(*)::int AS n FROM orders WHERE hold_id = $1', [hold.holdId]);
+    const orders = await world.pool.query('SELECT count(*)::int AS n FROM orders WHERE hold_id = $1', [hold.holdId]);
     expect(orders.rows[0].n).toBe(0);
-    const audit = await auditDatabase(pool, { eventIds: [eventId] });
+    const audit = await auditDatabase(world.pool, { eventIds: [eventId] });
     expect(audit.violations.chargeWithoutOrder).toBe(0);
   });
 });
 
 test('a checkout survives a worker restart and completes on a fresh worker by replay', async () => {
   const taskQueue = `checkout-${randomUUID()}`;
-  const eventId = await seedEvent(pool);
-  const buyerId = await seedBuyer(pool);
+  const eventId = await seedEvent(world.pool);
+  const buyerId = await seedBuyer(world.pool);
   // Without a workflow cache the first worker leaves no sticky queue behind for its successor to wait out.
   const first = await newWorker(taskQueue, { maxCachedWorkflows: 0 });
   const { handle, hold } = await first.runUntil(async () => {
-    const h = await env.client.workflow.start<typeof checkout>('checkout', {
+    const h = await world.env.client.workflow.start<typeof checkout>('checkout', {
       workflowId: checkoutWorkflowId(eventId, buyerId),
       taskQueue,
       args: [{ eventId, buyerId }],
