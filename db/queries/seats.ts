@@ -25,7 +25,11 @@ export interface HeldSeats {
 
 export type SeatRequest = { kind: 'seats'; seatIds: string[] } | { kind: 'best'; quantity: number; section?: string };
 
-/** A seat is free when available, or held by a hold whose window (plus grace) has passed. */
+/**
+ * A seat is free when available, or held by a hold whose window (plus grace) has passed.
+ * Holds record clock_timestamp(), not the transaction's start, as the moments they took and
+ * gave back their seats, so the holds table is an exact timeline of every seat.
+ */
 const FREE = `(s.status = 'available' OR (s.status = 'held' AND s.hold_expires_at < now()))`;
 
 interface SaleTerms {
@@ -261,15 +265,15 @@ export async function reserveSeats(
 
   if (result.displacedHolds.length) {
     await client.query(
-      `UPDATE holds SET status = 'expired', ended_at = now() WHERE id = ANY($1::text[]) AND status = 'active'`,
+      `UPDATE holds SET status = 'expired', ended_at = clock_timestamp() WHERE id = ANY($1::text[]) AND status = 'active'`,
       [result.displacedHolds],
     );
   }
   const seatIds = result.taken.map((t) => t.seatId).sort();
   const amountCents = result.taken.reduce((sum, t) => sum + t.priceCents, 0);
   const { rows } = await client.query<{ expires_at: Date }>(
-    `INSERT INTO holds (id, event_id, buyer_id, checkout_id, seat_ids, amount_cents, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7)) RETURNING expires_at`,
+    `INSERT INTO holds (id, event_id, buyer_id, checkout_id, seat_ids, amount_cents, expires_at, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7), clock_timestamp()) RETURNING expires_at`,
     [input.holdId, input.eventId, input.buyerId, input.checkoutId, seatIds, amountCents, lifetime],
   );
   return {
@@ -298,7 +302,7 @@ export async function releaseHold(
      RETURNING seat_id, version`,
     [holdId],
   );
-  await client.query(`UPDATE holds SET status = $2, ended_at = now() WHERE id = $1 AND status = 'active'`, [
+  await client.query(`UPDATE holds SET status = $2, ended_at = clock_timestamp() WHERE id = $1 AND status = 'active'`, [
     holdId,
     outcome,
   ]);

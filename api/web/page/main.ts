@@ -105,6 +105,8 @@ function landing(): void {
 // ------------------------------------------------------------------- event --
 
 class EventPage {
+  /** Seats of a hold request still awaiting its answer. */
+  private holdInFlight = new Set<string>();
   private session: Session;
   private event!: EventInfo;
   private map: SeatMap | null = null;
@@ -460,7 +462,7 @@ class EventPage {
       for (const [seatId, status, version] of seats) {
         if (!map.apply(seatId, status, version)) continue;
         const i = map.index.get(seatId)!;
-        if (status !== 'available' && map.selected.has(i)) {
+        if (status !== 'available' && map.selected.has(i) && !this.holdInFlight.has(seatId)) {
           map.selected.delete(i);
           taken.push(seatId);
         }
@@ -621,8 +623,12 @@ class EventPage {
     button.disabled = true;
     const label = button.textContent;
     button.textContent = 'Holding…';
+    // The stream may report these seats held before our own answer arrives: that is us, not a rival.
+    this.holdInFlight = new Set('seatIds' in body ? body.seatIds : []);
     try {
-      const hold = await api.hold(this.eventId, body, this.session.admissionToken);
+      const hold = await api.hold(this.eventId, body, this.session.admissionToken).finally(() => {
+        this.holdInFlight = new Set();
+      });
       this.session.hold = hold;
       this.session.admissionToken = undefined;
       this.save();
