@@ -7,7 +7,7 @@ import type { Pool } from 'pg';
 export interface AuditReport {
   ok: boolean;
   violations: Record<string, number>;
-  totals: { seatsSold: number; seatsHeld: number; orders: number; charges: number; refunds: number };
+  totals: { seatsSold: number; seatsHeld: number; orders: number; charges: number; refunds: number; declines: number };
 }
 
 /** `$1` is an optional list of event ids; null audits the whole database. */
@@ -30,6 +30,9 @@ const CHECKS: Record<string, string> = {
   // A successful charge without an order is money kept without seats.
   chargeWithoutOrder: `SELECT count(*) FROM payments p WHERE p.status = 'succeeded' AND ${IN_SCOPE('p')}
       AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.payment_id = p.id)`,
+  // At most one charge per hold, whether it stands or was refunded.
+  holdChargedTwice: `SELECT count(*) FROM (SELECT p.hold_id FROM payments p WHERE p.status IN ('succeeded', 'refunded')
+      AND ${IN_SCOPE('p')} GROUP BY p.hold_id HAVING count(*) > 1) x`,
   refundedChargeWithOrder: `SELECT count(*) FROM payments p WHERE p.status = 'refunded' AND ${IN_SCOPE('p')}
       AND EXISTS (SELECT 1 FROM orders o WHERE o.payment_id = p.id)`,
   // A seat's hold must be the hold row that claims it.
@@ -40,17 +43,23 @@ const CHECKS: Record<string, string> = {
       JOIN seats s ON s.hold_id = h.id WHERE h.status = 'active' AND ${IN_SCOPE('h')} GROUP BY 1, 2 HAVING count(DISTINCT h.id) > 1) x`,
 };
 
-/** Held seats past their window by more than `staleSeconds`: a release that never happened. */
-const staleHold = (staleSeconds: number) =>
-  `SELECT count(*) FROM seats s WHERE s.status = 'held' AND ${IN_SCOPE('s')}
-      AND s.hold_expires_at < now() - make_interval(secs => ${Number(staleSeconds)})`;
+/** Once the system is back: work that should have finished more than `staleSeconds` ago. */
+const settledChecks = (staleSeconds: number): Record<string, string> => {
+  const age = `make_interval(secs => ${Number(staleSeconds)})`;
+  return {
+    // A held seat past its window: a release that never happened.
+    staleHold: `SELECT count(*) FROM seats s WHERE s.status = 'held' AND ${IN_SCOPE('s')} AND s.hold_expires_at < now() - ${age}`,
+    activeHoldPastWindow: `SELECT count(*) FROM holds h WHERE h.status = 'active' AND ${IN_SCOPE('h')} AND h.expires_at < now() - ${age}`,
+    paymentLeftPending: `SELECT count(*) FROM payments p WHERE p.status = 'pending' AND ${IN_SCOPE('p')} AND p.updated_at < now() - ${age}`,
+  };
+};
 
 export async function auditDatabase(
   pool: Pool,
   opts: { eventIds?: string[]; staleHoldSeconds?: number } = {},
 ): Promise<AuditReport> {
   const violations: Record<string, number> = {};
-  const queries = { ...CHECKS, ...(opts.staleHoldSeconds !== undefined && { staleHold: staleHold(opts.staleHoldSeconds) }) };
+  const queries = { ...CHECKS, ...(opts.staleHoldSeconds !== undefined && settledChecks(opts.staleHoldSeconds)) };
   for (const [name, sql] of Object.entries(queries)) {
     const { rows } = await pool.query<{ count: string }>(sql, [opts.eventIds ?? null]);
     violations[name] = Number(rows[0]!.count);
@@ -61,7 +70,8 @@ export async function auditDatabase(
       (SELECT count(*) FROM seats s WHERE s.status = 'held' AND ${IN_SCOPE('s')}) AS seats_held,
       (SELECT count(*) FROM orders o WHERE ${IN_SCOPE('o')}) AS orders,
       (SELECT count(*) FROM payments p WHERE p.status IN ('succeeded', 'refunded') AND ${IN_SCOPE('p')}) AS charges,
-      (SELECT count(*) FROM payments p WHERE p.status = 'refunded' AND ${IN_SCOPE('p')}) AS refunds`,
+      (SELECT count(*) FROM payments p WHERE p.status = 'refunded' AND ${IN_SCOPE('p')}) AS refunds,
+      (SELECT count(*) FROM payments p WHERE p.status = 'declined' AND ${IN_SCOPE('p')}) AS declines`,
     [opts.eventIds ?? null],
   );
   const t = rows[0]!;
@@ -74,6 +84,7 @@ export async function auditDatabase(
       orders: Number(t.orders),
       charges: Number(t.charges),
       refunds: Number(t.refunds),
+      declines: Number(t.declines),
     },
   };
 }
