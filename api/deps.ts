@@ -33,6 +33,17 @@ export interface AppEnv {
   };
 }
 
+/**
+ * Idle keep-alive connections outlive a load balancer's (commonly 60 s), so
+ * the API never closes a socket the balancer is about to reuse: that race
+ * surfaces to clients as ECONNRESET.
+ */
+export function keepConnectionsAlive(server: unknown): void {
+  const http = server as { keepAliveTimeout?: number; headersTimeout?: number };
+  http.keepAliveTimeout = 65_000;
+  http.headersTimeout = 66_000;
+}
+
 /** The API's connections, from validated configuration. */
 export async function buildApiDeps(config: Config, logger: Logger, opts: { poolSize?: number; name?: string } = {}): Promise<ApiDeps> {
   const pool = createPool(config.DATABASE_URL, { max: opts.poolSize ?? config.DATABASE_POOL_SIZE });

@@ -3,7 +3,7 @@ import { serve } from '@hono/node-server';
 import { loadConfigOrExit } from '../platform/config';
 import { createLogger } from '../platform/logger';
 import { createApp } from './app';
-import { type ApiDeps, buildApiDeps } from './deps';
+import { type ApiDeps, buildApiDeps, keepConnectionsAlive } from './deps';
 
 export async function createApiDeps(): Promise<ApiDeps> {
   const config = loadConfigOrExit();
@@ -17,6 +17,7 @@ async function main(): Promise<void> {
   const server = serve({ fetch: app.fetch, hostname: config.API_HOST, port: config.API_PORT }, (info) =>
     logger.info({ url: `http://${config.API_HOST}:${info.port}` }, 'api listening'),
   );
+  keepConnectionsAlive(server);
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;

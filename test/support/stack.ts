@@ -11,7 +11,7 @@ import { serve } from '@hono/node-server';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { createApp } from '../../api/app';
-import { type ApiDeps, buildApiDeps } from '../../api/deps';
+import { type ApiDeps, buildApiDeps, keepConnectionsAlive } from '../../api/deps';
 import { createPool } from '../../db/pool';
 import { migrate } from '../../db/migrate';
 import { type Config, loadConfig } from '../../platform/config';
@@ -112,6 +112,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
   });
+  keepConnectionsAlive(server);
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
