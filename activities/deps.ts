@@ -1,8 +1,8 @@
 import type Redis from 'ioredis';
 import type { Pool } from 'pg';
 import type { Logger } from '../platform/logger';
-import type { SeatCache } from '../platform/seat-cache';
-import type { WaitingRoom } from '../platform/waiting-room';
+import type { SeatCache } from '../services/seat-cache';
+import type { WaitingRoom } from '../services/waiting-room';
 import type { PaymentProvider } from '../payments/provider';
 
 /** What activities share: connections and settings, created once per worker process. */

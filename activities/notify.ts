@@ -1,4 +1,5 @@
-import { enqueueNotification, type NotificationKind } from '../db/queries/notifications';
+import { enqueueNotification } from '../db/queries/notifications';
+import type { NotificationKind } from '../domain/notifications';
 import type { ActivityDeps } from './deps';
 
 export function createNotifyActivities(deps: ActivityDeps) {

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { EventLoad } from '../domain/admission';
 import { enqueueNotification } from '../db/queries/notifications';
-import { orderDigest } from '../platform/shuffle';
+import { recordShuffle } from '../db/queries/queue';
+import { countSeatLoad } from '../db/queries/seats';
+import { orderDigest } from '../services/shuffle';
 import type { ActivityDeps } from './deps';
 
 export function createQueueActivities(deps: ActivityDeps) {
@@ -12,32 +14,18 @@ export function createQueueActivities(deps: ActivityDeps) {
       await room.seal(input.eventId);
       const { seed, order } = await room.assignPrequeue(input.eventId);
       await room.setStatus(input.eventId, 'open');
-      await deps.pool.query(
-        `INSERT INTO queue_shuffles (event_id, seed, prequeue_size, order_digest) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (event_id) DO NOTHING`,
-        [input.eventId, seed, order.length, orderDigest(order)],
-      );
+      await recordShuffle(deps.pool, { eventId: input.eventId, seed, prequeueSize: order.length, orderDigest: orderDigest(order) });
       return { prequeueSize: order.length, seed: createHash('sha256').update(seed).digest('hex').slice(0, 12) };
     },
 
     /** The event's load: queue counters from Redis, holds and seats from Postgres (the source of truth). */
     async readEventLoad(input: { eventId: string; nowMs: number }): Promise<EventLoad> {
-      const [q, seats] = await Promise.all([
-        room.snapshot(input.eventId, input.nowMs),
-        deps.pool.query<{ available: number; held: number; holds: number }>(
-          `SELECT count(*) FILTER (WHERE status = 'available' OR (status = 'held' AND hold_expires_at < now()))::int AS available,
-                  count(*) FILTER (WHERE status = 'held' AND hold_expires_at >= now())::int AS held,
-                  (SELECT count(*)::int FROM holds WHERE event_id = $1 AND status = 'active' AND expires_at >= now()) AS holds
-             FROM seats WHERE event_id = $1`,
-          [input.eventId],
-        ),
-      ]);
-      const s = seats.rows[0]!;
+      const [q, s] = await Promise.all([room.snapshot(input.eventId, input.nowMs), countSeatLoad(deps.pool, input.eventId)]);
       return {
         queueLength: q.queueLength,
         serving: q.serving,
         pending: q.pending,
-        activeHolds: s.holds,
+        activeHolds: s.activeHolds,
         seatsAvailable: s.available,
         seatsHeld: s.held,
         waitlistLength: q.waitlistLength,
@@ -67,4 +55,3 @@ export function createQueueActivities(deps: ActivityDeps) {
     },
   };
 }
-

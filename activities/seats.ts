@@ -1,9 +1,11 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { withTransaction } from '../db/pool';
-import { reserveSeats as reserveQuery, releaseHold as releaseQuery, sellHeldSeats, type SeatChange, type SeatRequest } from '../db/queries/seats';
+import { reserveSeats as reserveQuery, releaseHold as releaseQuery, sellHeldSeats } from '../db/queries/seats';
 import { findOrderByHold, findHold, insertOrder } from '../db/queries/orders';
 import { enqueueNotification } from '../db/queries/notifications';
-import type { OrderView } from '../domain/checkout';
+import { lockSucceededPayment } from '../db/queries/payments';
+import type { HoldRequest, OrderView, Reservation } from '../domain/checkout';
+import type { SeatChange } from '../domain/seats';
 import type { ActivityDeps } from './deps';
 import { asFailure } from './failures';
 
@@ -12,16 +14,9 @@ export interface ReserveSeatsInput {
   eventId: string;
   buyerId: string;
   checkoutId: string;
-  request: SeatRequest;
+  request: HoldRequest;
   /** The waiting buyer has been answered by then: a reservation later than this must not commit. */
   deadlineMs?: number;
-}
-
-export interface ReservedHold {
-  holdId: string;
-  seatIds: string[];
-  amountCents: number;
-  holdSeconds: number;
 }
 
 export interface ConfirmOrderInput {
@@ -42,7 +37,7 @@ export function createSeatActivities(deps: ActivityDeps) {
   }
 
   return {
-    async reserveSeats(input: ReserveSeatsInput): Promise<ReservedHold> {
+    async reserveSeats(input: ReserveSeatsInput): Promise<Reservation> {
       const { hold, changes } = await asFailure(() =>
         withTransaction(deps.pool, async (client) => {
           const reserved = await reserveQuery(client, { ...input, graceSeconds: deps.settings.holdPaymentGraceSeconds });
@@ -53,7 +48,7 @@ export function createSeatActivities(deps: ActivityDeps) {
         }),
       );
       await publish(input.eventId, changes);
-      return { holdId: hold.holdId, seatIds: hold.seatIds, amountCents: hold.amountCents, holdSeconds: hold.holdSeconds };
+      return hold;
     },
 
     async releaseHold(input: { eventId: string; holdId: string; outcome: 'released' | 'expired' }): Promise<number> {
@@ -72,11 +67,8 @@ export function createSeatActivities(deps: ActivityDeps) {
         const existing = await findOrderByHold(client, input.holdId);
         if (existing) return { order: existing, changes: [] as SeatChange[], eventId: existing.eventId };
         // Seats are only ever sold against a charge that succeeded.
-        const paid = await client.query(`SELECT 1 FROM payments WHERE id = $1 AND hold_id = $2 AND status = 'succeeded' FOR UPDATE`, [
-          input.paymentId,
-          input.holdId,
-        ]);
-        if (!paid.rowCount) throw ApplicationFailure.nonRetryable('the payment has not succeeded', 'PAYMENT_NOT_SETTLED');
+        if (!(await lockSucceededPayment(client, input.paymentId, input.holdId)))
+          throw ApplicationFailure.nonRetryable('the payment has not succeeded', 'PAYMENT_NOT_SETTLED');
         const hold = await findHold(client, input.holdId);
         if (!hold) throw ApplicationFailure.nonRetryable(`hold ${input.holdId} does not exist`, 'HOLD_LOST');
         const sold = await sellHeldSeats(client, input.holdId, input.orderId, hold.seatIds);

@@ -8,16 +8,11 @@ import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
 import { routePath } from 'hono/route';
 import { DomainError } from '../domain/errors';
-import { AdmissionTokens } from '../platform/admission-tokens';
-import { RateLimiter } from '../platform/rate-limit';
-import { WaitingRoom } from '../platform/waiting-room';
-import { AdmissionControl } from './admission-control';
-import type { ApiDeps, AppEnv } from './deps';
+import { type ApiDeps, type AppEnv, buildServices, type Services } from './deps';
 import { errorResponse, toDomainError } from './errors';
-import { shedLoad, shedOptionsFromEnv } from './middleware/shed';
-import { EventsView } from './events-view';
+import { shedLoad, shedOptionsFrom } from './middleware/shed';
 import { httpDuration, httpRequests } from './metrics';
-import { adminRoutes, type SaleStateHook } from './routes/admin';
+import { adminRoutes } from './routes/admin';
 import { adminEventRoutes } from './routes/admin-events';
 import { checkoutRoutes } from './routes/checkout';
 import { devRoutes } from './routes/dev';
@@ -28,21 +23,15 @@ import { queueRoutes } from './routes/queue';
 import { streamRoutes } from './routes/stream';
 import { webRoutes } from './routes/web';
 import { webhookRoutes } from './routes/webhooks';
-import { SeatFanout } from './seat-fanout';
 
-export function createApp(deps: ApiDeps, hooks: { onSaleState?: SaleStateHook } = {}) {
-  const events = new EventsView(deps.pool, deps.seatCache, deps.logger);
-  const admissions = new AdmissionTokens(deps.config.ADMISSION_TOKEN_SECRET, deps.redis);
-  const room = new WaitingRoom(deps.redis);
-  const limiter = new RateLimiter(deps.redis);
-  const control = new AdmissionControl(deps.temporal, deps.pool, deps.config.TEMPORAL_TASK_QUEUE);
-  const onSaleState = hooks.onSaleState ?? ((eventId, action) => control.onSaleState(eventId, action));
-  const fanout = new SeatFanout(deps.redis, deps.logger);
-  const origins = deps.config.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
+export function createApp(deps: ApiDeps, services: Services = buildServices(deps)) {
+  const origins = deps.config.CORS_ORIGINS.split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
 
   const app = new OpenAPIHono<AppEnv>();
   app.use('*', async (c, next) => {
-    c.set('deps', deps);
+    c.set('services', services);
     const started = performance.now();
     await next();
     const route = routePath(c);
@@ -51,7 +40,7 @@ export function createApp(deps: ApiDeps, hooks: { onSaleState?: SaleStateHook } 
   });
   app.use('*', secureHeaders());
   app.use('/v1/*', cors({ origin: origins, allowHeaders: ['Authorization', 'Content-Type', 'X-Admission-Token'], maxAge: 600 }));
-  app.use('*', shedLoad(shedOptionsFromEnv()));
+  app.use('*', shedLoad(shedOptionsFrom(deps.config)));
   app.use(
     '/v1/*',
     bodyLimit({
@@ -63,14 +52,14 @@ export function createApp(deps: ApiDeps, hooks: { onSaleState?: SaleStateHook } 
   const routes = app
     .route('/', opsRoutes())
     .route('/', devRoutes())
-    .route('/', adminRoutes(events, onSaleState, control))
-    .route('/', eventRoutes(events))
-    .route('/', checkoutRoutes(events, admissions, room, limiter))
-    .route('/', queueRoutes(events, room, admissions, limiter, deps.config.ADMISSION_TOKEN_SECRET))
+    .route('/', adminRoutes())
+    .route('/', eventRoutes())
+    .route('/', checkoutRoutes())
+    .route('/', queueRoutes(deps.config.ADMISSION_TOKEN_SECRET))
     .route('/', orderRoutes())
     .route('/', webhookRoutes())
-    .route('/', adminEventRoutes(events))
-    .route('/', streamRoutes(events, fanout))
+    .route('/', adminEventRoutes())
+    .route('/', streamRoutes())
     .route('/', webRoutes(deps.config));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'buyer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });

@@ -8,7 +8,10 @@ import type { Context } from 'hono';
  */
 export function clientIp(c: Context, trustedHops: number): string {
   if (trustedHops > 0) {
-    const hops = (c.req.header('x-forwarded-for') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const hops = (c.req.header('x-forwarded-for') ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const ip = hops[hops.length - trustedHops];
     if (ip && /^[0-9a-fA-F:.]{2,45}$/.test(ip)) return ip;
   }

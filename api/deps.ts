@@ -1,15 +1,19 @@
 import type { Client } from '@temporalio/client';
 import type Redis from 'ioredis';
 import type { Pool } from 'pg';
-import type Stripe from 'stripe';
 import { createPool } from '../db/pool';
-import { createPaymentProvider } from '../payments';
-import { createStripeClient } from '../payments/stripe';
-import { type BuyerTokens, createBuyerTokens } from '../platform/buyer-tokens';
+import { createPaymentProvider, type PaymentProvider } from '../payments';
+import { AdmissionTokens } from '../services/admission-tokens';
+import { RateLimiter } from '../services/rate-limit';
+import { WaitingRoom } from '../services/waiting-room';
+import { AdmissionControl } from './admission-control';
+import { EventsView } from './events-view';
+import { SeatFanout } from './seat-fanout';
+import { type BuyerTokens, createBuyerTokens } from '../services/buyer-tokens';
 import type { Config } from '../platform/config';
 import type { Logger } from '../platform/logger';
 import { createRedis } from '../platform/redis';
-import { SeatCache } from '../platform/seat-cache';
+import { SeatCache } from '../services/seat-cache';
 import { connectClient } from '../platform/temporal';
 
 export interface ApiDeps {
@@ -19,17 +23,44 @@ export interface ApiDeps {
   seatCache: SeatCache;
   temporal: Client;
   buyerTokens: BuyerTokens;
-  stripe: Stripe;
   logger: Logger;
 }
 
-export type Buyer = import('../platform/buyer-tokens').Buyer;
+export type Buyer = import('../services/buyer-tokens').Buyer;
+
+/**
+ * Everything a route may use: the connections and the services built on them,
+ * created once per process. Routes reach it one way only, as `c.var.services`.
+ */
+export interface Services extends ApiDeps {
+  events: EventsView;
+  admissions: AdmissionTokens;
+  room: WaitingRoom;
+  limiter: RateLimiter;
+  control: AdmissionControl;
+  fanout: SeatFanout;
+  payments: PaymentProvider;
+}
 
 export interface AppEnv {
   Variables: {
-    deps: ApiDeps;
+    services: Services;
     buyer: Buyer;
     isAdmin: boolean;
+  };
+}
+
+/** The services over the API's connections. */
+export function buildServices(deps: ApiDeps): Services {
+  return {
+    ...deps,
+    events: new EventsView(deps.pool, deps.seatCache),
+    admissions: new AdmissionTokens(deps.config.ADMISSION_TOKEN_SECRET, deps.redis),
+    room: new WaitingRoom(deps.redis),
+    limiter: new RateLimiter(deps.redis),
+    control: new AdmissionControl(deps.temporal, deps.pool, deps.config.TEMPORAL_TASK_QUEUE),
+    fanout: new SeatFanout(deps.redis, deps.logger),
+    payments: createPaymentProvider(deps.config),
   };
 }
 
@@ -54,7 +85,7 @@ export async function buildApiDeps(config: Config, logger: Logger, opts: { poolS
     logger,
     pool,
     redis,
-    seatCache: new SeatCache(redis, pool),
+    seatCache: new SeatCache(redis, pool, logger),
     temporal: await connectClient(config),
     buyerTokens: createBuyerTokens({
       mode: config.ONSALE_MODE,
@@ -62,6 +93,5 @@ export async function buildApiDeps(config: Config, logger: Logger, opts: { poolS
       issuer: config.BUYER_TOKEN_ISSUER,
       jwksUrl: config.BUYER_JWKS_URL,
     }),
-    stripe: createStripeClient(config.STRIPE_SECRET_KEY, config.STRIPE_API_URL),
   };
 }

@@ -1,9 +1,7 @@
 import type { Pool } from 'pg';
 import { findEvent, type EventRow } from '../db/queries/events';
 import { DomainError } from '../domain/errors';
-import type { SeatCache, SeatCounts } from '../platform/seat-cache';
-import { seatMapFromDatabase } from '../platform/seat-cache';
-import type { Logger } from '../platform/logger';
+import type { SeatCache, SeatCounts } from '../services/seat-cache';
 
 export type PublicStatus = 'draft' | 'scheduled' | 'on_sale' | 'paused' | 'sold_out' | 'closed';
 
@@ -23,7 +21,6 @@ export class EventsView {
   constructor(
     private readonly pool: Pool,
     private readonly seatCache: SeatCache,
-    private readonly logger: Logger,
     private readonly ttlMs = 1000,
   ) {}
 
@@ -46,24 +43,11 @@ export class EventsView {
     this.cache.delete(eventId);
   }
 
-  async counts(eventId: string): Promise<SeatCounts> {
-    try {
-      return await this.seatCache.counts(eventId);
-    } catch (err) {
-      this.logger.warn({ err, eventId }, 'seat cache unavailable; counting in Postgres');
-      const map = await seatMapFromDatabase(this.pool, eventId);
-      const counts = { available: 0, held: 0, sold: 0 };
-      for (const s of map.seats) counts[s.status]++;
-      return counts;
-    }
+  counts(eventId: string): Promise<SeatCounts> {
+    return this.seatCache.counts(eventId);
   }
 
-  async seatMap(eventId: string) {
-    try {
-      return await this.seatCache.seatMap(eventId);
-    } catch (err) {
-      this.logger.warn({ err, eventId }, 'seat cache unavailable; reading the seat map from Postgres');
-      return seatMapFromDatabase(this.pool, eventId);
-    }
+  seatMap(eventId: string) {
+    return this.seatCache.seatMap(eventId);
   }
 }

@@ -1,6 +1,7 @@
 /** Request and response schemas of the public contract (API.md), also served as OpenAPI 3.1. */
 import { z } from '@hono/zod-openapi';
 import { RESOURCE_ID } from '../domain/ids';
+import { QUEUE_STATUSES, type QueueStatus } from '../domain/queue';
 
 export const ErrorBody = z
   .object({
@@ -13,12 +14,13 @@ export const ErrorBody = z
   .openapi('Error');
 
 export const errorResponses = (...statuses: number[]) =>
-  Object.fromEntries(
-    statuses.map((s) => [s, { description: 'error', content: { 'application/json': { schema: ErrorBody } } }]),
-  );
+  Object.fromEntries(statuses.map((s) => [s, { description: 'error', content: { 'application/json': { schema: ErrorBody } } }]));
 
 export const EventIdParam = z.object({
-  eventId: z.string().regex(RESOURCE_ID, 'not an event id').openapi({ param: { name: 'eventId', in: 'path' }, example: 'evt_2x8Kq0aZ' }),
+  eventId: z
+    .string()
+    .regex(RESOURCE_ID, 'not an event id')
+    .openapi({ param: { name: 'eventId', in: 'path' }, example: 'evt_2x8Kq0aZ' }),
 });
 
 export const SectionInput = z
@@ -98,9 +100,7 @@ export const SeatBody = z.object({
   status: z.enum(['available', 'held', 'sold']),
 });
 
-export const SeatMapBody = z
-  .object({ eventId: z.string(), version: z.number(), seats: z.array(SeatBody) })
-  .openapi('SeatMap');
+export const SeatMapBody = z.object({ eventId: z.string(), version: z.number(), seats: z.array(SeatBody) }).openapi('SeatMap');
 
 const SeatIdString = z.string().regex(/^[A-Za-z0-9_]{1,16}-[1-9][0-9]{0,3}-[1-9][0-9]{0,3}$/, 'not a seat id');
 
@@ -118,13 +118,16 @@ export const HoldBody = z
     z
       .object({
         quantity: z.number().int().min(1).max(50),
-        section: z.string().regex(/^[A-Za-z0-9_]{1,16}$/).optional(),
+        section: z
+          .string()
+          .regex(/^[A-Za-z0-9_]{1,16}$/)
+          .optional(),
       })
       .strict(),
   ])
   .openapi('HoldRequest');
 
-export const HoldResult = z
+export const HoldView = z
   .object({ holdId: z.string(), seatIds: z.array(z.string()), expiresAt: z.string(), amountCents: z.number() })
   .openapi('Hold');
 
@@ -159,7 +162,10 @@ export const OrderBody = z
   .openapi('Order');
 
 export const OrderIdParam = z.object({
-  orderId: z.string().regex(/^ord_[a-f0-9]{32}$/, 'not an order id').openapi({ param: { name: 'orderId', in: 'path' } }),
+  orderId: z
+    .string()
+    .regex(/^ord_[a-f0-9]{32}$/, 'not an order id')
+    .openapi({ param: { name: 'orderId', in: 'path' } }),
 });
 
 export const DevBuyerBody = z
@@ -174,7 +180,12 @@ export const DevBuyerResult = z.object({ buyerId: z.string(), token: z.string() 
 
 export const Ok = z.object({ ok: z.literal(true) });
 
-const TemporalLink = z.string().openapi({ description: 'A page of the Temporal UI', example: 'http://127.0.0.1:8233/namespaces/default/workflows/checkout%3Aevt_x%3Abyr_y' });
+const TemporalLink = z
+  .string()
+  .openapi({
+    description: 'A page of the Temporal UI',
+    example: 'http://127.0.0.1:8233/namespaces/default/workflows/checkout%3Aevt_x%3Abyr_y',
+  });
 
 export const AdminEventBody = z
   .object({
@@ -191,7 +202,7 @@ export const AdminEventBody = z
     orders: z.object({ count: z.number(), seats: z.number(), revenueCents: z.number() }),
     payments: z.object({ pending: z.number(), succeeded: z.number(), declined: z.number(), refunded: z.number() }),
     temporal: z.object({
-      checkouts: TemporalLink.openapi({ description: "Every checkout workflow of this event (EventId search attribute)" }),
+      checkouts: TemporalLink.openapi({ description: 'Every checkout workflow of this event (EventId search attribute)' }),
       admission: TemporalLink.openapi({ description: "The event's admission workflow" }),
     }),
     recentCheckouts: z.array(
@@ -221,7 +232,7 @@ export const JoinBody = z
   .strict()
   .openapi('JoinQueue');
 
-export const QueueStatusEnum = z.enum(['prequeue', 'waiting', 'admitted', 'expired', 'sold_out']);
+export const QueueStatusEnum = z.enum(QUEUE_STATUSES as [QueueStatus, ...QueueStatus[]]);
 
 export const JoinResult = z.object({ position: z.number(), status: QueueStatusEnum }).openapi('QueuePlace');
 
@@ -243,7 +254,10 @@ export const QueueProgress = z
 
 export const Challenge = z.object({ challenge: z.string(), difficulty: z.number() }).openapi('PowChallenge');
 
-export const WaitlistBody = z.object({ quantity: z.number().int().min(1).max(50) }).strict().openapi('JoinWaitlist');
+export const WaitlistBody = z
+  .object({ quantity: z.number().int().min(1).max(50) })
+  .strict()
+  .openapi('JoinWaitlist');
 
 export const WaitlistResult = z.object({ position: z.number() }).openapi('WaitlistPlace');
 

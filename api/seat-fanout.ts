@@ -10,17 +10,9 @@
  */
 import type Redis from 'ioredis';
 import { Gauge } from 'prom-client';
-import type { SeatStatus } from '../db/queries/seats';
 import type { Logger } from '../platform/logger';
-import { seatKeys } from '../platform/seat-cache';
+import { messageVersion, seatChannel } from '../services/seat-cache';
 import { registry } from './metrics';
-
-export type SeatChangeTuple = [seatId: string, status: SeatStatus, version: number];
-
-export interface SeatChangeMessage {
-  version: number;
-  changes: SeatChangeTuple[];
-}
 
 /** One open stream, as the fan-out sees it. */
 export interface SeatListener {
@@ -97,7 +89,7 @@ export class SeatFanout {
   /** Adds a listener; resolves once Redis confirms the subscription, so nothing published afterwards is missed. */
   async subscribe(eventId: string, listener: SeatListener): Promise<() => void> {
     if (this.closed) throw new Error('seat fan-out is closed');
-    const name = seatKeys(eventId).channel;
+    const name = seatChannel(eventId);
     let ch = this.channels.get(name);
     if (!ch) {
       const sub = this.subscriber();
@@ -141,11 +133,9 @@ export class SeatFanout {
   private dispatch(channel: string, raw: string): void {
     const ch = this.channels.get(channel);
     if (!ch || ch.listeners.size === 0) return;
-    let version: number;
-    try {
-      version = (JSON.parse(raw) as SeatChangeMessage).version;
-    } catch (err) {
-      this.logger.warn({ err, channel }, 'unreadable seat change message');
+    const version = messageVersion(raw);
+    if (version === null) {
+      this.logger.warn({ channel }, 'unreadable seat change message');
       return;
     }
     const bytes = changesFrame(raw, version);
@@ -164,73 +154,5 @@ export class SeatFanout {
     this.channels.clear();
     this.sub?.disconnect();
     this.sub = null;
-  }
-}
-
-/**
- * Reads the change log after a version a client has seen. The log is in
- * publish order, which can differ from version order by the few changes in
- * flight at once, so the replay starts a margin before the anchor (the entry
- * whose version the client saw); clients apply per-seat versions, so a change
- * delivered twice is harmless. Null when the anchor is no longer in the log:
- * the caller sends a fresh snapshot instead.
- */
-export async function changesSince(
-  redis: Redis,
-  eventId: string,
-  version: number,
-  opts: { scanLimit?: number; marginMs?: number } = {},
-): Promise<{ raw: string; version: number }[] | null> {
-  const key = seatKeys(eventId).changes;
-  const scanLimit = opts.scanLimit ?? 5000;
-  const marginMs = opts.marginMs ?? 5000;
-  let end = '+';
-  let scanned = 0;
-  let anchor: string | null = null;
-  while (scanned < scanLimit && !anchor) {
-    const page = (await redis.xrevrange(key, end, '-', 'COUNT', 500)) as [string, string[]][];
-    if (!page.length) break;
-    for (const [id, fields] of page) {
-      scanned++;
-      const v = messageVersion(fields);
-      if (v === version) {
-        anchor = id;
-        break;
-      }
-      // Versions only grow; far below the one asked for means it was trimmed away.
-      if (v !== null && v < version - 100_000) return null;
-    }
-    const lastId = page[page.length - 1]![0];
-    if (page.length < 500) break;
-    end = `(${lastId}`;
-  }
-  if (!anchor) return null;
-  const anchorMs = Number(anchor.split('-')[0]);
-  const entries = (await redis.xrange(key, String(Math.max(0, anchorMs - marginMs)), '+')) as [string, string[]][];
-  const out: { raw: string; version: number }[] = [];
-  for (const [id, fields] of entries) {
-    if (id === anchor) continue;
-    const raw = fieldValue(fields);
-    const v = messageVersion(fields);
-    if (raw === null || v === null) continue;
-    out.push({ raw, version: v });
-  }
-  return out;
-}
-
-function fieldValue(fields: string[]): string | null {
-  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === 'm') return fields[i + 1]!;
-  return null;
-}
-
-function messageVersion(fields: string[]): number | null {
-  const raw = fieldValue(fields);
-  if (raw === null) return null;
-  const m = /^\{"version":(\d+)/.exec(raw);
-  if (m) return Number(m[1]);
-  try {
-    return (JSON.parse(raw) as SeatChangeMessage).version;
-  } catch {
-    return null;
   }
 }

@@ -17,7 +17,6 @@ export function temporalLinks(config: Pick<Config, 'TEMPORAL_UI_URL' | 'TEMPORAL
     workflow,
     checkout: (eventId, buyerId) => workflow(checkoutWorkflowId(eventId, buyerId)),
     admission: (eventId) => workflow(admissionWorkflowId(eventId)),
-    checkoutsOf: (eventId) =>
-      `${base}?query=${encodeURIComponent(`WorkflowType="checkout" AND EventId="${eventId.replace(/"/g, '')}"`)}`,
+    checkoutsOf: (eventId) => `${base}?query=${encodeURIComponent(`WorkflowType="checkout" AND EventId="${eventId.replace(/"/g, '')}"`)}`,
   };
 }

@@ -122,7 +122,11 @@ export function parseArgs(argv: string[]): BenchArgs {
     else if (arg === '--quiet') a.quiet = true;
     else if (arg === '--seed') a.seed = Number(value());
     else if (arg === '--help' || arg === '-h') {
-      process.stdout.write(readFileSync(__filename, 'utf8').split('*/')[0]!.replace(/^\/\*\*?|^ \* ?/gm, '') + '\n');
+      process.stdout.write(
+        readFileSync(__filename, 'utf8')
+          .split('*/')[0]!
+          .replace(/^\/\*\*?|^ \* ?/gm, '') + '\n',
+      );
       process.exit(0);
     } else throw new Error(`unknown option ${arg} (try --help)`);
   }
@@ -231,10 +235,22 @@ export async function runBench(args: BenchArgs): Promise<BenchResult> {
       await http.json('POST', `/v1/admin/events/${mapEventId}/open`, { token: config.ADMIN_TOKEN });
       const firstMap = await http.request('GET', `/v1/events/${mapEventId}/seats`);
       const mapBytes = Buffer.byteLength(firstMap.body);
-      const seatMap = await benchGet(http, `/v1/events/${mapEventId}/seats`, { ...o, concurrency: Math.min(o.concurrency, 16) }, detail, 'seat map');
+      const seatMap = await benchGet(
+        http,
+        `/v1/events/${mapEventId}/seats`,
+        { ...o, concurrency: Math.min(o.concurrency, 16) },
+        detail,
+        'seat map',
+      );
       const healthRate = health.rates.ok ?? 0;
       const rawRate = raw.rates.ok ?? 0;
-      fig({ group: 'HTTP', name: 'GET /healthz (bare endpoint)', value: healthRate, unit: 'req/s', note: `p50 ${health.latency.p50} ms, p99 ${health.latency.p99} ms` });
+      fig({
+        group: 'HTTP',
+        name: 'GET /healthz (bare endpoint)',
+        value: healthRate,
+        unit: 'req/s',
+        note: `p50 ${health.latency.p50} ms, p99 ${health.latency.p99} ms`,
+      });
       fig({ group: 'Redis', name: 'raw INCR, pipelined (ioredis, 4×100 in flight)', value: rawRate, unit: 'ops/s' });
       if (rb) {
         fig({ group: 'Redis', name: 'redis-benchmark INCR -c 50 -P 16', value: rb.pipelined16, unit: 'ops/s' });
@@ -275,7 +291,11 @@ export async function runBench(args: BenchArgs): Promise<BenchResult> {
         const wr = await benchWaitingRoom(http, wrEventId, buyers, o, detail);
         const joinRate = wr.join.rates.ok ?? 0;
         const meRate = wr.me.rates.ok ?? 0;
-        const other = (l: typeof wr.join) => Object.entries(l.outcomes).filter(([k]) => k !== 'ok').map(([k, n]) => `${k}: ${n}`).join(', ');
+        const other = (l: typeof wr.join) =>
+          Object.entries(l.outcomes)
+            .filter(([k]) => k !== 'ok')
+            .map(([k, n]) => `${k}: ${n}`)
+            .join(', ');
         for (const [name, rate, load, label] of [
           ['POST /queue (join, new buyer each)', joinRate, wr.join, 'queue join'],
           ['GET /queue/me', meRate, wr.me, 'queue/me'],
@@ -291,7 +311,15 @@ export async function runBench(args: BenchArgs): Promise<BenchResult> {
             note: `p50 ${load.latency.p50} ms, p99 ${load.latency.p99} ms${other(load) ? `; ${other(load)}` : ''}${load.outcomes.ok === buyers.length ? '; stopped at the minted-buyer cap' : ''}`,
             chart: label,
           });
-          fig({ group: 'Waiting room', name: `${name} vs raw Redis`, value: rate, unit: 'req/s', baseline: 'raw INCR pipelined', baselineValue: rawRate, ratio: ratio(rate, rawRate) });
+          fig({
+            group: 'Waiting room',
+            name: `${name} vs raw Redis`,
+            value: rate,
+            unit: 'req/s',
+            baseline: 'raw INCR pipelined',
+            baselineValue: rawRate,
+            ratio: ratio(rate, rawRate),
+          });
           result.latencies[label] = load.latency;
           timelines[label] = load.timeline.ok ?? [];
         }
@@ -315,7 +343,10 @@ export async function runBench(args: BenchArgs): Promise<BenchResult> {
           });
           fig({ group: 'Seat map', name: `SSE fan-out latency p99 (${sse.connected} streams)`, value: sse.latency.p99, unit: 'ms' });
           result.latencies['SSE delivery'] = sse.latency;
-          if (sse.deliveries < sse.expectedDeliveries) result.notes.push(`SSE: ${sse.expectedDeliveries - sse.deliveries} of ${sse.expectedDeliveries} deliveries did not arrive within the run.`);
+          if (sse.deliveries < sse.expectedDeliveries)
+            result.notes.push(
+              `SSE: ${sse.expectedDeliveries - sse.deliveries} of ${sse.expectedDeliveries} deliveries did not arrive within the run.`,
+            );
         } else result.skipped.push('SSE: GET /v1/events/{id}/seats/stream is not served by this API yet');
       }
     }
@@ -336,18 +367,58 @@ export async function runBench(args: BenchArgs): Promise<BenchResult> {
           name: `${h.strategy}: successful holds/s`,
           value: h.holdsPerSecond,
           unit: 'holds/s',
-          ...(h.strategy !== 'naive' && h.strategy !== 'optimistic' && by.naive && { baseline: 'naive FOR UPDATE', baselineValue: by.naive.holdsPerSecond, ratio: ratio(h.holdsPerSecond, by.naive.holdsPerSecond) }),
+          ...(h.strategy !== 'naive' &&
+            h.strategy !== 'optimistic' &&
+            by.naive && {
+              baseline: 'naive FOR UPDATE',
+              baselineValue: by.naive.holdsPerSecond,
+              ratio: ratio(h.holdsPerSecond, by.naive.holdsPerSecond),
+            }),
           note: `rejected ${h.rejectedPerSecond}/s; held p50 ${held?.p50 ?? '-'} ms p99 ${held?.p99 ?? '-'} ms; rejected p50 ${rej?.p50 ?? '-'} ms p99 ${rej?.p99 ?? '-'} ms; ${h.seatsHeld} seats held; errors ${h.errors}${h.retries !== undefined ? `; ${h.retries} lost races retried` : ''}`,
           ...(h.strategy === 'onsale' && { chart: 'holds vs naive' }),
         });
-        fig({ group: 'Holds', name: `${h.strategy}: attempts answered/s (held + rejected)`, value: h.attemptsPerSecond, unit: 'attempts/s', ...(h.strategy === 'onsale' && by.naive && { baseline: 'naive FOR UPDATE', baselineValue: by.naive.attemptsPerSecond, ratio: ratio(h.attemptsPerSecond, by.naive.attemptsPerSecond) }) });
-        fig({ group: 'Holds', name: `${h.strategy}: p99 latency, all attempts`, value: h.load.latency.p99, unit: 'ms', ...(h.strategy === 'onsale' && by.naive && { baseline: 'naive FOR UPDATE', baselineValue: by.naive.load.latency.p99, ratio: ratio(h.load.latency.p99, by.naive.load.latency.p99) }), note: `p50 ${h.load.latency.p50} ms` });
+        fig({
+          group: 'Holds',
+          name: `${h.strategy}: attempts answered/s (held + rejected)`,
+          value: h.attemptsPerSecond,
+          unit: 'attempts/s',
+          ...(h.strategy === 'onsale' &&
+            by.naive && {
+              baseline: 'naive FOR UPDATE',
+              baselineValue: by.naive.attemptsPerSecond,
+              ratio: ratio(h.attemptsPerSecond, by.naive.attemptsPerSecond),
+            }),
+        });
+        fig({
+          group: 'Holds',
+          name: `${h.strategy}: p99 latency, all attempts`,
+          value: h.load.latency.p99,
+          unit: 'ms',
+          ...(h.strategy === 'onsale' &&
+            by.naive && {
+              baseline: 'naive FOR UPDATE',
+              baselineValue: by.naive.load.latency.p99,
+              ratio: ratio(h.load.latency.p99, by.naive.load.latency.p99),
+            }),
+          note: `p50 ${h.load.latency.p50} ms`,
+        });
         result.latencies[`hold ${h.strategy}`] = h.load.latency;
       }
       if (by.onsale && by.optimistic) {
-        fig({ group: 'Holds', name: 'onsale vs optimistic: successful holds/s', value: by.onsale.holdsPerSecond, unit: 'holds/s', baseline: 'optimistic version retry', baselineValue: by.optimistic.holdsPerSecond, ratio: ratio(by.onsale.holdsPerSecond, by.optimistic.holdsPerSecond), chart: 'holds vs optimistic' });
+        fig({
+          group: 'Holds',
+          name: 'onsale vs optimistic: successful holds/s',
+          value: by.onsale.holdsPerSecond,
+          unit: 'holds/s',
+          baseline: 'optimistic version retry',
+          baselineValue: by.optimistic.holdsPerSecond,
+          ratio: ratio(by.onsale.holdsPerSecond, by.optimistic.holdsPerSecond),
+          chart: 'holds vs optimistic',
+        });
       }
-      result.notes.push(`Holds: ${scene}; the same request sequence (seed ${args.seed}) for every strategy, each on a fresh copy of the seat map.`);
+      result.notes.push(
+        `Holds: ${scene}; the same request sequence (seed ${args.seed}) for every strategy, each on a fresh copy of the seat map.`,
+      );
     }
 
     // ------------------------------------------------------------- Temporal
@@ -371,7 +442,9 @@ export async function runBench(args: BenchArgs): Promise<BenchResult> {
         name: `billable actions per ticket (${settings.temporal.seatsPerCheckout} seats per checkout)`,
         value: t.actions.perTicket,
         unit: 'actions',
-        note: `${t.actions.perCheckout} per checkout: ${Object.entries(t.actions.byKind).map(([k, n]) => `${k} ${round(n / Math.max(1, t.actions.workflows), 2)}`).join(', ')}`,
+        note: `${t.actions.perCheckout} per checkout: ${Object.entries(t.actions.byKind)
+          .map(([k, n]) => `${k} ${round(n / Math.max(1, t.actions.workflows), 2)}`)
+          .join(', ')}`,
       });
       fig({
         group: 'Temporal',
@@ -387,20 +460,76 @@ export async function runBench(args: BenchArgs): Promise<BenchResult> {
     // ------------------------------------------------------------ simulation
     if (want('simulate')) {
       progress.step('flash-crowd simulation');
-      const sim = await simulate({ base: api.url, adminToken: config.ADMIN_TOKEN, pool, temporal }, { ...settings.sim, seed: args.seed }, detail);
+      const sim = await simulate(
+        { base: api.url, adminToken: config.ADMIN_TOKEN, pool, temporal },
+        { ...settings.sim, seed: args.seed },
+        detail,
+      );
       result.details.simulation = sim;
       const f = sim.fairness;
-      fig({ group: 'Simulation', name: `tickets sold (of ${sim.event.seats} seats)`, value: sim.ticketsSold, unit: 'tickets', note: `${sim.actors.humans} humans, ${sim.actors.bots} bots, ${sim.seconds} s; humans ${JSON.stringify(sim.outcomes.human)}; bots ${JSON.stringify(sim.outcomes.bot)}` });
-      fig({ group: 'Simulation', name: 'share of tickets to bots', value: sim.botShareOfTickets ?? 0, unit: 'share', note: `bots are ${round(sim.actors.bots / (sim.actors.bots + sim.actors.humans), 3)} of accounts` });
-      if (f.arrivalVsPosition) fig({ group: 'Simulation', name: 'Kendall tau distance, arrival vs queue position', value: round(f.arrivalVsPosition.distance, 4), unit: '0 = same order', note: `${f.arrivalVsPosition.inversions} inversions of ${f.arrivalVsPosition.comparable} pairs` });
-      if (f.arrivalVsPositionAfterOpen) fig({ group: 'Simulation', name: 'Kendall tau distance, arrival vs queue position, joined after opening', value: round(f.arrivalVsPositionAfterOpen.distance, 4), unit: '0 = same order', note: `${f.arrivalVsPositionAfterOpen.inversions} inversions of ${f.arrivalVsPositionAfterOpen.comparable} pairs; the pre-queue (joined before opening) is shuffled on purpose` });
-      if (f.arrivalVsAdmission) fig({ group: 'Simulation', name: 'Kendall tau distance, arrival vs admission seen', value: round(f.arrivalVsAdmission.distance, 4), unit: '0 = same order', note: `${f.arrivalVsAdmission.inversions} inversions of ${f.arrivalVsAdmission.comparable} pairs; admission is seen when the buyer next polls (humans ~1 s, bots ~0.15 s)` });
-      fig({ group: 'Simulation', name: 'admission to hold, humans p50', value: f.admissionToHoldMs.human.p50, unit: 'ms', note: `p99 ${f.admissionToHoldMs.human.p99} ms; bots p50 ${f.admissionToHoldMs.bot.p50} ms p99 ${f.admissionToHoldMs.bot.p99} ms` });
+      fig({
+        group: 'Simulation',
+        name: `tickets sold (of ${sim.event.seats} seats)`,
+        value: sim.ticketsSold,
+        unit: 'tickets',
+        note: `${sim.actors.humans} humans, ${sim.actors.bots} bots, ${sim.seconds} s; humans ${JSON.stringify(sim.outcomes.human)}; bots ${JSON.stringify(sim.outcomes.bot)}`,
+      });
+      fig({
+        group: 'Simulation',
+        name: 'share of tickets to bots',
+        value: sim.botShareOfTickets ?? 0,
+        unit: 'share',
+        note: `bots are ${round(sim.actors.bots / (sim.actors.bots + sim.actors.humans), 3)} of accounts`,
+      });
+      if (f.arrivalVsPosition)
+        fig({
+          group: 'Simulation',
+          name: 'Kendall tau distance, arrival vs queue position',
+          value: round(f.arrivalVsPosition.distance, 4),
+          unit: '0 = same order',
+          note: `${f.arrivalVsPosition.inversions} inversions of ${f.arrivalVsPosition.comparable} pairs`,
+        });
+      if (f.arrivalVsPositionAfterOpen)
+        fig({
+          group: 'Simulation',
+          name: 'Kendall tau distance, arrival vs queue position, joined after opening',
+          value: round(f.arrivalVsPositionAfterOpen.distance, 4),
+          unit: '0 = same order',
+          note: `${f.arrivalVsPositionAfterOpen.inversions} inversions of ${f.arrivalVsPositionAfterOpen.comparable} pairs; the pre-queue (joined before opening) is shuffled on purpose`,
+        });
+      if (f.arrivalVsAdmission)
+        fig({
+          group: 'Simulation',
+          name: 'Kendall tau distance, arrival vs admission seen',
+          value: round(f.arrivalVsAdmission.distance, 4),
+          unit: '0 = same order',
+          note: `${f.arrivalVsAdmission.inversions} inversions of ${f.arrivalVsAdmission.comparable} pairs; admission is seen when the buyer next polls (humans ~1 s, bots ~0.15 s)`,
+        });
+      fig({
+        group: 'Simulation',
+        name: 'admission to hold, humans p50',
+        value: f.admissionToHoldMs.human.p50,
+        unit: 'ms',
+        note: `p99 ${f.admissionToHoldMs.human.p99} ms; bots p50 ${f.admissionToHoldMs.bot.p50} ms p99 ${f.admissionToHoldMs.bot.p99} ms`,
+      });
       if (sim.actions.perTicket !== null && sim.actions.cost) {
-        fig({ group: 'Simulation', name: 'billable Temporal actions per ticket sold (all checkouts, incl. failed and abandoned)', value: sim.actions.perTicket, unit: 'actions', note: `${sim.actions.total} actions over ${sim.actions.workflows} workflows; ${sim.actions.cost.actions} actions ≈ $${sim.actions.cost.usd} per 50,000-seat on-sale at $50/M` });
+        fig({
+          group: 'Simulation',
+          name: 'billable Temporal actions per ticket sold (all checkouts, incl. failed and abandoned)',
+          value: sim.actions.perTicket,
+          unit: 'actions',
+          note: `${sim.actions.total} actions over ${sim.actions.workflows} workflows; ${sim.actions.cost.actions} actions ≈ $${sim.actions.cost.usd} per 50,000-seat on-sale at $50/M`,
+        });
       }
-      fig({ group: 'Simulation', name: 'database audit', value: sim.audit.ok ? 1 : 0, unit: '1 = clean', note: JSON.stringify(sim.audit.violations) });
-      for (const [k, s] of Object.entries(sim.latency)) if (['join', 'me', 'hold', 'purchase'].includes(k)) result.latencies[`sim ${k}`] = s;
+      fig({
+        group: 'Simulation',
+        name: 'database audit',
+        value: sim.audit.ok ? 1 : 0,
+        unit: '1 = clean',
+        note: JSON.stringify(sim.audit.violations),
+      });
+      for (const [k, s] of Object.entries(sim.latency))
+        if (['join', 'me', 'hold', 'purchase'].includes(k)) result.latencies[`sim ${k}`] = s;
       if (!sim.waitingRoom) result.skipped.push('simulation ran without the waiting room (the API does not serve it yet)');
       result.ok = sim.audit.ok;
     }
@@ -443,7 +572,9 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const result = await runBench(args);
   const { files } = await writeOutputs(result, args);
-  process.stdout.write(`\nonsale benchmark, ${result.mode} mode, ${result.seconds} s, ${result.machine.cpus} cores, ${result.machine.memoryGiB} GiB\n\n`);
+  process.stdout.write(
+    `\nonsale benchmark, ${result.mode} mode, ${result.seconds} s, ${result.machine.cpus} cores, ${result.machine.memoryGiB} GiB\n\n`,
+  );
   process.stdout.write(renderTable(result) + '\n\n');
   for (const s of result.skipped) process.stdout.write(`skipped: ${s}\n`);
   for (const f of files) process.stdout.write(`wrote ${path.relative(process.cwd(), f)}\n`);

@@ -81,7 +81,11 @@ async function curve(shed: boolean): Promise<Step[]> {
     const created = await fetch(`${base}/v1/admin/events`, {
       method: 'POST',
       headers: admin,
-      body: JSON.stringify({ name: 'Overload bench', waitingRoom: { enabled: false }, sections: [{ id: 'A', name: 'A', rows: 10, seatsPerRow: 50, priceCents: 100 }] }),
+      body: JSON.stringify({
+        name: 'Overload bench',
+        waitingRoom: { enabled: false },
+        sections: [{ id: 'A', name: 'A', rows: 10, seatsPerRow: 50, priceCents: 100 }],
+      }),
     });
     const { eventId } = (await created.json()) as { eventId: string };
     const url = `${base}/v1/events/${eventId}/seats`;
@@ -92,7 +96,9 @@ async function curve(shed: boolean): Promise<Step[]> {
       await sleep(1000);
     }
     const after = await fetch(url);
-    process.stdout.write(`${shed ? 'with shedding' : 'without shedding'}: after the last step a single request answers ${after.status} (recovered without a restart)\n`);
+    process.stdout.write(
+      `${shed ? 'with shedding' : 'without shedding'}: after the last step a single request answers ${after.status} (recovered without a restart)\n`,
+    );
     return steps;
   } finally {
     await api.terminate();

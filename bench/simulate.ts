@@ -73,7 +73,13 @@ export interface SimReport {
   latency: Record<string, LatencySummary>;
   timeline: Record<string, [number, number][]>;
   queue: { queueLength: [number, number][]; servingPosition: [number, number][] };
-  actions: { total: number; byKind: Record<string, number>; workflows: number; perTicket: number | null; cost: ReturnType<typeof onsaleCost> | null };
+  actions: {
+    total: number;
+    byKind: Record<string, number>;
+    workflows: number;
+    perTicket: number | null;
+    cost: ReturnType<typeof onsaleCost> | null;
+  };
   audit: AuditReport;
 }
 
@@ -106,7 +112,13 @@ export async function simulate(
   const queueLength = new Gauge(timeline.startedAt);
   const serving = new Gauge(timeline.startedAt);
 
-  async function req(http: Pick<HttpClient, 'json'>, name: string, method: string, path: string, opts: Parameters<HttpClient['request']>[2] = {}) {
+  async function req(
+    http: Pick<HttpClient, 'json'>,
+    name: string,
+    method: string,
+    path: string,
+    opts: Parameters<HttpClient['request']>[2] = {},
+  ) {
     const t0 = performance.now();
     const r = await http.json(method, path, opts).catch(() => ({ status: 0, body: null as any }));
     const t1 = performance.now();
@@ -146,12 +158,18 @@ export async function simulate(
   // ---- the crowd: every account through the public sign-up (development issuer)
   const humans = o.humans;
   const bots = o.humans * o.botsPerHuman;
-  const accounts = await inParallel(Array.from({ length: humans + bots }, (_, i) => i), 32, async (i) => {
-    const r = await (i < humans ? humansHttp : botsHttp).json('POST', '/v1/dev/buyers', { body: { name: i < humans ? `Fan ${i}` : `Bot ${i}` } });
-    if (r.status !== 201) throw new Error(`creating a buyer failed: ${r.status}`);
-    if (i % 200 === 0) progress(`creating accounts ${i}/${humans + bots}`);
-    return r.body as { buyerId: string; token: string };
-  });
+  const accounts = await inParallel(
+    Array.from({ length: humans + bots }, (_, i) => i),
+    32,
+    async (i) => {
+      const r = await (i < humans ? humansHttp : botsHttp).json('POST', '/v1/dev/buyers', {
+        body: { name: i < humans ? `Fan ${i}` : `Bot ${i}` },
+      });
+      if (r.status !== 201) throw new Error(`creating a buyer failed: ${r.status}`);
+      if (i % 200 === 0) progress(`creating accounts ${i}/${humans + bots}`);
+      return r.body as { buyerId: string; token: string };
+    },
+  );
   const startMs = onSaleAt.getTime() - o.prequeueSeconds * 1000;
   const humanArrivals = arrivals(humans, o, random);
   const actors: Actor[] = accounts.map((a, i) => {
@@ -185,7 +203,10 @@ export async function simulate(
   })();
 
   /** Chooses seats the way a fan does: the front sections and the middle of a row, from the live map. */
-  function preferredSeats(map: { seatId: string; section: string; row: number; number: number; status: string }[], q: number): string[] | null {
+  function preferredSeats(
+    map: { seatId: string; section: string; row: number; number: number; status: string }[],
+    q: number,
+  ): string[] | null {
     const free = map.filter((s) => s.status === 'available');
     if (free.length < q) return null;
     const want = free[Math.floor(Math.pow(random(), 3) * Math.min(free.length, 200))]!;
@@ -309,7 +330,9 @@ export async function simulate(
   const ticker = setInterval(() => {
     const admitted = actors.filter((a) => a.admittedAt !== undefined).length;
     const bought = actors.filter((a) => a.outcome === 'bought').length;
-    progress(`simulating: ${Math.round((performance.now() - t0) / 1000)}s, ${finished}/${actors.length} done, ${admitted} admitted, ${bought} orders`);
+    progress(
+      `simulating: ${Math.round((performance.now() - t0) / 1000)}s, ${finished}/${actors.length} done, ${admitted} admitted, ${bought} orders`,
+    );
   }, 500);
   await Promise.all(
     actors.map((a) =>
@@ -339,7 +362,9 @@ export async function simulate(
   const outcomes: SimReport['outcomes'] = { human: {}, bot: {} };
   for (const a of actors) outcomes[a.kind][a.outcome] = (outcomes[a.kind][a.outcome] ?? 0) + 1;
   const toHold = (k: Kind) =>
-    summarize(actors.filter((a) => a.kind === k && a.heldAt !== undefined && a.admittedAt !== undefined).map((a) => a.heldAt! - a.admittedAt!));
+    summarize(
+      actors.filter((a) => a.kind === k && a.heldAt !== undefined && a.admittedAt !== undefined).map((a) => a.heldAt! - a.admittedAt!),
+    );
 
   progress('counting Temporal actions');
   const ids: string[] = [];

@@ -17,7 +17,7 @@ import { serve } from '@hono/node-server';
 import { createPool } from '../db/pool';
 import { loadConfig } from '../platform/config';
 import { createRedis } from '../platform/redis';
-import { SeatCache } from '../platform/seat-cache';
+import { SeatCache } from '../services/seat-cache';
 
 interface Mem {
   rss: number;
@@ -83,9 +83,7 @@ function openStream(port: number, path: string, onReady: () => void, onData: (c:
   const client = c;
   socket.setEncoding('utf8');
   socket.setNoDelay(true);
-  socket.on('connect', () =>
-    socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n`),
-  );
+  socket.on('connect', () => socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n`));
   socket.on('data', (chunk: string) => {
     if (!client.ready) {
       client.text += chunk;

@@ -54,10 +54,7 @@ const settledChecks = (staleSeconds: number): Record<string, string> => {
   };
 };
 
-export async function auditDatabase(
-  pool: Pool,
-  opts: { eventIds?: string[]; staleHoldSeconds?: number } = {},
-): Promise<AuditReport> {
+export async function auditDatabase(pool: Pool, opts: { eventIds?: string[]; staleHoldSeconds?: number } = {}): Promise<AuditReport> {
   const violations: Record<string, number> = {};
   const queries = { ...CHECKS, ...(opts.staleHoldSeconds !== undefined && settledChecks(opts.staleHoldSeconds)) };
   for (const [name, sql] of Object.entries(queries)) {

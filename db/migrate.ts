@@ -48,9 +48,7 @@ export async function migrate(pool: Pool, migrations?: Migration[]): Promise<num
       await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
         version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
         applied_at timestamptz NOT NULL DEFAULT now())`);
-      const { rows } = await client.query<{ version: number; checksum: string }>(
-        'SELECT version, checksum FROM schema_migrations',
-      );
+      const { rows } = await client.query<{ version: number; checksum: string }>('SELECT version, checksum FROM schema_migrations');
       const applied = new Map(rows.map((r) => [r.version, r.checksum]));
       const done: number[] = [];
       for (const m of all) {
@@ -70,7 +68,7 @@ export async function migrate(pool: Pool, migrations?: Migration[]): Promise<num
           await client.query('COMMIT');
         } catch (err) {
           await client.query('ROLLBACK');
-          throw new Error(`migration ${m.version}_${m.name} failed: ${(err as Error).message}`);
+          throw new Error(`migration ${m.version}_${m.name} failed: ${(err as Error).message}`, { cause: err });
         }
         done.push(m.version);
       }

@@ -39,3 +39,8 @@ export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) =>
     }
   });
 }
+
+/** A round trip to the database, for readiness checks. */
+export async function ping(pool: Pool): Promise<void> {
+  await pool.query('SELECT 1');
+}

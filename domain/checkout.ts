@@ -12,10 +12,19 @@ export interface CheckoutInput {
   idleSeconds?: number;
 }
 
-export type HoldRequest =
-  | { kind: 'seats'; seatIds: string[] }
-  | { kind: 'best'; quantity: number; section?: string };
+export type HoldRequest = { kind: 'seats'; seatIds: string[] } | { kind: 'best'; quantity: number; section?: string };
 
+/** What the database reserved for a hold: the seats, their price, and the hold's end as the database recorded it. */
+export interface Reservation {
+  holdId: string;
+  seatIds: string[];
+  amountCents: number;
+  holdSeconds: number;
+  /** The moment the database gives the seats back (the window plus the payment grace). */
+  dbExpiresAt: string;
+}
+
+/** A hold as the buyer sees it. */
 export interface HoldView {
   holdId: string;
   seatIds: string[];
@@ -46,16 +55,7 @@ export interface PaymentOutcome {
 }
 
 export type CheckoutState =
-  | 'awaiting_hold'
-  | 'holding'
-  | 'held'
-  | 'paying'
-  | 'releasing'
-  | 'confirmed'
-  | 'refunded'
-  | 'released'
-  | 'expired'
-  | 'closed';
+  'awaiting_hold' | 'holding' | 'held' | 'paying' | 'releasing' | 'confirmed' | 'refunded' | 'released' | 'expired' | 'closed';
 
 export const CHECKOUT_STATE_KEY = defineSearchAttributeKey('CheckoutState', SearchAttributeType.KEYWORD);
 export const EVENT_ID_KEY = defineSearchAttributeKey('EventId', SearchAttributeType.KEYWORD);

@@ -5,12 +5,7 @@
  */
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Pool, PoolClient } from 'pg';
-import {
-  claimDueNotifications,
-  markNotificationFailed,
-  markNotificationSent,
-  type OutboxMessage,
-} from '../db/queries/notifications';
+import { claimDueNotifications, markNotificationFailed, markNotificationSent, type OutboxMessage } from '../db/queries/notifications';
 import type { Logger } from '../platform/logger';
 import { renderMail } from './templates';
 
@@ -27,13 +22,7 @@ export interface OutboxRelay {
   drain(): Promise<number>;
 }
 
-export function startOutboxRelay(opts: {
-  pool: Pool;
-  mailer: Transporter;
-  from: string;
-  logger: Logger;
-  pollMs?: number;
-}): OutboxRelay {
+export function startOutboxRelay(opts: { pool: Pool; mailer: Transporter; from: string; logger: Logger; pollMs?: number }): OutboxRelay {
   const { pool, mailer, from, logger } = opts;
   let stopped = false;
   let wake: (() => void) | null = null;

@@ -1,4 +1,4 @@
-import type { NotificationKind } from '../db/queries/notifications';
+import type { NotificationKind } from '../domain/notifications';
 
 export interface RenderedMail {
   subject: string;

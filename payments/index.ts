@@ -3,11 +3,13 @@ import type { PaymentProvider } from './provider';
 import { createStripeClient, StripePaymentProvider } from './stripe';
 import { TestCardPaymentProvider } from './test-cards';
 
-export type { PaymentProvider } from './provider';
+export type { PaymentProvider, PaymentWebhook } from './provider';
+export { InvalidWebhookError } from './provider';
 
 export function createPaymentProvider(
-  config: Pick<Config, 'PAYMENT_PROVIDER' | 'STRIPE_SECRET_KEY' | 'STRIPE_API_URL'>,
+  config: Pick<Config, 'PAYMENT_PROVIDER' | 'STRIPE_SECRET_KEY' | 'STRIPE_API_URL' | 'STRIPE_WEBHOOK_SECRET'>,
 ): PaymentProvider {
   const stripe = createStripeClient(config.STRIPE_SECRET_KEY, config.STRIPE_API_URL);
-  return config.PAYMENT_PROVIDER === 'stripe' ? new StripePaymentProvider(stripe) : new TestCardPaymentProvider(stripe);
+  const secret = config.STRIPE_WEBHOOK_SECRET;
+  return config.PAYMENT_PROVIDER === 'stripe' ? new StripePaymentProvider(stripe, secret) : new TestCardPaymentProvider(stripe, secret);
 }

@@ -15,11 +15,28 @@ export type ChargeResult =
   /** The provider needs more time (e.g. 3-D Secure); the outcome arrives by webhook. */
   | { status: 'pending'; providerRef: string };
 
+/** A payment's outcome as the provider's webhook reports it. */
+export interface PaymentWebhook {
+  providerRef: string;
+  status: 'succeeded' | 'declined';
+  declineCode?: string;
+}
+
 export interface PaymentProvider {
   readonly name: string;
   charge(req: ChargeRequest): Promise<ChargeResult>;
   refund(providerRef: string, idempotencyKey: string): Promise<{ refundRef: string }>;
   cancel(providerRef: string, idempotencyKey: string): Promise<void>;
+  /**
+   * Verifies a webhook's signature over its raw body and reads the payment
+   * outcome it reports: null for events that report none. Throws
+   * InvalidWebhookError when the signature does not verify.
+   */
+  parseWebhook(rawBody: string, signature: string | undefined): Promise<PaymentWebhook | null>;
+}
+
+export class InvalidWebhookError extends Error {
+  override readonly name = 'InvalidWebhookError';
 }
 
 /** Thrown for outages and timeouts: the caller retries with the same idempotency key. */

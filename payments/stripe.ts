@@ -1,5 +1,12 @@
 import Stripe from 'stripe';
-import { type ChargeRequest, type ChargeResult, type PaymentProvider, PaymentUnavailableError } from './provider';
+import {
+  type ChargeRequest,
+  type ChargeResult,
+  InvalidWebhookError,
+  type PaymentProvider,
+  PaymentUnavailableError,
+  type PaymentWebhook,
+} from './provider';
 
 export function createStripeClient(secretKey: string, apiUrl?: string): Stripe {
   const endpoint = apiUrl ? new URL(apiUrl) : undefined;
@@ -19,7 +26,24 @@ export function createStripeClient(secretKey: string, apiUrl?: string): Stripe {
 export class StripePaymentProvider implements PaymentProvider {
   readonly name: string = 'stripe';
 
-  constructor(private readonly stripe: Stripe) {}
+  constructor(
+    private readonly stripe: Stripe,
+    private readonly webhookSecret: string,
+  ) {}
+
+  async parseWebhook(rawBody: string, signature: string | undefined): Promise<PaymentWebhook | null> {
+    let event: Stripe.Event;
+    try {
+      if (!signature) throw new Error('missing signature');
+      event = await this.stripe.webhooks.constructEventAsync(rawBody, signature, this.webhookSecret);
+    } catch (err) {
+      throw new InvalidWebhookError(`webhook signature: ${(err as Error).message}`);
+    }
+    if (event.type !== 'payment_intent.succeeded' && event.type !== 'payment_intent.payment_failed') return null;
+    const intent = event.data.object;
+    if (event.type === 'payment_intent.succeeded') return { providerRef: intent.id, status: 'succeeded' };
+    return { providerRef: intent.id, status: 'declined', declineCode: intent.last_payment_error?.decline_code ?? 'card_declined' };
+  }
 
   async charge(req: ChargeRequest): Promise<ChargeResult> {
     try {

@@ -39,8 +39,8 @@ export const SUCCEEDING_TEST_CARDS = new Set([
 export class TestCardPaymentProvider extends StripePaymentProvider {
   override readonly name = 'test-cards';
 
-  constructor(stripe: Stripe) {
-    super(stripe);
+  constructor(stripe: Stripe, webhookSecret: string) {
+    super(stripe, webhookSecret);
   }
 
   override async charge(req: ChargeRequest): Promise<ChargeResult> {

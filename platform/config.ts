@@ -4,9 +4,7 @@
  */
 import { z } from 'zod';
 
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const url = (protocols: string[]) =>
   z.string().refine(
@@ -45,7 +43,10 @@ const schema = z
     STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_[A-Za-z0-9]+$/, 'must look like sk_test_… or sk_live_…'),
     STRIPE_API_URL: url(['http:', 'https:']).optional(),
     STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9]+$/, 'must look like whsec_…'),
-    PAYMENT_CURRENCY: z.string().regex(/^[a-z]{3}$/).default('usd'),
+    PAYMENT_CURRENCY: z
+      .string()
+      .regex(/^[a-z]{3}$/)
+      .default('usd'),
 
     SMTP_URL: url(['smtp:', 'smtps:']),
     MAIL_FROM: z.string().min(3).default('onsale <tickets@onsale.test>'),
@@ -62,10 +63,21 @@ const schema = z
     CORS_ORIGINS: z.string().default(''),
     /** Proxies in front of the API whose X-Forwarded-For entries are trusted (0: use the socket address). */
     TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(5).default(0),
-    BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_000_000).default(64 * 1024),
+    BODY_LIMIT_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(10_000_000)
+      .default(64 * 1024),
 
     /** Grace added to a hold's expiry in Postgres so a payment started just before the timer fires can finish. */
     HOLD_PAYMENT_GRACE_SECONDS: z.coerce.number().int().min(0).max(600).default(30),
+
+    /** Load shedding (api/middleware/shed.ts): requests admitted at once per process, 0 for no bound. */
+    SHED_MAX_IN_FLIGHT: z.coerce.number().int().min(0).default(1024),
+    /** Event-loop lag (ms) past which new requests are shed, 0 for no check. */
+    SHED_MAX_LAG_MS: z.coerce.number().int().min(0).default(1000),
+    SHED_RETRY_AFTER_SECONDS: z.coerce.number().int().min(1).max(60).default(1),
   })
   .superRefine((c, ctx) => {
     if (c.ONSALE_MODE === 'production' && !c.BUYER_JWKS_URL) {

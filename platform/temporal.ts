@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
 import type { Config } from './config';
 
 async function tlsOptions(config: Config) {
@@ -16,19 +15,17 @@ async function tlsOptions(config: Config) {
   return true as const;
 }
 
-export async function connectClient(config: Config): Promise<Client> {
-  const connection = await Connection.connect({
+/** Address, TLS and API key, shared by the client (API) and the worker's native connection. */
+export async function temporalConnectionOptions(config: Config) {
+  return {
     address: config.TEMPORAL_ADDRESS,
     tls: await tlsOptions(config),
     apiKey: config.TEMPORAL_API_KEY,
-  });
-  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  };
 }
 
-export async function connectWorker(config: Config): Promise<NativeConnection> {
-  return NativeConnection.connect({
-    address: config.TEMPORAL_ADDRESS,
-    tls: await tlsOptions(config),
-    apiKey: config.TEMPORAL_API_KEY,
-  });
+/** The API's client. This module must not load @temporalio/worker: the API never runs workflows. */
+export async function connectClient(config: Config): Promise<Client> {
+  const connection = await Connection.connect(await temporalConnectionOptions(config));
+  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
 }

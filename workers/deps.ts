@@ -4,8 +4,8 @@ import { createPaymentProvider } from '../payments';
 import type { Config } from '../platform/config';
 import type { Logger } from '../platform/logger';
 import { createRedis } from '../platform/redis';
-import { SeatCache } from '../platform/seat-cache';
-import { WaitingRoom } from '../platform/waiting-room';
+import { SeatCache } from '../services/seat-cache';
+import { WaitingRoom } from '../services/waiting-room';
 
 /** Connections shared by every activity of one worker process. */
 export function createActivityDeps(config: Config, logger: Logger): ActivityDeps & { close(): Promise<void> } {
@@ -14,7 +14,7 @@ export function createActivityDeps(config: Config, logger: Logger): ActivityDeps
   return {
     pool,
     redis,
-    seatCache: new SeatCache(redis, pool),
+    seatCache: new SeatCache(redis, pool, logger),
     waitingRoom: new WaitingRoom(redis),
     payments: createPaymentProvider(config),
     logger,

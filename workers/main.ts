@@ -7,7 +7,7 @@ import { createActivities } from '../activities';
 import { createMailer, startOutboxRelay } from '../notifications/relay';
 import { loadConfigOrExit } from '../platform/config';
 import { createLogger } from '../platform/logger';
-import { connectWorker } from '../platform/temporal';
+import { connectWorker } from './connection';
 import { createActivityDeps } from './deps';
 import { WORKER_TUNING } from './tuning';
 

@@ -11,7 +11,6 @@ import {
   continueAsNew,
   proxyActivities,
   setHandler,
-
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -142,4 +141,3 @@ export async function admission(input: AdmissionInput): Promise<AdmissionState> 
   await condition(allHandlersFinished);
   return state;
 }
-

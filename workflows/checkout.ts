@@ -29,7 +29,7 @@ import {
   purchaseUpdate,
   releaseUpdate,
 } from '../domain/checkout';
-import type { NotificationKind } from '../db/queries/notifications';
+import type { NotificationKind } from '../domain/notifications';
 import { fail, updateFailureFrom } from './failures';
 
 /** Reserving answers a waiting buyer: retry briefly, then report the outage. */

@@ -19,7 +19,7 @@ export function isAdminToken(token: string | null, adminToken: string): boolean 
 export const requireBuyer = createMiddleware<AppEnv>(async (c, next) => {
   const token = bearer(c.req.header('authorization'));
   if (!token) throw new DomainError('UNAUTHENTICATED', 'send Authorization: Bearer <buyer token>');
-  const buyer = await c.var.deps.buyerTokens.verify(token);
+  const buyer = await c.var.services.buyerTokens.verify(token);
   if (!buyer) throw new DomainError('UNAUTHENTICATED', 'the buyer token is invalid or expired');
   c.set('buyer', buyer);
   c.set('isAdmin', false);
@@ -30,7 +30,7 @@ export const requireBuyer = createMiddleware<AppEnv>(async (c, next) => {
 export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   const token = bearer(c.req.header('authorization'));
   if (!token) throw new DomainError('UNAUTHENTICATED', 'send Authorization: Bearer <admin token>');
-  if (!isAdminToken(token, c.var.deps.config.ADMIN_TOKEN)) throw new DomainError('FORBIDDEN', 'administrator token required');
+  if (!isAdminToken(token, c.var.services.config.ADMIN_TOKEN)) throw new DomainError('FORBIDDEN', 'administrator token required');
   c.set('isAdmin', true);
   await next();
 });
@@ -38,7 +38,7 @@ export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
 /** Accepts either the administrator or a buyer. */
 export const requireBuyerOrAdmin = createMiddleware<AppEnv>(async (c, next) => {
   const token = bearer(c.req.header('authorization'));
-  if (isAdminToken(token, c.var.deps.config.ADMIN_TOKEN)) {
+  if (isAdminToken(token, c.var.services.config.ADMIN_TOKEN)) {
     c.set('isAdmin', true);
     await next();
     return;

@@ -11,7 +11,7 @@
  */
 import { createMiddleware } from 'hono/factory';
 import { Counter, Gauge } from 'prom-client';
-import { z } from 'zod';
+import type { Config } from '../../platform/config';
 import type { AppEnv } from '../deps';
 import { errorResponse } from '../errors';
 import { registry } from '../metrics';
@@ -25,16 +25,9 @@ export interface ShedOptions {
   retryAfterSeconds: number;
 }
 
-const envSchema = z.object({
-  SHED_MAX_IN_FLIGHT: z.coerce.number().int().min(0).default(1024),
-  SHED_MAX_LAG_MS: z.coerce.number().int().min(0).default(1000),
-  SHED_RETRY_AFTER_SECONDS: z.coerce.number().int().min(1).max(60).default(1),
-});
-
-/** The shedding bounds from SHED_MAX_IN_FLIGHT, SHED_MAX_LAG_MS and SHED_RETRY_AFTER_SECONDS. */
-export function shedOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ShedOptions {
-  const e = envSchema.parse(env);
-  return { maxInFlight: e.SHED_MAX_IN_FLIGHT, maxLagMs: e.SHED_MAX_LAG_MS, retryAfterSeconds: e.SHED_RETRY_AFTER_SECONDS };
+/** The shedding bounds from the validated configuration (SHED_MAX_IN_FLIGHT, SHED_MAX_LAG_MS, SHED_RETRY_AFTER_SECONDS). */
+export function shedOptionsFrom(config: Pick<Config, 'SHED_MAX_IN_FLIGHT' | 'SHED_MAX_LAG_MS' | 'SHED_RETRY_AFTER_SECONDS'>): ShedOptions {
+  return { maxInFlight: config.SHED_MAX_IN_FLIGHT, maxLagMs: config.SHED_MAX_LAG_MS, retryAfterSeconds: config.SHED_RETRY_AFTER_SECONDS };
 }
 
 const NEVER_SHED = new Set(['/healthz', '/readyz', '/metrics']);

@@ -5,8 +5,7 @@
  * workflow.
  */
 import { createRoute, z } from '@hono/zod-openapi';
-import type { Pool } from 'pg';
-import type { EventsView } from '../events-view';
+import { recentCheckouts, tallyEvent } from '../../db/queries/reports';
 import { publicStatus } from '../events-view';
 import { requireAdmin } from '../middleware/auth';
 import { router } from '../router';
@@ -30,72 +29,18 @@ const getAdminEvent = createRoute({
   },
 });
 
-interface Tally {
-  holds: Record<'active' | 'purchased' | 'released' | 'expired', number>;
-  orders: { count: number; seats: number; revenueCents: number };
-  payments: Record<'pending' | 'succeeded' | 'declined' | 'refunded', number>;
-}
-
-/** Read-only aggregates for support; the seat counts themselves come from the seat cache. */
-async function tally(pool: Pool, eventId: string): Promise<Tally> {
-  const [holds, orders, payments] = await Promise.all([
-    pool.query<{ status: string; n: number }>(
-      'SELECT status, count(*)::int AS n FROM holds WHERE event_id = $1 GROUP BY status',
-      [eventId],
-    ),
-    pool.query<{ count: number; seats: number; revenue: string }>(
-      `SELECT count(*)::int AS count, coalesce(sum(cardinality(seat_ids)), 0)::int AS seats,
-              coalesce(sum(amount_cents), 0)::bigint AS revenue
-         FROM orders WHERE event_id = $1`,
-      [eventId],
-    ),
-    pool.query<{ status: string; n: number }>(
-      'SELECT status, count(*)::int AS n FROM payments WHERE event_id = $1 GROUP BY status',
-      [eventId],
-    ),
-  ]);
-  const by = <K extends string>(rows: { status: string; n: number }[], keys: readonly K[]) =>
-    Object.fromEntries(keys.map((k) => [k, rows.find((r) => r.status === k)?.n ?? 0])) as Record<K, number>;
-  const o = orders.rows[0]!;
-  return {
-    holds: by(holds.rows, ['active', 'purchased', 'released', 'expired'] as const),
-    orders: { count: o.count, seats: o.seats, revenueCents: Number(o.revenue) },
-    payments: by(payments.rows, ['pending', 'succeeded', 'declined', 'refunded'] as const),
-  };
-}
-
-async function recentCheckouts(pool: Pool, eventId: string, limit: number) {
-  if (limit === 0) return [];
-  const { rows } = await pool.query<{
-    hold_id: string;
-    buyer_id: string;
-    checkout_id: string;
-    status: string;
-    seat_ids: string[];
-    amount_cents: number;
-    expires_at: Date;
-    created_at: Date;
-    order_id: string | null;
-  }>(
-    `SELECT h.id AS hold_id, h.buyer_id, h.checkout_id, h.status, h.seat_ids, h.amount_cents, h.expires_at,
-            h.created_at, o.id AS order_id
-       FROM holds h LEFT JOIN orders o ON o.hold_id = h.id
-      WHERE h.event_id = $1
-      ORDER BY h.created_at DESC
-      LIMIT $2`,
-    [eventId, limit],
-  );
-  return rows;
-}
-
-export function adminEventRoutes(events: EventsView) {
+export function adminEventRoutes() {
   return router().openapi(getAdminEvent, async (c) => {
     const { eventId } = c.req.valid('param');
     const { recent } = c.req.valid('query');
-    const { pool, config } = c.var.deps;
+    const { pool, config, events } = c.var.services;
     const links = temporalLinks(config);
     const e = await events.event(eventId);
-    const [counts, t, checkouts] = await Promise.all([events.counts(eventId), tally(pool, eventId), recentCheckouts(pool, eventId, recent)]);
+    const [counts, t, checkouts] = await Promise.all([
+      events.counts(eventId),
+      tallyEvent(pool, eventId),
+      recentCheckouts(pool, eventId, recent),
+    ]);
     return c.json(
       {
         eventId: e.id,
@@ -105,7 +50,11 @@ export function adminEventRoutes(events: EventsView) {
         onSaleAt: e.onSaleAt.toISOString(),
         holdSeconds: e.holdSeconds,
         maxSeatsPerBuyer: e.maxSeatsPerBuyer,
-        waitingRoom: { enabled: e.waitingRoom.enabled, maxActiveCheckouts: e.waitingRoom.maxActiveCheckouts, admitPerMinute: e.waitingRoom.admitPerMinute },
+        waitingRoom: {
+          enabled: e.waitingRoom.enabled,
+          maxActiveCheckouts: e.waitingRoom.maxActiveCheckouts,
+          admitPerMinute: e.waitingRoom.admitPerMinute,
+        },
         counts,
         ...t,
         temporal: { checkouts: links.checkoutsOf(eventId), admission: links.admission(eventId) },

@@ -2,11 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
 import { withTransaction } from '../../db/pool';
 import { insertEvent, setEventState, updateWaitingRoomLimits, type EventState } from '../../db/queries/events';
-import type { AdmissionControl } from '../admission-control';
 import { DomainError } from '../../domain/errors';
-import type { AppEnv } from '../deps';
 import { router } from '../router';
-import type { EventsView } from '../events-view';
 import { requireAdmin } from '../middleware/auth';
 import { CreatedEvent, CreateEventBody, errorResponses, EventIdParam, LimitsBody } from '../schemas';
 
@@ -45,9 +42,6 @@ const TRANSITIONS: Record<'open' | 'pause' | 'resume', { to: EventState; from: E
 
 export const newEventId = () => `evt_${randomBytes(12).toString('base64url')}`;
 
-/** Hooks run after a sale state change, e.g. to steer the event's admission workflow. */
-export type SaleStateHook = (eventId: string, action: 'open' | 'pause' | 'resume') => Promise<void>;
-
 const setLimits = createRoute({
   method: 'post',
   path: '/v1/admin/events/{eventId}/waiting-room',
@@ -61,48 +55,54 @@ const setLimits = createRoute({
   },
 });
 
-export function adminRoutes(events: EventsView, onSaleState: SaleStateHook = async () => undefined, control?: AdmissionControl) {
-  const app = router();
-  app.use('/v1/admin/*', requireAdmin);
-  app.openapi(createEvent, async (c) => {
-    const body = c.req.valid('json');
-    const eventId = newEventId();
-    const seatCount = await withTransaction(c.var.deps.pool, (client) =>
-      insertEvent(client, {
-        id: eventId,
-        name: body.name,
-        onSaleAt: body.onSaleAt ? new Date(body.onSaleAt) : new Date(),
-        holdSeconds: body.holdSeconds,
-        maxSeatsPerBuyer: body.maxSeatsPerBuyer,
-        waitingRoom: body.waitingRoom,
-        sections: body.sections,
-      }),
-    );
-    c.var.deps.logger.info({ eventId, seatCount }, 'event created');
-    return c.json({ eventId, seatCount }, 201);
-  });
-  for (const action of ['open', 'pause', 'resume'] as const) {
-    app.openapi(transition(action), async (c) => {
+export function adminRoutes() {
+  const changeState = (action: 'open' | 'pause' | 'resume') =>
+    router().openapi(transition(action), async (c) => {
       const { eventId } = c.req.valid('param');
       const { to, from } = TRANSITIONS[action];
-      const { event, changed } = await setEventState(c.var.deps.pool, eventId, to, from);
+      const { pool, events, control } = c.var.services;
+      const { event, changed } = await setEventState(pool, eventId, to, from);
       if (!event) throw new DomainError('NOT_FOUND', `event ${eventId} does not exist`, { eventId });
       if (!changed) {
         throw new DomainError('EVENT_NOT_ON_SALE', `cannot ${action} an event that is ${event.state}`, { state: event.state });
       }
       events.forget(eventId);
-      await onSaleState(eventId, action);
+      await control.onSaleState(eventId, action);
       return c.json({ eventId, state: event.state }, 200);
     });
-  }
-  app.openapi(setLimits, async (c) => {
-    const { eventId } = c.req.valid('param');
-    const limits = c.req.valid('json');
-    await events.event(eventId);
-    await updateWaitingRoomLimits(c.var.deps.pool, eventId, limits);
-    events.forget(eventId);
-    await control?.setLimits(eventId, limits);
-    return c.json({ eventId }, 200);
-  });
-  return app;
+
+  const app = router();
+  app.use('/v1/admin/*', requireAdmin);
+  return app
+    .openapi(createEvent, async (c) => {
+      const body = c.req.valid('json');
+      const eventId = newEventId();
+      const { pool, logger } = c.var.services;
+      const seatCount = await withTransaction(pool, (client) =>
+        insertEvent(client, {
+          id: eventId,
+          name: body.name,
+          onSaleAt: body.onSaleAt ? new Date(body.onSaleAt) : new Date(),
+          holdSeconds: body.holdSeconds,
+          maxSeatsPerBuyer: body.maxSeatsPerBuyer,
+          waitingRoom: body.waitingRoom,
+          sections: body.sections,
+        }),
+      );
+      logger.info({ eventId, seatCount }, 'event created');
+      return c.json({ eventId, seatCount }, 201);
+    })
+    .route('/', changeState('open'))
+    .route('/', changeState('pause'))
+    .route('/', changeState('resume'))
+    .openapi(setLimits, async (c) => {
+      const { eventId } = c.req.valid('param');
+      const limits = c.req.valid('json');
+      const { pool, events, control } = c.var.services;
+      await events.event(eventId);
+      await updateWaitingRoomLimits(pool, eventId, limits);
+      events.forget(eventId);
+      await control.setLimits(eventId, limits);
+      return c.json({ eventId }, 200);
+    });
 }

@@ -2,24 +2,13 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { WithStartWorkflowOperation, WorkflowNotFoundError } from '@temporalio/client';
 import { findHold, findOrderByHold } from '../../db/queries/orders';
 import { insertBuyer } from '../../db/queries/buyers';
-import {
-  BUYER_ID_KEY,
-  EVENT_ID_KEY,
-  holdUpdate,
-  type HoldRequest,
-  purchaseUpdate,
-  releaseUpdate,
-} from '../../domain/checkout';
+import { BUYER_ID_KEY, EVENT_ID_KEY, holdUpdate, type HoldRequest, purchaseUpdate, releaseUpdate } from '../../domain/checkout';
 import { DomainError } from '../../domain/errors';
 import { checkoutWorkflowId } from '../../domain/ids';
-import type { AdmissionTokens } from '../../platform/admission-tokens';
-import type { RateLimiter } from '../../platform/rate-limit';
-import type { WaitingRoom } from '../../platform/waiting-room';
 import type { AppEnv, Buyer } from '../deps';
 import { router } from '../router';
-import type { EventsView } from '../events-view';
 import { requireBuyer } from '../middleware/auth';
-import { errorResponses, EventIdParam, HoldBody, HoldParams, HoldResult, OrderResult, PurchaseBody } from '../schemas';
+import { errorResponses, EventIdParam, HoldBody, HoldParams, HoldView, OrderResult, PurchaseBody } from '../schemas';
 
 const hold = createRoute({
   method: 'post',
@@ -32,7 +21,7 @@ const hold = createRoute({
     body: { content: { 'application/json': { schema: HoldBody } }, required: true },
   },
   responses: {
-    201: { description: 'Seats held', content: { 'application/json': { schema: HoldResult } } },
+    201: { description: 'Seats held', content: { 'application/json': { schema: HoldView } } },
     ...errorResponses(400, 401, 403, 404, 409, 413, 422, 429, 503),
   },
 });
@@ -44,7 +33,10 @@ const release = createRoute({
   security: [{ buyer: [] }],
   request: { params: HoldParams },
   responses: {
-    200: { description: 'Released now', content: { 'application/json': { schema: z.object({ holdId: z.string(), status: z.literal('released') }) } } },
+    200: {
+      description: 'Released now',
+      content: { 'application/json': { schema: z.object({ holdId: z.string(), status: z.literal('released') }) } },
+    },
     ...errorResponses(400, 401, 404, 409, 410),
   },
 });
@@ -66,7 +58,7 @@ const purchase = createRoute({
  * the hold: another buyer's or unknown → not found; ended → expired.
  */
 async function holdGone(c: { var: AppEnv['Variables'] }, buyer: Buyer, eventId: string, holdId: string): Promise<never> {
-  const h = await findHold(c.var.deps.pool, holdId);
+  const h = await findHold(c.var.services.pool, holdId);
   if (!h || h.buyerId !== buyer.buyerId || h.eventId !== eventId) {
     throw new DomainError('HOLD_NOT_FOUND', 'no such hold for this buyer', { holdId });
   }
@@ -75,7 +67,7 @@ async function holdGone(c: { var: AppEnv['Variables'] }, buyer: Buyer, eventId: 
 
 const CHECKOUT_PER_BUYER = { limit: 20, windowMs: 10_000 };
 
-export function checkoutRoutes(events: EventsView, admissions: AdmissionTokens, room: WaitingRoom, limiter: RateLimiter) {
+export function checkoutRoutes() {
   const app = router();
   app.use('/v1/events/:eventId/hold', requireBuyer);
   app.use('/v1/events/:eventId/hold/*', requireBuyer);
@@ -86,7 +78,8 @@ export function checkoutRoutes(events: EventsView, admissions: AdmissionTokens, 
       const { eventId } = c.req.valid('param');
       const body = c.req.valid('json');
       const buyer = c.var.buyer;
-      const { deps } = c.var;
+      const deps = c.var.services;
+      const { events, admissions, room, limiter } = deps;
       await limiter.check('checkout', buyer.buyerId, CHECKOUT_PER_BUYER);
       const event = await events.event(eventId);
       if (event.state !== 'open' || event.onSaleAt.getTime() > Date.now()) {
@@ -132,7 +125,7 @@ export function checkoutRoutes(events: EventsView, admissions: AdmissionTokens, 
     .openapi(release, async (c) => {
       const { eventId, holdId } = c.req.valid('param');
       const buyer = c.var.buyer;
-      const handle = c.var.deps.temporal.workflow.getHandle(checkoutWorkflowId(eventId, buyer.buyerId));
+      const handle = c.var.services.temporal.workflow.getHandle(checkoutWorkflowId(eventId, buyer.buyerId));
       try {
         await handle.executeUpdate(releaseUpdate, { args: [{ holdId }] });
       } catch (err) {
@@ -145,8 +138,8 @@ export function checkoutRoutes(events: EventsView, admissions: AdmissionTokens, 
       const { eventId } = c.req.valid('param');
       const { holdId, paymentMethod } = c.req.valid('json');
       const buyer = c.var.buyer;
-      const { deps } = c.var;
-      await limiter.check('checkout', buyer.buyerId, CHECKOUT_PER_BUYER);
+      const deps = c.var.services;
+      await deps.limiter.check('checkout', buyer.buyerId, CHECKOUT_PER_BUYER);
       // A purchase repeated after it succeeded answers with the same order and charges nothing.
       const existing = await findOrderByHold(deps.pool, holdId);
       if (existing && existing.buyerId === buyer.buyerId && existing.eventId === eventId) {

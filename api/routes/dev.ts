@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
 import { insertBuyer } from '../../db/queries/buyers';
 import { DomainError } from '../../domain/errors';
-import type { AppEnv } from '../deps';
 import { router } from '../router';
 import { DevBuyerBody, DevBuyerResult, errorResponses } from '../schemas';
 
@@ -20,7 +19,7 @@ const createBuyer = createRoute({
 
 export function devRoutes() {
   return router().openapi(createBuyer, async (c) => {
-    const { deps } = c.var;
+    const deps = c.var.services;
     if (deps.config.ONSALE_MODE !== 'development' || !deps.buyerTokens.issue) {
       throw new DomainError('NOT_FOUND', 'not found');
     }

@@ -1,7 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
-import type { AppEnv } from '../deps';
 import { router } from '../router';
-import type { EventsView } from '../events-view';
 import { publicStatus } from '../events-view';
 import { errorResponses, EventBody, EventIdParam, SeatMapBody } from '../schemas';
 
@@ -18,13 +16,17 @@ const getSeats = createRoute({
   path: '/v1/events/{eventId}/seats',
   tags: ['Browsing'],
   request: { params: EventIdParam },
-  responses: { 200: { description: 'The seat map', content: { 'application/json': { schema: SeatMapBody } } }, ...errorResponses(400, 404) },
+  responses: {
+    200: { description: 'The seat map', content: { 'application/json': { schema: SeatMapBody } } },
+    ...errorResponses(400, 404),
+  },
 });
 
-export function eventRoutes(events: EventsView) {
+export function eventRoutes() {
   return router()
     .openapi(getEvent, async (c) => {
       const { eventId } = c.req.valid('param');
+      const { events } = c.var.services;
       const e = await events.event(eventId);
       const counts = await events.counts(eventId);
       return c.json(
@@ -43,6 +45,7 @@ export function eventRoutes(events: EventsView) {
     })
     .openapi(getSeats, async (c) => {
       const { eventId } = c.req.valid('param');
+      const { events } = c.var.services;
       await events.event(eventId);
       const map = await events.seatMap(eventId);
       return c.json({ eventId, version: map.version, seats: map.seats }, 200);

@@ -1,16 +1,12 @@
-
 import type { Connection } from '@temporalio/client';
-import type { AppEnv } from '../deps';
+import { ping } from '../../db/pool';
 import { router } from '../router';
 import { registry } from '../metrics';
 
 async function check(name: string, fn: () => Promise<unknown>, timeoutMs = 2000) {
   const started = Date.now();
   try {
-    await Promise.race([
-      fn(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), timeoutMs).unref()),
-    ]);
+    await Promise.race([fn(), new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), timeoutMs).unref())]);
     return { name, ok: true, ms: Date.now() - started };
   } catch (err) {
     return { name, ok: false, ms: Date.now() - started, error: (err as Error).message };
@@ -21,9 +17,9 @@ export function opsRoutes() {
   return router()
     .get('/healthz', (c) => c.json({ ok: true }, 200))
     .get('/readyz', async (c) => {
-      const { deps } = c.var;
+      const deps = c.var.services;
       const checks = await Promise.all([
-        check('postgres', () => deps.pool.query('SELECT 1')),
+        check('postgres', () => ping(deps.pool)),
         check('redis', () => deps.redis.ping()),
         check('temporal', () => (deps.temporal.connection as Connection).healthService.check({})),
       ]);

@@ -12,14 +12,17 @@ const getOrder = createRoute({
   security: [{ buyer: [] }, { admin: [] }],
   middleware: requireBuyerOrAdmin,
   request: { params: OrderIdParam },
-  responses: { 200: { description: 'The order', content: { 'application/json': { schema: OrderBody } } }, ...errorResponses(400, 401, 404) },
+  responses: {
+    200: { description: 'The order', content: { 'application/json': { schema: OrderBody } } },
+    ...errorResponses(400, 401, 404),
+  },
 });
 
 export function orderRoutes() {
   return router().openapi(getOrder, async (c) => {
     // The route's validator has already checked the id's shape.
     const orderId = c.req.param('orderId') ?? '';
-    const order = await findOrder(c.var.deps.pool, orderId);
+    const order = await findOrder(c.var.services.pool, orderId);
     // Another buyer's order is indistinguishable from a missing one.
     if (!order || (!c.var.isAdmin && order.buyerId !== c.var.buyer.buyerId)) {
       throw new DomainError('NOT_FOUND', 'no such order', { orderId });

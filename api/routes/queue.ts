@@ -1,10 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { insertBuyer } from '../../db/queries/buyers';
 import { DomainError } from '../../domain/errors';
-import type { AdmissionTokens } from '../../platform/admission-tokens';
-import { ProofOfWork } from '../../platform/pow';
-import type { RateLimiter } from '../../platform/rate-limit';
-import type { WaitingRoom } from '../../platform/waiting-room';
+import { ProofOfWork } from '../../services/pow';
 import { clientIp } from '../client-ip';
 import type { EventsView } from '../events-view';
 import { requireBuyer } from '../middleware/auth';
@@ -29,7 +26,10 @@ const challenge = createRoute({
   tags: ['Waiting room'],
   ...buyerOnly,
   request: { params: EventIdParam },
-  responses: { 200: { description: 'A proof-of-work challenge for joining', content: { 'application/json': { schema: Challenge } } }, ...errorResponses(400, 401, 404) },
+  responses: {
+    200: { description: 'A proof-of-work challenge for joining', content: { 'application/json': { schema: Challenge } } },
+    ...errorResponses(400, 401, 404),
+  },
 });
 
 const join = createRoute({
@@ -51,7 +51,10 @@ const me = createRoute({
   tags: ['Waiting room'],
   ...buyerOnly,
   request: { params: EventIdParam },
-  responses: { 200: { description: "The buyer's place", content: { 'application/json': { schema: QueueMe } } }, ...errorResponses(400, 401, 404, 429) },
+  responses: {
+    200: { description: "The buyer's place", content: { 'application/json': { schema: QueueMe } } },
+    ...errorResponses(400, 401, 404, 429),
+  },
 });
 
 const progress = createRoute({
@@ -60,7 +63,10 @@ const progress = createRoute({
   tags: ['Waiting room'],
   description: 'Public and cacheable for one second, so a CDN absorbs the pollers.',
   request: { params: EventIdParam },
-  responses: { 200: { description: 'Queue progress', content: { 'application/json': { schema: QueueProgress } } }, ...errorResponses(400, 404) },
+  responses: {
+    200: { description: 'Queue progress', content: { 'application/json': { schema: QueueProgress } } },
+    ...errorResponses(400, 404),
+  },
 });
 
 const waitlist = createRoute({
@@ -80,11 +86,11 @@ const JOIN_PER_IP = { limit: 60, windowMs: 10_000 };
 const JOIN_PER_BUYER = { limit: 10, windowMs: 10_000 };
 const STATUS_PER_BUYER = { limit: 20, windowMs: 10_000 };
 
-export function queueRoutes(events: EventsView, room: WaitingRoom, admissions: AdmissionTokens, limiter: RateLimiter, powSecret: string) {
+export function queueRoutes(powSecret: string) {
   const pow = new ProofOfWork(powSecret);
   const progressCache = new Map<string, { at: number; body: { servingPosition: number; queueLength: number; status: string } }>();
 
-  async function roomEvent(eventId: string) {
+  async function roomEvent(events: EventsView, eventId: string) {
     const event = await events.event(eventId);
     if (!event.waitingRoom.enabled) {
       throw new DomainError('WAITING_ROOM_DISABLED', 'this event has no waiting room: hold seats directly');
@@ -98,17 +104,18 @@ export function queueRoutes(events: EventsView, room: WaitingRoom, admissions: A
   return router()
     .openapi(challenge, async (c) => {
       const { eventId } = c.req.valid('param');
-      const event = await roomEvent(eventId);
+      const event = await roomEvent(c.var.services.events, eventId);
       return c.json({ challenge: pow.challenge(eventId, c.var.buyer.buyerId), difficulty: event.waitingRoom.powDifficulty }, 200);
     })
     .openapi(join, async (c) => {
+      const { room, limiter } = c.var.services;
       const { eventId } = c.req.valid('param');
       const body = c.req.valid('json') ?? {};
       const buyer = c.var.buyer;
-      const ip = clientIp(c, c.var.deps.config.TRUST_PROXY_HOPS);
+      const ip = clientIp(c, c.var.services.config.TRUST_PROXY_HOPS);
       await limiter.check('join-ip', ip, JOIN_PER_IP);
       await limiter.check('join-buyer', buyer.buyerId, JOIN_PER_BUYER);
-      const event = await roomEvent(eventId);
+      const event = await roomEvent(c.var.services.events, eventId);
       const difficulty = event.waitingRoom.powDifficulty;
       if (difficulty > 0 && !(body.pow && pow.verify(eventId, buyer.buyerId, body.pow.challenge, body.pow.nonce, difficulty))) {
         throw new DomainError('FORBIDDEN', 'solve the proof-of-work challenge first', {
@@ -132,6 +139,7 @@ export function queueRoutes(events: EventsView, room: WaitingRoom, admissions: A
       return c.json({ position: place.position, status }, place.created ? 201 : 200);
     })
     .openapi(me, async (c) => {
+      const { events, room, admissions, limiter } = c.var.services;
       const { eventId } = c.req.valid('param');
       const buyer = c.var.buyer;
       await limiter.check('queue-me', buyer.buyerId, STATUS_PER_BUYER);
@@ -154,11 +162,12 @@ export function queueRoutes(events: EventsView, room: WaitingRoom, admissions: A
       return c.json(view, 200);
     })
     .openapi(progress, async (c) => {
+      const { room } = c.var.services;
       const { eventId } = c.req.valid('param');
       const now = Date.now();
       let hit = progressCache.get(eventId);
       if (!hit || now - hit.at >= 1000) {
-        await roomEvent(eventId);
+        await roomEvent(c.var.services.events, eventId);
         hit = { at: now, body: await room.progress(eventId) };
         if (progressCache.size > 10_000) progressCache.clear();
         progressCache.set(eventId, hit);
@@ -167,6 +176,7 @@ export function queueRoutes(events: EventsView, room: WaitingRoom, admissions: A
       return c.json(hit.body, 200);
     })
     .openapi(waitlist, async (c) => {
+      const { events, room, limiter } = c.var.services;
       const { eventId } = c.req.valid('param');
       const { quantity } = c.req.valid('json');
       const buyer = c.var.buyer;
@@ -174,15 +184,16 @@ export function queueRoutes(events: EventsView, room: WaitingRoom, admissions: A
       const event = await events.event(eventId);
       if (event.state !== 'open') throw new DomainError('EVENT_NOT_ON_SALE', 'this event is not on sale', { state: event.state });
       if (quantity > event.maxSeatsPerBuyer) {
-        throw new DomainError('LIMIT_EXCEEDED', `at most ${event.maxSeatsPerBuyer} seats per buyer`, { maxSeatsPerBuyer: event.maxSeatsPerBuyer });
+        throw new DomainError('LIMIT_EXCEEDED', `at most ${event.maxSeatsPerBuyer} seats per buyer`, {
+          maxSeatsPerBuyer: event.maxSeatsPerBuyer,
+        });
       }
       const counts = await events.counts(eventId);
       if (counts.available > 0) {
         throw new DomainError('NOT_SOLD_OUT', 'seats are still available: join the queue or hold them', { available: counts.available });
       }
-      await insertBuyer(c.var.deps.pool, { id: buyer.buyerId, name: buyer.name, email: buyer.email });
+      await insertBuyer(c.var.services.pool, { id: buyer.buyerId, name: buyer.name, email: buyer.email });
       const place = await room.joinWaitlist(eventId, buyer.buyerId, quantity);
       return c.json({ position: place.position }, place.created ? 201 : 200);
     });
 }
-

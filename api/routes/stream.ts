@@ -12,14 +12,10 @@
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
-import type Redis from 'ioredis';
-import type { Pool } from 'pg';
-import { loadSeatMap } from '../../db/queries/seats';
 import type { Logger } from '../../platform/logger';
-import { type SeatCache, seatKeys } from '../../platform/seat-cache';
-import type { EventsView } from '../events-view';
+import type { SeatCache } from '../../services/seat-cache';
 import { router } from '../router';
-import { changesFrame, changesSince, type SeatFanout, type SeatListener } from '../seat-fanout';
+import { changesFrame, type SeatListener } from '../seat-fanout';
 import { errorResponses, EventIdParam } from '../schemas';
 
 const VERSION = z.string().regex(/^\d{1,15}$/, 'not a seat-map version');
@@ -49,37 +45,6 @@ const MAX_PENDING_FRAMES = 512;
 
 const encoder = new TextEncoder();
 
-type StatusCode = 'a' | 'h' | 's';
-const STATUS_NAME: Record<StatusCode, string> = { a: 'available', h: 'held', s: 'sold' };
-
-/** Every seat with a version above 0, from the Redis seat cache (Postgres when Redis fails). */
-export async function seatSnapshot(
-  deps: { redis: Redis; pool: Pool; seatCache: SeatCache; logger: Logger },
-  eventId: string,
-): Promise<string> {
-  try {
-    await deps.seatCache.counts(eventId); // builds the cache when missing
-    const k = seatKeys(eventId);
-    const [[, statuses], [, version]] = (await deps.redis.multi().hgetall(k.status).get(k.version).exec()) as [
-      [null, Record<string, string>],
-      [null, string | null],
-    ];
-    const parts: string[] = [];
-    for (const seatId in statuses) {
-      const value = statuses[seatId]!;
-      const v = value.slice(2);
-      if (v === '0') continue;
-      parts.push(`[${JSON.stringify(seatId)},"${STATUS_NAME[value[0] as StatusCode] ?? 'available'}",${v}]`);
-    }
-    return `{"version":${Number(version ?? 0)},"seats":[${parts.join(',')}]}`;
-  } catch (err) {
-    deps.logger.warn({ err, eventId }, 'seat cache unavailable; streaming the snapshot from Postgres');
-    const rows = await loadSeatMap(deps.pool, eventId);
-    const seats = rows.filter((r) => r.version > 0).map((r) => [r.seatId, r.status, r.version]);
-    return JSON.stringify({ version: rows.reduce((m, r) => Math.max(m, r.version), 0), seats });
-  }
-}
-
 /**
  * Snapshot reads batched per event: a read starts only after every stream
  * waiting for it had subscribed, so none misses a change, and a crowd opening
@@ -96,10 +61,12 @@ export class SnapshotBatcher {
     const batch = b;
     if (!batch.running) return this.run(eventId, batch);
     // A read is under way but may predate this caller's subscription: join the one after it.
-    batch.next ??= batch.running.catch(() => undefined).then(() => {
-      batch.next = null;
-      return this.run(eventId, batch);
-    });
+    batch.next ??= batch.running
+      .catch(() => undefined)
+      .then(() => {
+        batch.next = null;
+        return this.run(eventId, batch);
+      });
     return batch.next;
   }
 
@@ -113,15 +80,16 @@ export class SnapshotBatcher {
   }
 }
 
-export function streamRoutes(events: EventsView, fanout: SeatFanout) {
+export function streamRoutes() {
   let snapshots: SnapshotBatcher | null = null;
   return router().openapi(seatStream, async (c) => {
     const { eventId } = c.req.valid('param');
     const resumeFrom = c.req.valid('header')['last-event-id'] ?? c.req.valid('query').lastEventId;
+    const deps = c.var.services;
+    const { events, fanout } = deps;
     await events.event(eventId);
-    const { deps } = c.var;
     c.header('X-Accel-Buffering', 'no'); // proxies must not hold the stream back
-    snapshots ??= new SnapshotBatcher((id) => seatSnapshot(deps, id));
+    snapshots ??= new SnapshotBatcher((id) => deps.seatCache.snapshot(id));
     const batcher = snapshots;
     return streamSSE(c, async (stream) => {
       const session = new StreamSession(stream, deps, eventId, batcher);
@@ -149,7 +117,7 @@ class StreamSession implements SeatListener {
 
   constructor(
     private readonly stream: SSEStreamingApi,
-    private readonly deps: { redis: Redis; pool: Pool; seatCache: SeatCache; logger: Logger },
+    private readonly deps: { seatCache: SeatCache; logger: Logger },
     private readonly eventId: string,
     private readonly snapshots: SnapshotBatcher,
   ) {}
@@ -187,7 +155,7 @@ class StreamSession implements SeatListener {
   async catchUp(from: number | null): Promise<void> {
     this.catchingUp = true;
     try {
-      const replay = from === null ? null : await changesSince(this.deps.redis, this.eventId, from);
+      const replay = from === null ? null : await this.deps.seatCache.changesSince(this.eventId, from);
       if (replay) {
         for (const m of replay) this.send(changesFrame(m.raw, m.version), m.version);
       } else {

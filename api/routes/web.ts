@@ -1,7 +1,7 @@
 /**
  * The buyer's page and the API reference, served by the API itself so one
  * process (or replica set) is the whole product. Nothing loads from a CDN:
- * the page is TypeScript under api/web/page bundled once by esbuild, and the
+ * the page is TypeScript under web/page bundled once by esbuild, and the
  * reference is Swagger UI from node_modules over this API's /openapi.json.
  */
 import { createHash } from 'node:crypto';
@@ -12,7 +12,7 @@ import { RESOURCE_ID } from '../../domain/ids';
 import type { Config } from '../../platform/config';
 import type { AppEnv } from '../deps';
 
-const WEB_DIR = path.resolve(__dirname, '../web');
+const WEB_DIR = path.resolve(__dirname, '../../web');
 const SWAGGER_DIR = path.dirname(require.resolve('swagger-ui-dist/package.json'));
 
 const SWAGGER_FILES: Record<string, string> = {

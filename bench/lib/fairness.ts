@@ -26,9 +26,7 @@ export function kendallTauDistance(pairs: [first: number, second: number][]): { 
   const firstTies = tiedPairs(sorted.map((p) => p[0]));
   const secondTies = tiedPairs(pairs.map((p) => p[1]).sort((a, b) => a - b));
   // Pairs tied on both keys, counted once in each tie count.
-  const bothTies = tiedPairs(
-    sorted.map((p) => p[0] * 1e9 + p[1]).sort((a, b) => a - b),
-  );
+  const bothTies = tiedPairs(sorted.map((p) => p[0] * 1e9 + p[1]).sort((a, b) => a - b));
   // Inversions in `second` once sorted by `first` (ties on first sorted by second, so they add none).
   const a = sorted.map((p) => p[1]);
   const buf = new Array<number>(n);

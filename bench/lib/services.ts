@@ -47,7 +47,11 @@ export async function startApiProcess(config: Config, extraEnv: Record<string, s
   const port = await freePort();
   const env = {
     ...process.env,
-    ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)])),
+    ...Object.fromEntries(
+      Object.entries(config)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, String(v)]),
+    ),
     API_HOST: '127.0.0.1',
     API_PORT: String(port),
     LOG_LEVEL: 'warn',

@@ -2,7 +2,11 @@
 import type { BenchResult } from '../types';
 import { barChart, lineChart, type Series } from './svg';
 
-const esc = (s: unknown) => String(s ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const esc = (s: string | number | null | undefined) =>
+  String(s ?? '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
 
 /** The headline chart: each onsale path next to its baseline, requests per second, log scale. */
 export function headlineChart(r: BenchResult): string {
@@ -21,16 +25,23 @@ export function renderHtml(r: BenchResult): string {
     )
     .join('\n');
   const charts: string[] = [];
-  charts.push(`<figure id="headline">${headlineChart(r)}<figcaption>Each bar pair: onsale's figure and its baseline, measured in this run.</figcaption></figure>`);
+  charts.push(
+    `<figure id="headline">${headlineChart(r)}<figcaption>Each bar pair: onsale's figure and its baseline, measured in this run.</figcaption></figure>`,
+  );
 
   const http = r.details.http;
   if (http) {
     const series: Series[] = Object.entries(http.timelines).map(([name, points]) => ({ name, points }));
-    charts.push(`<figure>${lineChart('HTTP throughput over time', series, { yLabel: 'requests/s' })}<figcaption>Each HTTP benchmark's successful requests per second, second by second.</figcaption></figure>`);
+    charts.push(
+      `<figure>${lineChart('HTTP throughput over time', series, { yLabel: 'requests/s' })}<figcaption>Each HTTP benchmark's successful requests per second, second by second.</figcaption></figure>`,
+    );
   }
   const lat: { label: string; values: Record<string, number> }[] = [];
   for (const [label, s] of Object.entries(r.latencies)) lat.push({ label, values: { p50: s.p50, p90: s.p90, p99: s.p99 } });
-  if (lat.length) charts.push(`<figure>${barChart('Latency percentiles', lat, { yLabel: 'ms', log: true, width: Math.max(560, lat.length * 70), height: 300 })}<figcaption>Latency percentiles per benchmark (ms, log scale).</figcaption></figure>`);
+  if (lat.length)
+    charts.push(
+      `<figure>${barChart('Latency percentiles', lat, { yLabel: 'ms', log: true, width: Math.max(560, lat.length * 70), height: 300 })}<figcaption>Latency percentiles per benchmark (ms, log scale).</figcaption></figure>`,
+    );
 
   const holds = r.details.holds;
   if (holds) {
@@ -40,19 +51,33 @@ export function renderHtml(r: BenchResult): string {
   const sim = r.details.simulation;
   if (sim) {
     const t = sim.timeline;
-    charts.push(`<figure>${lineChart('Flash crowd: throughput over time', [
-      { name: 'requests/s', points: t.requests ?? [] },
-    ], { yLabel: 'requests/s' })}</figure>`);
-    charts.push(`<figure>${lineChart('Flash crowd: holds, orders, tickets', [
-      { name: 'holds/s', points: t.holds ?? [] },
-      { name: 'orders/s', points: t.purchases ?? [] },
-      { name: 'tickets/s', points: t.tickets ?? [] },
-      { name: 'declines/s', points: t.declined ?? [] },
-    ], { yLabel: 'per second' })}</figure>`);
-    charts.push(`<figure>${lineChart('Waiting room: queue length and serving position', [
-      { name: 'queue length', points: sim.queue.queueLength },
-      { name: 'serving position', points: sim.queue.servingPosition },
-    ], { yLabel: 'position' })}</figure>`);
+    charts.push(
+      `<figure>${lineChart('Flash crowd: throughput over time', [{ name: 'requests/s', points: t.requests ?? [] }], {
+        yLabel: 'requests/s',
+      })}</figure>`,
+    );
+    charts.push(
+      `<figure>${lineChart(
+        'Flash crowd: holds, orders, tickets',
+        [
+          { name: 'holds/s', points: t.holds ?? [] },
+          { name: 'orders/s', points: t.purchases ?? [] },
+          { name: 'tickets/s', points: t.tickets ?? [] },
+          { name: 'declines/s', points: t.declined ?? [] },
+        ],
+        { yLabel: 'per second' },
+      )}</figure>`,
+    );
+    charts.push(
+      `<figure>${lineChart(
+        'Waiting room: queue length and serving position',
+        [
+          { name: 'queue length', points: sim.queue.queueLength },
+          { name: 'serving position', points: sim.queue.servingPosition },
+        ],
+        { yLabel: 'position' },
+      )}</figure>`,
+    );
   }
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>onsale benchmark — ${esc(r.mode)} — ${esc(r.startedAt)}</title>

@@ -17,7 +17,11 @@ function niceMax(v: number): number {
 
 const fmt = (v: number) => (Math.abs(v) >= 1000 ? `${Math.round(v / 100) / 10}k` : String(Math.round(v * 10) / 10));
 
-export function lineChart(title: string, series: Series[], o: { xLabel?: string; yLabel?: string; width?: number; height?: number } = {}): string {
+export function lineChart(
+  title: string,
+  series: Series[],
+  o: { xLabel?: string; yLabel?: string; width?: number; height?: number } = {},
+): string {
   const W = o.width ?? 560;
   const H = o.height ?? 260;
   const m = { l: 56, r: 12, t: 28, b: 40 };
@@ -27,9 +31,12 @@ export function lineChart(title: string, series: Series[], o: { xLabel?: string;
   const x = (v: number) => m.l + (v / xMax) * (W - m.l - m.r);
   const y = (v: number) => H - m.b - (v / yMax) * (H - m.t - m.b);
   const grid = [0, 0.25, 0.5, 0.75, 1]
-    .map((f) => `<line x1="${m.l}" x2="${W - m.r}" y1="${y(f * yMax)}" y2="${y(f * yMax)}" stroke="#ddd"/>` +
-      `<text x="${m.l - 6}" y="${y(f * yMax) + 4}" text-anchor="end" font-size="11">${fmt(f * yMax)}</text>` +
-      `<text x="${x(f * xMax)}" y="${H - m.b + 16}" text-anchor="middle" font-size="11">${fmt(f * xMax)}</text>`)
+    .map(
+      (f) =>
+        `<line x1="${m.l}" x2="${W - m.r}" y1="${y(f * yMax)}" y2="${y(f * yMax)}" stroke="#ddd"/>` +
+        `<text x="${m.l - 6}" y="${y(f * yMax) + 4}" text-anchor="end" font-size="11">${fmt(f * yMax)}</text>` +
+        `<text x="${x(f * xMax)}" y="${H - m.b + 16}" text-anchor="middle" font-size="11">${fmt(f * xMax)}</text>`,
+    )
     .join('');
   const lines = series
     .map((s, i) => {
@@ -38,8 +45,11 @@ export function lineChart(title: string, series: Series[], o: { xLabel?: string;
     })
     .join('');
   const legend = series
-    .map((s, i) => `<rect x="${m.l + 8 + i * 130}" y="${m.t - 18}" width="10" height="10" fill="${COLORS[i % COLORS.length]}"/>` +
-      `<text x="${m.l + 22 + i * 130}" y="${m.t - 9}" font-size="11">${esc(s.name)}</text>`)
+    .map(
+      (s, i) =>
+        `<rect x="${m.l + 8 + i * 130}" y="${m.t - 18}" width="10" height="10" fill="${COLORS[i % COLORS.length]}"/>` +
+        `<text x="${m.l + 22 + i * 130}" y="${m.t - 9}" font-size="11">${esc(s.name)}</text>`,
+    )
     .join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="sans-serif" role="img" aria-label="${esc(title)}">
 <title>${esc(title)}</title>${grid}
@@ -51,7 +61,11 @@ ${lines}${legend}
 }
 
 /** Grouped bars: one group per label, one bar per key (e.g. p50, p90, p99), log scale optional. */
-export function barChart(title: string, groups: { label: string; values: Record<string, number> }[], o: { yLabel?: string; width?: number; height?: number; log?: boolean } = {}): string {
+export function barChart(
+  title: string,
+  groups: { label: string; values: Record<string, number> }[],
+  o: { yLabel?: string; width?: number; height?: number; log?: boolean } = {},
+): string {
   const W = o.width ?? 560;
   const H = o.height ?? 260;
   const m = { l: 56, r: 12, t: 28, b: 56 };
@@ -62,11 +76,12 @@ export function barChart(title: string, groups: { label: string; values: Record<
   const y = (v: number) => H - m.b - scale(v) * (H - m.t - m.b);
   const gw = (W - m.l - m.r) / Math.max(1, groups.length);
   const bw = Math.min(28, (gw - 10) / Math.max(1, keys.length));
-  const ticks = o.log
-    ? Array.from({ length: Math.log10(top) + 2 }, (_, i) => 10 ** (i - 1))
-    : [0, 0.25, 0.5, 0.75, 1].map((f) => f * top);
+  const ticks = o.log ? Array.from({ length: Math.log10(top) + 2 }, (_, i) => 10 ** (i - 1)) : [0, 0.25, 0.5, 0.75, 1].map((f) => f * top);
   const grid = ticks
-    .map((t) => `<line x1="${m.l}" x2="${W - m.r}" y1="${y(t)}" y2="${y(t)}" stroke="#ddd"/><text x="${m.l - 6}" y="${y(t) + 4}" text-anchor="end" font-size="11">${fmt(t)}</text>`)
+    .map(
+      (t) =>
+        `<line x1="${m.l}" x2="${W - m.r}" y1="${y(t)}" y2="${y(t)}" stroke="#ddd"/><text x="${m.l - 6}" y="${y(t) + 4}" text-anchor="end" font-size="11">${fmt(t)}</text>`,
+    )
     .join('');
   const bars = groups
     .map((g, gi) => {
@@ -81,7 +96,10 @@ export function barChart(title: string, groups: { label: string; values: Record<
     })
     .join('');
   const legend = keys
-    .map((k, i) => `<rect x="${m.l + 8 + i * 80}" y="${m.t - 18}" width="10" height="10" fill="${COLORS[i % COLORS.length]}"/><text x="${m.l + 22 + i * 80}" y="${m.t - 9}" font-size="11">${esc(k)}</text>`)
+    .map(
+      (k, i) =>
+        `<rect x="${m.l + 8 + i * 80}" y="${m.t - 18}" width="10" height="10" fill="${COLORS[i % COLORS.length]}"/><text x="${m.l + 22 + i * 80}" y="${m.t - 9}" font-size="11">${esc(k)}</text>`,
+    )
     .join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="sans-serif" role="img" aria-label="${esc(title)}">
 <title>${esc(title)}</title>${grid}<line x1="${m.l}" x2="${W - m.r}" y1="${H - m.b}" y2="${H - m.b}" stroke="#333"/>${bars}${legend}

@@ -52,7 +52,14 @@ const TAKE = `status = 'held', hold_id = $3, holder = $4, hold_expires_at = now(
 const onsale: Attempt = async (client, eventId, holdId, buyerId, seatIds) => {
   await client.query('BEGIN');
   try {
-    await reserveSeats(client, { holdId, eventId, buyerId, checkoutId: `bench:${holdId}`, request: { kind: 'seats', seatIds }, graceSeconds: 30 });
+    await reserveSeats(client, {
+      holdId,
+      eventId,
+      buyerId,
+      checkoutId: `bench:${holdId}`,
+      request: { kind: 'seats', seatIds },
+      graceSeconds: 30,
+    });
     await client.query('COMMIT');
     return 'held';
   } catch (err) {
@@ -204,12 +211,12 @@ export async function benchHolds(
         durationMs: o.durationMs,
         maxOps: requests.length,
         op: (_loop, seq) =>
-          withClient(pool, (client) =>
-            attempt(client, eventId, `hold_b${buyerTag}${seq}`, `byr_bench${buyerTag}${seq}`, requests[seq]!),
-          ),
+          withClient(pool, (client) => attempt(client, eventId, `hold_b${buyerTag}${seq}`, `byr_bench${buyerTag}${seq}`, requests[seq]!)),
         onTick: (n) => onProgress(`${strategy}: ${n}/${requests.length} attempts`),
       });
-      const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM seats WHERE event_id = $1 AND status = 'held'`, [eventId]);
+      const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM seats WHERE event_id = $1 AND status = 'held'`, [
+        eventId,
+      ]);
       figures.push({
         strategy,
         holdsPerSecond: load.rates.held ?? 0,

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
 import type { Config } from '../../platform/config';
-import { createBuyerTokens } from '../../platform/buyer-tokens';
+import { createBuyerTokens } from '../../services/buyer-tokens';
 import { clientAddress, type HttpClient } from '../lib/http';
 import { type LoadResult, runLoad } from '../lib/load';
 
@@ -32,7 +32,10 @@ export async function mintBuyers(config: Config, n: number, prefix = 'bench'): P
   const out: { buyerId: string; token: string }[] = [];
   for (let i = 0; i < n; i++) {
     const buyerId = `byr_${prefix}${tag}${i}`;
-    out.push({ buyerId, token: await tokens.issue!({ buyerId, name: 'Bench Buyer', email: `${buyerId.toLowerCase()}@buyers.onsale.test` }) });
+    out.push({
+      buyerId,
+      token: await tokens.issue!({ buyerId, name: 'Bench Buyer', email: `${buyerId.toLowerCase()}@buyers.onsale.test` }),
+    });
   }
   return out;
 }
@@ -65,7 +68,7 @@ export async function benchRawRedis(redisUrl: string, o: HttpOptions, progress: 
       onTick: (n) => progress(`raw Redis: ${n * batch} INCRs`),
     });
     // Each operation was a batch: report INCRs.
-    const perSecond = (r.outcomes.batch ?? 0) * batch / r.seconds;
+    const perSecond = ((r.outcomes.batch ?? 0) * batch) / r.seconds;
     return { ...r, rates: { ok: Math.round(perSecond) }, outcomes: { ok: (r.outcomes.batch ?? 0) * batch } };
   } finally {
     await clients[0]!.del(key).catch(() => 0);

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { createPool, withTransaction } from '../../db/pool';
 import { releaseHold, reserveSeats } from '../../db/queries/seats';
 import { createRedis } from '../../platform/redis';
-import { SeatCache } from '../../platform/seat-cache';
+import { SeatCache } from '../../services/seat-cache';
 import { type LatencySummary, summarize } from '../lib/stats';
 
 export interface SseOptions {

@@ -76,7 +76,10 @@ export function actionsInHistory(history: temporal.api.history.v1.IHistory): { t
 }
 
 /** Sums the actions of the given workflow ids (their latest runs). */
-export async function countActions(client: Client, workflowIds: string[]): Promise<{ total: number; byKind: Record<string, number>; workflows: number }> {
+export async function countActions(
+  client: Client,
+  workflowIds: string[],
+): Promise<{ total: number; byKind: Record<string, number>; workflows: number }> {
   const byKind: Record<string, number> = {};
   let total = 0;
   await inParallel(workflowIds, 16, async (id) => {
@@ -186,7 +189,12 @@ export async function benchTemporal(
 
   onProgress('counting actions in histories');
   // Wait for each checkout to finish so its history is whole.
-  await inParallel(completed, 16, (id) => client.workflow.getHandle(id).result().catch(() => undefined));
+  await inParallel(completed, 16, (id) =>
+    client.workflow
+      .getHandle(id)
+      .result()
+      .catch(() => undefined),
+  );
   const counted = await countActions(client, completed);
   const perCheckout = counted.workflows ? counted.total / counted.workflows : 0;
   const perTicket = perCheckout / o.seatsPerCheckout;

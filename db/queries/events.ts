@@ -1,4 +1,5 @@
 import type { PoolClient } from 'pg';
+import { insertSeatsForSections } from './seats';
 
 export interface SectionSpec {
   id: string;
@@ -42,7 +43,7 @@ export interface EventRow {
   createdAt: Date;
 }
 
-/** Creates the event, its sections and every seat in three set-based statements. */
+/** Creates the event, its sections and every seat in three set-based statements; answers the seat count. */
 export async function insertEvent(client: PoolClient, spec: EventSpec): Promise<number> {
   await client.query(
     `INSERT INTO events (id, name, on_sale_at, hold_seconds, max_seats_per_buyer,
@@ -77,16 +78,7 @@ export async function insertEvent(client: PoolClient, spec: EventSpec): Promise<
       spec.sections.map((s) => s.priceCents),
     ],
   );
-  const { rowCount } = await client.query(
-    `INSERT INTO seats (event_id, seat_id, section_id, row_no, seat_no, price_cents)
-     SELECT s.event_id, s.id || '-' || r || '-' || n, s.id, r, n, s.price_cents
-       FROM sections s
-       CROSS JOIN LATERAL generate_series(1, s.rows) AS r
-       CROSS JOIN LATERAL generate_series(1, s.seats_per_row) AS n
-      WHERE s.event_id = $1`,
-    [spec.id],
-  );
-  return rowCount ?? 0;
+  return insertSeatsForSections(client, spec.id);
 }
 
 const EVENT_COLUMNS = `id, name, state, on_sale_at, hold_seconds, max_seats_per_buyer,

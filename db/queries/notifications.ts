@@ -1,12 +1,5 @@
 import type { PoolClient } from 'pg';
-
-export type NotificationKind =
-  | 'hold_reminder'
-  | 'hold_expired'
-  | 'hold_released'
-  | 'order_confirmed'
-  | 'payment_refunded'
-  | 'waitlist_offer';
+import type { NotificationKind } from '../../domain/notifications';
 
 export interface OutboxMessage {
   id: number;
@@ -67,14 +60,10 @@ export async function markNotificationSent(client: Pick<PoolClient, 'query'>, id
   await client.query(`UPDATE notifications SET status = 'sent', sent_at = now(), last_error = NULL WHERE id = $1`, [id]);
 }
 
-export async function markNotificationFailed(
-  client: Pick<PoolClient, 'query'>,
-  id: number,
-  error: string,
-  final: boolean,
-): Promise<void> {
-  await client.query(
-    `UPDATE notifications SET last_error = $2, status = CASE WHEN $3 THEN 'failed' ELSE status END WHERE id = $1`,
-    [id, error.slice(0, 500), final],
-  );
+export async function markNotificationFailed(client: Pick<PoolClient, 'query'>, id: number, error: string, final: boolean): Promise<void> {
+  await client.query(`UPDATE notifications SET last_error = $2, status = CASE WHEN $3 THEN 'failed' ELSE status END WHERE id = $1`, [
+    id,
+    error.slice(0, 500),
+    final,
+  ]);
 }

@@ -58,10 +58,11 @@ export async function insertOrder(
      VALUES ($1, $2, $3, $4, $5, 'confirmed', $6, $7) RETURNING ${COLUMNS}`,
     [o.orderId, o.eventId, o.buyerId, o.holdId, o.paymentId, o.seatIds, o.amountCents],
   );
-  await client.query(
-    `INSERT INTO order_seats (event_id, seat_id, order_id) SELECT $1, unnest($2::text[]), $3`,
-    [o.eventId, o.seatIds, o.orderId],
-  );
+  await client.query(`INSERT INTO order_seats (event_id, seat_id, order_id) SELECT $1, unnest($2::text[]), $3`, [
+    o.eventId,
+    o.seatIds,
+    o.orderId,
+  ]);
   await client.query(`UPDATE holds SET status = 'purchased', ended_at = now() WHERE id = $1`, [o.holdId]);
   return toOrder(rows[0]!);
 }
@@ -69,7 +70,15 @@ export async function insertOrder(
 export async function findHold(
   client: Pick<PoolClient, 'query'>,
   holdId: string,
-): Promise<{ holdId: string; eventId: string; buyerId: string; checkoutId: string; seatIds: string[]; amountCents: number; status: string } | null> {
+): Promise<{
+  holdId: string;
+  eventId: string;
+  buyerId: string;
+  checkoutId: string;
+  seatIds: string[];
+  amountCents: number;
+  status: string;
+} | null> {
   const { rows } = await client.query<{
     id: string;
     event_id: string;

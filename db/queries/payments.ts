@@ -59,9 +59,7 @@ export async function beginPayment(
      ON CONFLICT (idempotency_key) DO NOTHING`,
     [p.id, p.idempotencyKey, p.checkoutId, p.holdId, p.eventId, p.buyerId, p.provider, p.amountCents, p.currency],
   );
-  const { rows } = await client.query<RawPayment>(`SELECT ${COLUMNS} FROM payments WHERE idempotency_key = $1`, [
-    p.idempotencyKey,
-  ]);
+  const { rows } = await client.query<RawPayment>(`SELECT ${COLUMNS} FROM payments WHERE idempotency_key = $1`, [p.idempotencyKey]);
   return toPayment(rows[0]!);
 }
 
@@ -102,4 +100,13 @@ export async function findPaymentByProviderRef(
     [providerRef],
   );
   return rows[0] ? { ...toPayment(rows[0]), checkoutId: rows[0].checkout_id } : null;
+}
+
+/** Locks a hold's succeeded payment for the confirming transaction; false when it has not succeeded. */
+export async function lockSucceededPayment(client: Pick<PoolClient, 'query'>, paymentId: string, holdId: string): Promise<boolean> {
+  const { rowCount } = await client.query(`SELECT 1 FROM payments WHERE id = $1 AND hold_id = $2 AND status = 'succeeded' FOR UPDATE`, [
+    paymentId,
+    holdId,
+  ]);
+  return (rowCount ?? 0) > 0;
 }

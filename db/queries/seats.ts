@@ -6,24 +6,8 @@
 import type { PoolClient } from 'pg';
 import { DomainError } from '../../domain/errors';
 import { chooseBlock, type Island } from '../../domain/seating';
-
-export type SeatStatus = 'available' | 'held' | 'sold';
-
-export interface SeatChange {
-  seatId: string;
-  status: SeatStatus;
-  version: number;
-}
-
-export interface HeldSeats {
-  holdId: string;
-  seatIds: string[];
-  amountCents: number;
-  holdSeconds: number;
-  dbExpiresAt: string;
-}
-
-export type SeatRequest = { kind: 'seats'; seatIds: string[] } | { kind: 'best'; quantity: number; section?: string };
+import type { HoldRequest, Reservation } from '../../domain/checkout';
+import type { SeatChange, SeatStatus, VersionedSeat } from '../../domain/seats';
 
 /**
  * A seat is free when available, or held by a hold whose window (plus grace) has passed.
@@ -148,10 +132,10 @@ async function bestScattered(
 }
 
 async function unknownAmong(client: PoolClient, eventId: string, seatIds: string[]): Promise<string[]> {
-  const { rows } = await client.query<{ seat_id: string }>(
-    'SELECT seat_id FROM seats WHERE event_id = $1 AND seat_id = ANY($2::text[])',
-    [eventId, seatIds],
-  );
+  const { rows } = await client.query<{ seat_id: string }>('SELECT seat_id FROM seats WHERE event_id = $1 AND seat_id = ANY($2::text[])', [
+    eventId,
+    seatIds,
+  ]);
   const known = new Set(rows.map((r) => r.seat_id));
   return seatIds.filter((id) => !known.has(id));
 }
@@ -161,7 +145,7 @@ export interface ReserveInput {
   eventId: string;
   buyerId: string;
   checkoutId: string;
-  request: SeatRequest;
+  request: HoldRequest;
   /** Extra seconds the database keeps the hold beyond its window, for a payment in flight. */
   graceSeconds: number;
 }
@@ -175,7 +159,7 @@ const BEST_ATTEMPTS = 6;
 export async function reserveSeats(
   client: PoolClient,
   input: ReserveInput,
-): Promise<{ hold: HeldSeats; changes: SeatChange[]; replayed: boolean }> {
+): Promise<{ hold: Reservation; changes: SeatChange[]; replayed: boolean }> {
   const existing = await client.query<{ seat_ids: string[]; amount_cents: number; expires_at: Date; hold_seconds: number }>(
     `SELECT h.seat_ids, h.amount_cents, h.expires_at, e.hold_seconds
        FROM holds h JOIN events e ON e.id = h.event_id WHERE h.id = $1`,
@@ -231,10 +215,7 @@ export async function reserveSeats(
     }
   } else {
     if (request.section) {
-      const { rowCount } = await client.query('SELECT 1 FROM sections WHERE event_id = $1 AND id = $2', [
-        input.eventId,
-        request.section,
-      ]);
+      const { rowCount } = await client.query('SELECT 1 FROM sections WHERE event_id = $1 AND id = $2', [input.eventId, request.section]);
       if (!rowCount) throw new DomainError('NOT_FOUND', `unknown section ${request.section}`, { section: request.section });
     }
     const tried: string[] = [];
@@ -290,11 +271,7 @@ export async function reserveSeats(
 }
 
 /** Returns a hold's seats to sale. Idempotent: seats no longer held by this hold are untouched. */
-export async function releaseHold(
-  client: PoolClient,
-  holdId: string,
-  outcome: 'released' | 'expired',
-): Promise<SeatChange[]> {
+export async function releaseHold(client: PoolClient, holdId: string, outcome: 'released' | 'expired'): Promise<SeatChange[]> {
   const { rows } = await client.query<{ seat_id: string; version: string }>(
     `UPDATE seats SET status = 'available', hold_id = NULL, holder = NULL, hold_expires_at = NULL,
                       version = nextval('seat_version_seq')
@@ -302,10 +279,7 @@ export async function releaseHold(
      RETURNING seat_id, version`,
     [holdId],
   );
-  await client.query(`UPDATE holds SET status = $2, ended_at = clock_timestamp() WHERE id = $1 AND status = 'active'`, [
-    holdId,
-    outcome,
-  ]);
+  await client.query(`UPDATE holds SET status = $2, ended_at = clock_timestamp() WHERE id = $1 AND status = 'active'`, [holdId, outcome]);
   return rows.map((r) => ({ seatId: r.seat_id, status: 'available', version: Number(r.version) }));
 }
 
@@ -313,12 +287,7 @@ export async function releaseHold(
  * Marks a hold's seats sold to the order. Returns null when the hold no longer
  * owns every one of its seats (the caller rolls back and compensates).
  */
-export async function sellHeldSeats(
-  client: PoolClient,
-  holdId: string,
-  orderId: string,
-  expected: string[],
-): Promise<SeatChange[] | null> {
+export async function sellHeldSeats(client: PoolClient, holdId: string, orderId: string, expected: string[]): Promise<SeatChange[] | null> {
   const { rows } = await client.query<{ seat_id: string; version: string }>(
     `UPDATE seats SET status = 'sold', order_id = $2, hold_expires_at = NULL, version = nextval('seat_version_seq')
       WHERE hold_id = $1 AND status = 'held' AND seat_id = ANY($3::text[])
@@ -329,18 +298,8 @@ export async function sellHeldSeats(
   return rows.map((r) => ({ seatId: r.seat_id, status: 'sold', version: Number(r.version) }));
 }
 
-export interface SeatRow {
-  seatId: string;
-  section: string;
-  row: number;
-  number: number;
-  priceCents: number;
-  status: SeatStatus;
-  version: number;
-}
-
 /** The whole seat map as the source of truth sees it; expired holds count as available. */
-export async function loadSeatMap(client: Pick<PoolClient, 'query'>, eventId: string): Promise<SeatRow[]> {
+export async function loadSeatMap(client: Pick<PoolClient, 'query'>, eventId: string): Promise<VersionedSeat[]> {
   const { rows } = await client.query<{
     seat_id: string;
     section_id: string;
@@ -366,4 +325,37 @@ export async function loadSeatMap(client: Pick<PoolClient, 'query'>, eventId: st
     status: r.status,
     version: Number(r.version),
   }));
+}
+
+/** Creates every seat of an event's sections, all available at version 0. Answers how many. */
+export async function insertSeatsForSections(client: Pick<PoolClient, 'query'>, eventId: string): Promise<number> {
+  const { rowCount } = await client.query(
+    `INSERT INTO seats (event_id, seat_id, section_id, row_no, seat_no, price_cents)
+     SELECT s.event_id, s.id || '-' || r || '-' || n, s.id, r, n, s.price_cents
+       FROM sections s
+       CROSS JOIN LATERAL generate_series(1, s.rows) AS r
+       CROSS JOIN LATERAL generate_series(1, s.seats_per_row) AS n
+      WHERE s.event_id = $1`,
+    [eventId],
+  );
+  return rowCount ?? 0;
+}
+
+export interface SeatLoad {
+  available: number;
+  held: number;
+  activeHolds: number;
+}
+
+/** Free and held seats and live holds of an event, as the source of truth counts them. */
+export async function countSeatLoad(client: Pick<PoolClient, 'query'>, eventId: string): Promise<SeatLoad> {
+  const { rows } = await client.query<{ available: number; held: number; holds: number }>(
+    `SELECT count(*) FILTER (WHERE status = 'available' OR (status = 'held' AND hold_expires_at < now()))::int AS available,
+            count(*) FILTER (WHERE status = 'held' AND hold_expires_at >= now())::int AS held,
+            (SELECT count(*)::int FROM holds WHERE event_id = $1 AND status = 'active' AND expires_at >= now()) AS holds
+       FROM seats WHERE event_id = $1`,
+    [eventId],
+  );
+  const r = rows[0]!;
+  return { available: r.available, held: r.held, activeHolds: r.holds };
 }

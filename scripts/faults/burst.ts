@@ -36,7 +36,7 @@ async function request(target: ApiTarget, method: string, path: string, token: s
     signal: AbortSignal.timeout(120_000),
   });
   const text = await res.text();
-  let json: any = null;
+  let json: any;
   try {
     json = text ? JSON.parse(text) : null;
   } catch {
@@ -117,7 +117,13 @@ export async function hold(j: Journey, target: ApiTarget, eventId: string, deadl
 }
 
 /** Pays for the hold: a declined card releases the hold, so the seats go back at once. */
-export async function purchase(j: Journey, target: ApiTarget, eventId: string, deadline: number, paymentMethod = 'pm_card_visa'): Promise<void> {
+export async function purchase(
+  j: Journey,
+  target: ApiTarget,
+  eventId: string,
+  deadline: number,
+  paymentMethod = 'pm_card_visa',
+): Promise<void> {
   j.inFlightSince = Date.now();
   const r = await persist(j, target, deadline, 'POST', `/v1/events/${eventId}/purchase`, { holdId: j.holdId, paymentMethod });
   j.finishedAt = Date.now();

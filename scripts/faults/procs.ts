@@ -78,24 +78,34 @@ export class AppProcess {
       log.write(chunk);
       if (this.output.length < 1_000_000) this.output += chunk.toString();
     };
-    child.stdout!.on('data', collect);
-    child.stderr!.on('data', collect);
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     void this.exited.then(() => log.end());
     if (this.entry === 'workers/main.ts') {
-      await waitFor(`${this.name} start`, () => {
-        if (!this.alive) throw new Error(`${this.name} exited: ${this.output.slice(-2000)}`);
-        return this.output.includes('"worker started"');
-      }, 180_000, 200).catch((err) => {
+      await waitFor(
+        `${this.name} start`,
+        () => {
+          if (!this.alive) throw new Error(`${this.name} exited: ${this.output.slice(-2000)}`);
+          return this.output.includes('"worker started"');
+        },
+        180_000,
+        200,
+      ).catch((err) => {
         if (!this.alive) throw new Error(`${this.name} exited during start-up:\n${this.output.slice(-2000)}`);
         throw err;
       });
     } else {
-      await waitFor(`${this.name} ready`, async () => {
-        if (!this.alive) throw new Error('exited');
-        const r = await fetch(`http://127.0.0.1:${this.env.API_PORT}/readyz`);
-        return r.status === 200;
-      }, 120_000, 200).catch((err) => {
+      await waitFor(
+        `${this.name} ready`,
+        async () => {
+          if (!this.alive) throw new Error('exited');
+          const r = await fetch(`http://127.0.0.1:${this.env.API_PORT}/readyz`);
+          return r.status === 200;
+        },
+        120_000,
+        200,
+      ).catch((err) => {
         if (!this.alive) throw new Error(`${this.name} exited during start-up:\n${this.output.slice(-2000)}`);
         throw err;
       });

@@ -10,7 +10,18 @@ import { SCENARIOS, type ScenarioReport } from './scenarios';
 
 function table(reports: ScenarioReport[]): string {
   const rows = [
-    ['scenario', 'fault ms', 'recovery ms', 'audit clean ms', 'confirmed', 'declined', 'other', 'retries', 'charges (provider/db)', 'audit'],
+    [
+      'scenario',
+      'fault ms',
+      'recovery ms',
+      'audit clean ms',
+      'confirmed',
+      'declined',
+      'other',
+      'retries',
+      'charges (provider/db)',
+      'audit',
+    ],
     ...reports.map((r) => [
       r.name,
       String(r.faultMs),

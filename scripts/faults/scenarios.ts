@@ -106,14 +106,24 @@ async function holdAll(h: Harness, eventId: string, journeys: Journey[], deadlin
 }
 
 function startPurchases(h: Harness, eventId: string, journeys: Journey[], deadline: number): Promise<void> {
-  return Promise.all(journeys.filter((j) => j.holdId).map((j, i) => purchase(j, h.target, eventId, deadline, cardFor(i)))).then(() => undefined);
+  return Promise.all(journeys.filter((j) => j.holdId).map((j, i) => purchase(j, h.target, eventId, deadline, cardFor(i)))).then(
+    () => undefined,
+  );
 }
 
 /** Waits for the workflows to settle (a clean scoped audit), then reports. */
 async function finish(
   h: Harness,
   opts: ScenarioOptions,
-  base: { name: string; fault: string; journeys: Journey[]; inFlight: Record<string, number>; faultMs: number; liftedAt: number; notes?: string[] },
+  base: {
+    name: string;
+    fault: string;
+    journeys: Journey[];
+    inFlight: Record<string, number>;
+    faultMs: number;
+    liftedAt: number;
+    notes?: string[];
+  },
 ): Promise<ScenarioReport> {
   const lastAnswer = Math.max(...base.journeys.map((j) => j.finishedAt ?? Date.now()));
   const recoveryMs = Math.max(0, lastAnswer - base.liftedAt);
@@ -168,7 +178,10 @@ const workerKill: Scenario = {
       h.proxy.delayMs = 2500; // payments stay at the provider long enough to be cut off
       const purchases = startPurchases(h, eventId, journeys, deadline);
       await waitFor('payments in flight', () => h.proxy.inFlight >= Math.min(3, buyers), 60_000, 20);
-      const inFlight = { paymentsAtProvider: h.proxy.inFlight, purchaseRequestsOpen: journeys.filter((j) => j.inFlightSince && !j.finishedAt).length };
+      const inFlight = {
+        paymentsAtProvider: h.proxy.inFlight,
+        purchaseRequestsOpen: journeys.filter((j) => j.inFlightSince && !j.finishedAt).length,
+      };
       opts.log(`worker-kill9: kill -9 worker (pid ${h.worker.pid}) with ${inFlight.paymentsAtProvider} payments at the provider`);
       const killedAt = Date.now();
       await h.worker.kill9();
@@ -225,7 +238,9 @@ const paymentFaults: Scenario = {
       const lost = h.proxy.charges.filter((c) => c.mode === 'lose' && c.upstreamStatus === 200).length;
       return finish(h, opts, {
         name: 'payment-provider',
-        fault: opts.short ? 'each charge: 500, answer lost after charging, 20 s timeout, then success' : 'provider hangs 30 s, loses answers 10 s, fails 20 s',
+        fault: opts.short
+          ? 'each charge: 500, answer lost after charging, 20 s timeout, then success'
+          : 'provider hangs 30 s, loses answers 10 s, fails 20 s',
         journeys,
         inFlight: { chargeRequests: h.proxy.charges.length, chargedButAnswerLost: lost },
         faultMs,
@@ -375,7 +390,15 @@ function serviceOutage(
         opts.log(`${name}: ${service} back after ${liftedAt - downAt} ms`);
         await Promise.all([purchases, lateDone]);
         const extra = after ? await after(h, eventId) : [];
-        return finish(h, opts, { name, fault: description, journeys, inFlight, faultMs: liftedAt - downAt, liftedAt, notes: [...notes, ...extra] });
+        return finish(h, opts, {
+          name,
+          fault: description,
+          journeys,
+          inFlight,
+          faultMs: liftedAt - downAt,
+          liftedAt,
+          notes: [...notes, ...extra],
+        });
       }),
   };
 }
@@ -425,7 +448,9 @@ const redisFlush = serviceOutage(
     );
     const db = Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
     const same = ['available', 'held', 'sold'].every((s) => (db[s] ?? 0) === body.counts[s as 'sold']);
-    return [`seat counts after the flush: API ${JSON.stringify(body.counts)}, Postgres ${JSON.stringify(db)}${same ? ' (rebuilt, equal)' : ' (DIFFERENT)'}`];
+    return [
+      `seat counts after the flush: API ${JSON.stringify(body.counts)}, Postgres ${JSON.stringify(db)}${same ? ' (rebuilt, equal)' : ' (DIFFERENT)'}`,
+    ];
   },
 );
 

@@ -49,7 +49,11 @@ test('1,000 concurrent buyers, 100 seats: nothing oversold, every charge account
     maxSeatsPerBuyer: 4,
     sections: [{ id: 'F', name: 'Floor', rows: 5, seatsPerRow: 20, priceCents: 9900 }],
   });
-  const buyers = await pool(Array.from({ length: BUYERS }, (_, i) => i), 50, (i) => newBuyer(stack.api.url, `Buyer ${i}`));
+  const buyers = await pool(
+    Array.from({ length: BUYERS }, (_, i) => i),
+    50,
+    (i) => newBuyer(stack.api.url, `Buyer ${i}`),
+  );
   const random = rng(42);
   // Demand is skewed to the front rows and the centre of each row.
   const skewedSeat = () => {
@@ -99,7 +103,10 @@ test('1,000 concurrent buyers, 100 seats: nothing oversold, every charge account
       const h = holds[i]!;
       if (h.status !== 201) return;
       const purchase = (paymentMethod: string) =>
-        call(stack.api.url, 'POST', `/v1/events/${eventId}/purchase`, { token: p.buyer.token, body: { holdId: h.body.holdId, paymentMethod } });
+        call(stack.api.url, 'POST', `/v1/events/${eventId}/purchase`, {
+          token: p.buyer.token,
+          body: { holdId: h.body.holdId, paymentMethod },
+        });
       if (p.after === 'release') {
         const r = await call(stack.api.url, 'DELETE', `/v1/events/${eventId}/hold/${h.body.holdId}`, { token: p.buyer.token });
         expect([200, 410]).toContain(r.status);
@@ -128,7 +135,9 @@ test('1,000 concurrent buyers, 100 seats: nothing oversold, every charge account
   const deadline = Date.now() + 120_000;
   let held = Infinity;
   while (Date.now() < deadline) {
-    const { rows } = await stack.api.deps.pool.query(`SELECT count(*)::int AS n FROM seats WHERE event_id = $1 AND status = 'held'`, [eventId]);
+    const { rows } = await stack.api.deps.pool.query(`SELECT count(*)::int AS n FROM seats WHERE event_id = $1 AND status = 'held'`, [
+      eventId,
+    ]);
     held = rows[0].n;
     if (held === 0) break;
     await new Promise((r) => setTimeout(r, 1000));

@@ -80,7 +80,12 @@ test('hold: identity, existence, sale state and limits', async () => {
   const room = await createEvent(stack.api.url, config.ADMIN_TOKEN, { waitingRoom: { enabled: true } });
   const roomPath = `/v1/events/${room}/hold`;
   await rejects(room, { method: 'POST', path: roomPath, token, body: { quantity: 1 } }, 403, 'NOT_ADMITTED');
-  await rejects(room, { method: 'POST', path: roomPath, token, body: { quantity: 1 }, headers: { 'x-admission-token': 'eyJhbGciOiJIUzI1NiJ9.e30.forged' } }, 403, 'NOT_ADMITTED');
+  await rejects(
+    room,
+    { method: 'POST', path: roomPath, token, body: { quantity: 1 }, headers: { 'x-admission-token': 'eyJhbGciOiJIUzI1NiJ9.e30.forged' } },
+    403,
+    'NOT_ADMITTED',
+  );
 });
 
 test('hold: seats taken, a second checkout, and limits counting seats already bought', async () => {
@@ -91,7 +96,12 @@ test('hold: seats taken, a second checkout, and limits counting seats already bo
   const held = await call(stack.api.url, 'POST', path, { token: first.token, body: { seatIds: ['A-1-1', 'A-1-2'] } });
   expect(held.status).toBe(201);
 
-  const taken = await rejects(eventId, { method: 'POST', path, token: second.token, body: { seatIds: ['A-1-2', 'A-1-3'] } }, 409, 'SEATS_UNAVAILABLE');
+  const taken = await rejects(
+    eventId,
+    { method: 'POST', path, token: second.token, body: { seatIds: ['A-1-2', 'A-1-3'] } },
+    409,
+    'SEATS_UNAVAILABLE',
+  );
   expect(taken.body.error.details.seatIds).toEqual(['A-1-2']);
   await rejects(eventId, { method: 'POST', path, token: first.token, body: { seatIds: ['A-2-1'] } }, 409, 'CHECKOUT_IN_PROGRESS');
 
@@ -120,15 +130,33 @@ test('purchase: unknown, foreign, ended and declined holds; oversized bodies', a
   const path = `/v1/events/${eventId}/purchase`;
   const holdId = held.body.holdId as string;
 
-  await rejects(eventId, { method: 'POST', path, token: owner.token, body: { holdId: 'hold_' + '0'.repeat(32), paymentMethod: 'pm_card_visa' } }, 404, 'HOLD_NOT_FOUND');
-  await rejects(eventId, { method: 'POST', path, token: other.token, body: { holdId, paymentMethod: 'pm_card_visa' } }, 404, 'HOLD_NOT_FOUND');
+  await rejects(
+    eventId,
+    { method: 'POST', path, token: owner.token, body: { holdId: 'hold_' + '0'.repeat(32), paymentMethod: 'pm_card_visa' } },
+    404,
+    'HOLD_NOT_FOUND',
+  );
+  await rejects(
+    eventId,
+    { method: 'POST', path, token: other.token, body: { holdId, paymentMethod: 'pm_card_visa' } },
+    404,
+    'HOLD_NOT_FOUND',
+  );
   await rejects(eventId, { method: 'POST', path, token: owner.token, body: { holdId, paymentMethod: 'card' } }, 400, 'VALIDATION_FAILED');
   await rejects(eventId, { method: 'POST', path, token: owner.token, body: { holdId } }, 400, 'VALIDATION_FAILED');
-  await rejects(eventId, { method: 'POST', path, token: owner.token, raw: JSON.stringify({ holdId, paymentMethod: 'pm_card_visa', pad: 'x'.repeat(10_000) }) }, 413, 'PAYLOAD_TOO_LARGE');
+  await rejects(
+    eventId,
+    { method: 'POST', path, token: owner.token, raw: JSON.stringify({ holdId, paymentMethod: 'pm_card_visa', pad: 'x'.repeat(10_000) }) },
+    413,
+    'PAYLOAD_TOO_LARGE',
+  );
   await rejects(eventId, { method: 'DELETE', path: `/v1/events/${eventId}/hold/${holdId}`, token: other.token }, 404, 'HOLD_NOT_FOUND');
 
   // A decline records a declined payment, so it is checked without the fingerprint.
-  const declined = await call(stack.api.url, 'POST', path, { token: owner.token, body: { holdId, paymentMethod: 'pm_card_chargeDeclined' } });
+  const declined = await call(stack.api.url, 'POST', path, {
+    token: owner.token,
+    body: { holdId, paymentMethod: 'pm_card_chargeDeclined' },
+  });
   expect(declined.status).toBe(402);
   expect(declined.body.error.code).toBe('PAYMENT_DECLINED');
   seen.add('PAYMENT_DECLINED');
@@ -136,7 +164,12 @@ test('purchase: unknown, foreign, ended and declined holds; oversized bodies', a
   expect(seat.rows[0].status).toBe('held');
 
   expect((await call(stack.api.url, 'DELETE', `/v1/events/${eventId}/hold/${holdId}`, { token: owner.token })).status).toBe(200);
-  await rejects(eventId, { method: 'POST', path, token: owner.token, body: { holdId, paymentMethod: 'pm_card_visa' } }, 410, 'HOLD_EXPIRED');
+  await rejects(
+    eventId,
+    { method: 'POST', path, token: owner.token, body: { holdId, paymentMethod: 'pm_card_visa' } },
+    410,
+    'HOLD_EXPIRED',
+  );
   await rejects(eventId, { method: 'DELETE', path: `/v1/events/${eventId}/hold/${holdId}`, token: owner.token }, 410, 'HOLD_EXPIRED');
 });
 

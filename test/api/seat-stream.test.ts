@@ -147,7 +147,13 @@ test('the API reference and the page are served without any third-party origin',
   const html = await docs.text();
   expect(docs.status).toBe(200);
   expect(html).not.toMatch(/https?:\/\//);
-  for (const asset of ['/docs/assets/swagger-ui-bundle.js', '/docs/assets/swagger-ui.css', '/docs/docs.js', '/web/app.js', '/web/app.css']) {
+  for (const asset of [
+    '/docs/assets/swagger-ui-bundle.js',
+    '/docs/assets/swagger-ui.css',
+    '/docs/docs.js',
+    '/web/app.js',
+    '/web/app.css',
+  ]) {
     expect((await fetch(`${api.url}${asset}`)).status).toBe(200);
   }
   const page = await fetch(`${api.url}/events/evt_anything1234`);

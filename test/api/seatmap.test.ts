@@ -1,5 +1,5 @@
 /** Seat-map reads: served from the Redis cache, rebuilt from Postgres when missing, and from Postgres when Redis is gone. */
-import { seatKeys } from '../../platform/seat-cache';
+import { seatKeys } from '../../services/seat-cache';
 import { call, createEvent, newBuyer } from '../support/http';
 import { startApi, testConfig, useApiAndWorker } from '../support/stack';
 
@@ -19,7 +19,10 @@ test('the cache follows every change, and is rebuilt from Postgres after it is l
   expect(await stack.api.deps.redis.exists(seatKeys(eventId).ready)).toBe(1);
 
   const buyer = await newBuyer(stack.api.url);
-  const hold = await call(stack.api.url, 'POST', `/v1/events/${eventId}/hold`, { token: buyer.token, body: { seatIds: ['A-5-9', 'A-5-10'] } });
+  const hold = await call(stack.api.url, 'POST', `/v1/events/${eventId}/hold`, {
+    token: buyer.token,
+    body: { seatIds: ['A-5-9', 'A-5-10'] },
+  });
   expect(hold.status).toBe(201);
   const held = await statuses(stack.api.url, eventId);
   expect(held.map['A-5-9']).toBe('held');
@@ -33,7 +36,10 @@ test('the cache follows every change, and is rebuilt from Postgres after it is l
   const event = await call(stack.api.url, 'GET', `/v1/events/${eventId}`);
   expect(event.body.counts).toEqual({ available: 48, held: 2, sold: 0 });
 
-  await call(stack.api.url, 'POST', `/v1/events/${eventId}/purchase`, { token: buyer.token, body: { holdId: hold.body.holdId, paymentMethod: 'pm_card_visa' } });
+  await call(stack.api.url, 'POST', `/v1/events/${eventId}/purchase`, {
+    token: buyer.token,
+    body: { holdId: hold.body.holdId, paymentMethod: 'pm_card_visa' },
+  });
   const sold = await statuses(stack.api.url, eventId);
   expect(sold.map['A-5-10']).toBe('sold');
 });
@@ -41,7 +47,9 @@ test('the cache follows every change, and is rebuilt from Postgres after it is l
 test('with Redis unreachable, seat maps and counts come from Postgres', async () => {
   const eventId = await createEvent(stack.api.url, config.ADMIN_TOKEN);
   const buyer = await newBuyer(stack.api.url);
-  expect((await call(stack.api.url, 'POST', `/v1/events/${eventId}/hold`, { token: buyer.token, body: { seatIds: ['A-1-1'] } })).status).toBe(201);
+  expect(
+    (await call(stack.api.url, 'POST', `/v1/events/${eventId}/hold`, { token: buyer.token, body: { seatIds: ['A-1-1'] } })).status,
+  ).toBe(201);
   const blind = await startApi({ ...config, REDIS_URL: 'redis://127.0.0.1:1' });
   try {
     const m = await statuses(blind.url, eventId);

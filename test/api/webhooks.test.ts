@@ -36,12 +36,20 @@ test('a bad, missing or stale signature is rejected with 400 VALIDATION_FAILED',
     timestamp: Math.floor(Date.now() / 1000) - 3600,
   });
   const good = Stripe.webhooks.generateTestHeaderString({ payload, secret: config.STRIPE_WEBHOOK_SECRET });
-  const cases: Record<string, string>[] = [{}, { 'stripe-signature': wrongSecret }, { 'stripe-signature': stale }, { 'stripe-signature': 't=1,v1=abc' }];
+  const cases: Record<string, string>[] = [
+    {},
+    { 'stripe-signature': wrongSecret },
+    { 'stripe-signature': stale },
+    { 'stripe-signature': 't=1,v1=abc' },
+  ];
   for (const headers of cases) {
     const r = await call(api.url, 'POST', '/v1/webhooks/stripe', { raw: payload, headers });
     expect({ status: r.status, code: r.body.error?.code }).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
   }
   // The body is part of what is signed: a changed body fails with a genuine header.
-  const r = await call(api.url, 'POST', '/v1/webhooks/stripe', { raw: payload.replace('succeeded', 'payment_failed'), headers: { 'stripe-signature': good } });
+  const r = await call(api.url, 'POST', '/v1/webhooks/stripe', {
+    raw: payload.replace('succeeded', 'payment_failed'),
+    headers: { 'stripe-signature': good },
+  });
   expect(r.status).toBe(400);
 });

@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { createPool, withTransaction } from '../../db/pool';
 import { migrate } from '../../db/migrate';
-import { releaseHold, reserveSeats, type SeatRequest } from '../../db/queries/seats';
+import { releaseHold, reserveSeats } from '../../db/queries/seats';
+import type { HoldRequest } from '../../domain/checkout';
 import { DomainError } from '../../domain/errors';
 import { chooseBlock } from '../../domain/seating';
 import { requireEnv } from '../platform/env';
@@ -25,7 +26,7 @@ afterAll(async () => {
 
 const newHoldId = () => `hold_${randomUUID().replace(/-/g, '')}`;
 
-async function reserve(eventId: string, buyerId: string, request: SeatRequest, holdId = newHoldId()) {
+async function reserve(eventId: string, buyerId: string, request: HoldRequest, holdId = newHoldId()) {
   return withTransaction(pool, (c) => reserveSeats(c, { holdId, eventId, buyerId, checkoutId: 'test', request, graceSeconds: 0 }));
 }
 
@@ -129,7 +130,10 @@ test('best available: adjacent seats near the centre, no single orphan seat wher
   expect(chooseBlock({ section: 'A', row: 1, lo: 1, hi: 10, width: 10 }, 4)).toEqual(['A-1-4', 'A-1-5', 'A-1-6', 'A-1-7']);
   // A run of 5: taking the centre 3 would strand a seat on each side; take an edge instead.
   const block = chooseBlock({ section: 'A', row: 1, lo: 3, hi: 7, width: 9 }, 3);
-  expect([['A-1-3', 'A-1-4', 'A-1-5'], ['A-1-5', 'A-1-6', 'A-1-7']]).toContainEqual(block);
+  expect([
+    ['A-1-3', 'A-1-4', 'A-1-5'],
+    ['A-1-5', 'A-1-6', 'A-1-7'],
+  ]).toContainEqual(block);
   // A run exactly the size wanted is taken whole; a run too small gives nothing.
   expect(chooseBlock({ section: 'B', row: 2, lo: 4, hi: 5, width: 10 }, 2)).toEqual(['B-2-4', 'B-2-5']);
   expect(chooseBlock({ section: 'B', row: 2, lo: 4, hi: 5, width: 10 }, 3)).toEqual([]);
@@ -147,9 +151,17 @@ test('best available in the database prefers a row where the block fits without 
 test('a 50,000-seat event is created with set-based SQL', async () => {
   const started = Date.now();
   const eventId = await seedEvent(pool, {
-    sections: Array.from({ length: 10 }, (_, i) => ({ id: `S${i}`, name: `Section ${i}`, rows: 50, seatsPerRow: 100, priceCents: 5000 + i })),
+    sections: Array.from({ length: 10 }, (_, i) => ({
+      id: `S${i}`,
+      name: `Section ${i}`,
+      rows: 50,
+      seatsPerRow: 100,
+      priceCents: 5000 + i,
+    })),
   });
   console.log(`50,000-seat event created in ${Date.now() - started} ms`);
-  const { rows } = await pool.query(`SELECT count(*)::int AS n, count(DISTINCT seat_id)::int AS d FROM seats WHERE event_id = $1`, [eventId]);
+  const { rows } = await pool.query(`SELECT count(*)::int AS n, count(DISTINCT seat_id)::int AS d FROM seats WHERE event_id = $1`, [
+    eventId,
+  ]);
   expect(rows[0]).toEqual({ n: 50_000, d: 50_000 });
 });

@@ -80,7 +80,11 @@ test('when a hold expires the seat turns available on another buyer’s map with
     polling: 200,
   });
   expect(navigations).toEqual([]);
-  await alice.getByTestId('hold-expired').or(alice.getByRole('heading', { name: 'Your hold has expired' })).first().waitFor();
+  await alice
+    .getByTestId('hold-expired')
+    .or(alice.getByRole('heading', { name: 'Your hold has expired' }))
+    .first()
+    .waitFor();
   const seats = await call(api.url, 'GET', `/v1/events/${eventId}/seats`);
   expect(seats.body.seats.find((s: any) => s.seatId === 'A-1-1').status).toBe('available');
   // Bob can now take it.

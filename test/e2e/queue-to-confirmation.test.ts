@@ -20,7 +20,13 @@ let mailer: ReturnType<typeof createMailer>;
 beforeAll(async () => {
   [api, worker, browser] = await Promise.all([startApi(config), startWorker(config), launchBrowser()]);
   mailer = createMailer(config.SMTP_URL);
-  relay = startOutboxRelay({ pool: api.deps.pool, mailer, from: config.MAIL_FROM, logger: createLogger('test-relay', 'warn'), pollMs: 500 });
+  relay = startOutboxRelay({
+    pool: api.deps.pool,
+    mailer,
+    from: config.MAIL_FROM,
+    logger: createLogger('test-relay', 'warn'),
+    pollMs: 500,
+  });
 });
 
 afterAll(async () => {

@@ -51,11 +51,22 @@ test('a purchase after the hold window ends is refused, and the seats are back o
   let status = '';
   for (let i = 0; i < 120 && status !== 'available'; i++) {
     await new Promise((r) => setTimeout(r, 500));
-    status = (await api.deps.pool.query('SELECT status FROM seats WHERE event_id = $1 AND seat_id = $2', [eventId, 'A-1-1'])).rows[0].status;
+    status = (await api.deps.pool.query('SELECT status FROM seats WHERE event_id = $1 AND seat_id = $2', [eventId, 'A-1-1'])).rows[0]
+      .status;
   }
   expect(status).toBe('available');
-  await probe.rejects(eventId, { method: 'POST', path, token: b.token, body: { holdId: held.body.holdId, paymentMethod: 'pm_card_visa' } }, 410, 'HOLD_EXPIRED');
-  await probe.rejects(eventId, { method: 'DELETE', path: `/v1/events/${eventId}/hold/${held.body.holdId}`, token: b.token }, 410, 'HOLD_EXPIRED');
+  await probe.rejects(
+    eventId,
+    { method: 'POST', path, token: b.token, body: { holdId: held.body.holdId, paymentMethod: 'pm_card_visa' } },
+    410,
+    'HOLD_EXPIRED',
+  );
+  await probe.rejects(
+    eventId,
+    { method: 'DELETE', path: `/v1/events/${eventId}/hold/${held.body.holdId}`, token: b.token },
+    410,
+    'HOLD_EXPIRED',
+  );
   expect(await paymentsOf(held.body.holdId)).toEqual([]);
 });
 
@@ -66,13 +77,36 @@ test("another buyer cannot buy, release or see someone's hold or order", async (
   const held = await call(api.url, 'POST', `/v1/events/${eventId}/hold`, { token: owner.token, body: { seatIds: ['A-2-1', 'A-2-2'] } });
   expect(held.status).toBe(201);
   const holdId = held.body.holdId as string;
-  await probe.rejects(eventId, { method: 'POST', path: `/v1/events/${eventId}/purchase`, token: thief.token, body: { holdId, paymentMethod: 'pm_card_visa' } }, 404, 'HOLD_NOT_FOUND');
-  await probe.rejects(eventId, { method: 'DELETE', path: `/v1/events/${eventId}/hold/${holdId}`, token: thief.token }, 404, 'HOLD_NOT_FOUND');
-  await probe.rejects(eventId, { method: 'POST', path: `/v1/events/${eventId}/hold`, token: thief.token, body: { seatIds: ['A-2-2'] } }, 409, 'SEATS_UNAVAILABLE');
-  const paid = await call(api.url, 'POST', `/v1/events/${eventId}/purchase`, { token: owner.token, body: { holdId, paymentMethod: 'pm_card_visa' } });
+  await probe.rejects(
+    eventId,
+    { method: 'POST', path: `/v1/events/${eventId}/purchase`, token: thief.token, body: { holdId, paymentMethod: 'pm_card_visa' } },
+    404,
+    'HOLD_NOT_FOUND',
+  );
+  await probe.rejects(
+    eventId,
+    { method: 'DELETE', path: `/v1/events/${eventId}/hold/${holdId}`, token: thief.token },
+    404,
+    'HOLD_NOT_FOUND',
+  );
+  await probe.rejects(
+    eventId,
+    { method: 'POST', path: `/v1/events/${eventId}/hold`, token: thief.token, body: { seatIds: ['A-2-2'] } },
+    409,
+    'SEATS_UNAVAILABLE',
+  );
+  const paid = await call(api.url, 'POST', `/v1/events/${eventId}/purchase`, {
+    token: owner.token,
+    body: { holdId, paymentMethod: 'pm_card_visa' },
+  });
   expect(paid.status).toBe(200);
   await probe.rejects(eventId, { method: 'GET', path: `/v1/orders/${paid.body.orderId}`, token: thief.token }, 404, 'NOT_FOUND');
-  await probe.rejects(eventId, { method: 'POST', path: `/v1/events/${eventId}/purchase`, token: thief.token, body: { holdId, paymentMethod: 'pm_card_visa' } }, 404, 'HOLD_NOT_FOUND');
+  await probe.rejects(
+    eventId,
+    { method: 'POST', path: `/v1/events/${eventId}/purchase`, token: thief.token, body: { holdId, paymentMethod: 'pm_card_visa' } },
+    404,
+    'HOLD_NOT_FOUND',
+  );
   expect((await call(api.url, 'GET', `/v1/orders/${paid.body.orderId}`, { token: owner.token })).status).toBe(200);
   expect((await call(api.url, 'GET', `/v1/orders/${paid.body.orderId}`, { token: config.ADMIN_TOKEN })).status).toBe(200);
 });
@@ -98,7 +132,9 @@ test('concurrent duplicate purchases of one hold: one charge, one order', async 
   const b = await newBuyer(api.url);
   const held = await call(api.url, 'POST', `/v1/events/${eventId}/hold`, { token: b.token, body: { quantity: 3 } });
   const body = { holdId: held.body.holdId, paymentMethod: 'pm_card_visa' };
-  const replies = await Promise.all(Array.from({ length: 8 }, () => call(api.url, 'POST', `/v1/events/${eventId}/purchase`, { token: b.token, body })));
+  const replies = await Promise.all(
+    Array.from({ length: 8 }, () => call(api.url, 'POST', `/v1/events/${eventId}/purchase`, { token: b.token, body })),
+  );
   probe.tried += replies.length;
   const ok = replies.filter((r) => r.status === 200);
   const busy = replies.filter((r) => r.status === 409);
@@ -114,13 +150,19 @@ test('concurrent duplicate purchases of one hold: one charge, one order', async 
 test('concurrent duplicate holds: the buyer gets one hold; racing buyers never share a seat', async () => {
   const eventId = await event();
   const b = await newBuyer(api.url);
-  const replies = await Promise.all(Array.from({ length: 6 }, () => call(api.url, 'POST', `/v1/events/${eventId}/hold`, { token: b.token, body: { seatIds: ['A-3-1', 'A-3-2'] } })));
+  const replies = await Promise.all(
+    Array.from({ length: 6 }, () =>
+      call(api.url, 'POST', `/v1/events/${eventId}/hold`, { token: b.token, body: { seatIds: ['A-3-1', 'A-3-2'] } }),
+    ),
+  );
   probe.tried += replies.length;
   expect(replies.filter((r) => r.status === 201)).toHaveLength(1);
   for (const r of replies.filter((x) => x.status !== 201)) expect(r.body.error.code).toBe('CHECKOUT_IN_PROGRESS');
 
   const racers = await Promise.all(Array.from({ length: 6 }, (_, i) => newBuyer(api.url, `Racer ${i}`)));
-  const race = await Promise.all(racers.map((r) => call(api.url, 'POST', `/v1/events/${eventId}/hold`, { token: r.token, body: { seatIds: ['A-4-1', 'A-4-2'] } })));
+  const race = await Promise.all(
+    racers.map((r) => call(api.url, 'POST', `/v1/events/${eventId}/hold`, { token: r.token, body: { seatIds: ['A-4-1', 'A-4-2'] } })),
+  );
   probe.tried += race.length;
   expect(race.filter((r) => r.status === 201)).toHaveLength(1);
   for (const r of race.filter((x) => x.status !== 201)) expect(r.body.error.code).toBe('SEATS_UNAVAILABLE');
@@ -134,11 +176,17 @@ test('a declined card then a double purchase: the hold stays, one charge in the 
   const b = await newBuyer(api.url);
   const held = await call(api.url, 'POST', `/v1/events/${eventId}/hold`, { token: b.token, body: { quantity: 1 } });
   const path = `/v1/events/${eventId}/purchase`;
-  const declined = await call(api.url, 'POST', path, { token: b.token, body: { holdId: held.body.holdId, paymentMethod: 'pm_card_chargeDeclined' } });
+  const declined = await call(api.url, 'POST', path, {
+    token: b.token,
+    body: { holdId: held.body.holdId, paymentMethod: 'pm_card_chargeDeclined' },
+  });
   probe.tried++;
   expect(declined.body.error.code).toBe('PAYMENT_DECLINED');
   // An unknown test card is declined (and recorded as a declined payment), never charged.
-  const unknown = await call(api.url, 'POST', path, { token: b.token, body: { holdId: held.body.holdId, paymentMethod: 'pm_card_doesnotexist' } });
+  const unknown = await call(api.url, 'POST', path, {
+    token: b.token,
+    body: { holdId: held.body.holdId, paymentMethod: 'pm_card_doesnotexist' },
+  });
   probe.tried++;
   expect(unknown.body.error.code).toBe('PAYMENT_DECLINED');
   const [a, c] = await Promise.all([

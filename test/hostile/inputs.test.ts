@@ -4,8 +4,9 @@
  * arrays, unknown ids, injection-looking strings, forged and misused buyer
  * and admission tokens. Each gets its documented 4xx code and changes nothing.
  */
+import Stripe from 'stripe';
 import { SignJWT } from 'jose';
-import { AdmissionTokens } from '../../platform/admission-tokens';
+import { AdmissionTokens } from '../../services/admission-tokens';
 import { call, createEvent, newBuyer } from '../support/http';
 import { type RunningApi, type RunningWorker, startApi, startWorker, testConfig } from '../support/stack';
 import { NASTY_STRINGS, Prober } from './probe';
@@ -41,14 +42,31 @@ afterAll(async () => {
   await api?.stop();
 });
 
-const MALFORMED_JSON = ['{', '{"quantity": 1,}', "{'quantity': 1}", '{"quantity":1}{"quantity":2}', 'nul', '\u0000', '{"a":"\\x"}', '[', '{"quantity": 01}'];
+const MALFORMED_JSON = [
+  '{',
+  '{"quantity": 1,}',
+  "{'quantity': 1}",
+  '{"quantity":1}{"quantity":2}',
+  'nul',
+  '\u0000',
+  '{"a":"\\x"}',
+  '[',
+  '{"quantity": 01}',
+];
 const NOT_AN_OBJECT: unknown[] = [null, [], [1, 2], 'quantity', 42, true];
 
 test('hold: malformed, mistyped, missing, extra and out-of-range bodies', async () => {
   const path = `/v1/events/${eventId}/hold`;
-  for (const raw of MALFORMED_JSON) await probe.rejects(eventId, { method: 'POST', path, token: anyBuyer().token, raw }, 400, 'VALIDATION_FAILED');
-  for (const body of NOT_AN_OBJECT) await probe.rejects(eventId, { method: 'POST', path, token: anyBuyer().token, body }, 400, 'VALIDATION_FAILED');
-  await probe.rejects(eventId, { method: 'POST', path, token: anyBuyer().token, raw: '{"quantity":1,"__proto__":{"admin":true}}' }, 400, 'VALIDATION_FAILED');
+  for (const raw of MALFORMED_JSON)
+    await probe.rejects(eventId, { method: 'POST', path, token: anyBuyer().token, raw }, 400, 'VALIDATION_FAILED');
+  for (const body of NOT_AN_OBJECT)
+    await probe.rejects(eventId, { method: 'POST', path, token: anyBuyer().token, body }, 400, 'VALIDATION_FAILED');
+  await probe.rejects(
+    eventId,
+    { method: 'POST', path, token: anyBuyer().token, raw: '{"quantity":1,"__proto__":{"admin":true}}' },
+    400,
+    'VALIDATION_FAILED',
+  );
   const bad: unknown[] = [
     {},
     { quantity: 0 },
@@ -82,20 +100,55 @@ test('hold: malformed, mistyped, missing, extra and out-of-range bodies', async 
   ];
   for (const body of bad) await probe.rejects(eventId, { method: 'POST', path, token: anyBuyer().token, body }, 400, 'VALIDATION_FAILED');
   // Huge bodies and arrays stop at the body limit.
-  await probe.rejects(eventId, { method: 'POST', path, token: anyBuyer().token, body: { seatIds: Array.from({ length: 20_000 }, (_, i) => `A-1-${(i % 9) + 1}`) } }, 413, 'PAYLOAD_TOO_LARGE');
-  await probe.rejects(eventId, { method: 'POST', path, token: anyBuyer().token, raw: `{"quantity":1,"pad":"${'x'.repeat(60_000)}"}` }, 413, 'PAYLOAD_TOO_LARGE');
-  await probe.rejects(eventId, { method: 'POST', path, token: anyBuyer().token, raw: '['.repeat(5000) + ']'.repeat(5000) }, 413, 'PAYLOAD_TOO_LARGE');
-  await probe.rejects(eventId, { method: 'POST', path, token: anyBuyer().token, raw: '['.repeat(1500) + ']'.repeat(1500) }, 400, 'VALIDATION_FAILED');
+  await probe.rejects(
+    eventId,
+    { method: 'POST', path, token: anyBuyer().token, body: { seatIds: Array.from({ length: 20_000 }, (_, i) => `A-1-${(i % 9) + 1}`) } },
+    413,
+    'PAYLOAD_TOO_LARGE',
+  );
+  await probe.rejects(
+    eventId,
+    { method: 'POST', path, token: anyBuyer().token, raw: `{"quantity":1,"pad":"${'x'.repeat(60_000)}"}` },
+    413,
+    'PAYLOAD_TOO_LARGE',
+  );
+  await probe.rejects(
+    eventId,
+    { method: 'POST', path, token: anyBuyer().token, raw: '['.repeat(5000) + ']'.repeat(5000) },
+    413,
+    'PAYLOAD_TOO_LARGE',
+  );
+  await probe.rejects(
+    eventId,
+    { method: 'POST', path, token: anyBuyer().token, raw: '['.repeat(1500) + ']'.repeat(1500) },
+    400,
+    'VALIDATION_FAILED',
+  );
   // Seats and sections the event does not have; seat limits.
   await probe.rejects(eventId, { method: 'POST', path, token: anyBuyer().token, body: { seatIds: ['A-99-1'] } }, 404, 'NOT_FOUND');
   await probe.rejects(eventId, { method: 'POST', path, token: anyBuyer().token, body: { seatIds: ['Z-1-1'] } }, 404, 'NOT_FOUND');
   await probe.rejects(eventId, { method: 'POST', path, token: anyBuyer().token, body: { seatIds: ['A-1-1', 'A-9-9'] } }, 404, 'NOT_FOUND');
   await probe.rejects(eventId, { method: 'POST', path, token: anyBuyer().token, body: { quantity: 1, section: 'ZZ' } }, 404, 'NOT_FOUND');
   // A well-formed name that means something to JavaScript is still just an unknown section.
-  await probe.rejects(eventId, { method: 'POST', path, token: anyBuyer().token, body: { quantity: 1, section: '__proto__' } }, 404, 'NOT_FOUND');
-  await probe.rejects(eventId, { method: 'POST', path, token: anyBuyer().token, body: { quantity: 1, section: 'constructor' } }, 404, 'NOT_FOUND');
+  await probe.rejects(
+    eventId,
+    { method: 'POST', path, token: anyBuyer().token, body: { quantity: 1, section: '__proto__' } },
+    404,
+    'NOT_FOUND',
+  );
+  await probe.rejects(
+    eventId,
+    { method: 'POST', path, token: anyBuyer().token, body: { quantity: 1, section: 'constructor' } },
+    404,
+    'NOT_FOUND',
+  );
   await probe.rejects(eventId, { method: 'POST', path, token: anyBuyer().token, body: { quantity: 5 } }, 422, 'LIMIT_EXCEEDED');
-  await probe.rejects(eventId, { method: 'POST', path, token: anyBuyer().token, body: { seatIds: ['A-2-1', 'A-2-2', 'A-2-3', 'A-2-4', 'A-2-5'] } }, 422, 'LIMIT_EXCEEDED');
+  await probe.rejects(
+    eventId,
+    { method: 'POST', path, token: anyBuyer().token, body: { seatIds: ['A-2-1', 'A-2-2', 'A-2-3', 'A-2-4', 'A-2-5'] } },
+    422,
+    'LIMIT_EXCEEDED',
+  );
 });
 
 test('every endpoint: ids of the wrong shape, unknown ids and injection-looking path segments', async () => {
@@ -117,7 +170,14 @@ test('every endpoint: ids of the wrong shape, unknown ids and injection-looking 
     { method: 'POST', path: `/v1/admin/events/${id}/open`, token: config.ADMIN_TOKEN },
     { method: 'POST', path: `/v1/admin/events/${id}/pause`, token: config.ADMIN_TOKEN },
   ];
-  for (const bad of ['not-an-id', "evt_x' OR '1'='1", 'evt_%00aaaaaaaaa', '..%2f..%2fetc%2fpasswd', 'evt_' + 'a'.repeat(300), '%3Cscript%3E']) {
+  for (const bad of [
+    'not-an-id',
+    "evt_x' OR '1'='1",
+    'evt_%00aaaaaaaaa',
+    '..%2f..%2fetc%2fpasswd',
+    'evt_' + 'a'.repeat(300),
+    '%3Cscript%3E',
+  ]) {
     for (const req of eventPaths(encodeURI(bad).replace(/'/g, '%27'))) await probe.rejects(eventId, req, 400, 'VALIDATION_FAILED');
   }
   for (const req of eventPaths(UNKNOWN_EVENT)) {
@@ -125,8 +185,18 @@ test('every endpoint: ids of the wrong shape, unknown ids and injection-looking 
     await probe.rejects(eventId, req, 404, expected);
   }
   for (const bad of ['hold_1', 'hold_' + 'G'.repeat(32), "hold_' OR 1=1--", 'x'.repeat(100)]) {
-    await probe.rejects(eventId, { method: 'DELETE', path: `/v1/events/${eventId}/hold/${encodeURIComponent(bad)}`, token: t() }, 400, 'VALIDATION_FAILED');
-    await probe.rejects(eventId, { method: 'POST', path: `/v1/events/${eventId}/purchase`, token: t(), body: { holdId: bad, paymentMethod: 'pm_card_visa' } }, 400, 'VALIDATION_FAILED');
+    await probe.rejects(
+      eventId,
+      { method: 'DELETE', path: `/v1/events/${eventId}/hold/${encodeURIComponent(bad)}`, token: t() },
+      400,
+      'VALIDATION_FAILED',
+    );
+    await probe.rejects(
+      eventId,
+      { method: 'POST', path: `/v1/events/${eventId}/purchase`, token: t(), body: { holdId: bad, paymentMethod: 'pm_card_visa' } },
+      400,
+      'VALIDATION_FAILED',
+    );
   }
   for (const bad of ['ord_1', "ord_' OR 1=1", 'ord_' + 'Z'.repeat(32)]) {
     await probe.rejects(eventId, { method: 'GET', path: `/v1/orders/${encodeURIComponent(bad)}`, token: t() }, 400, 'VALIDATION_FAILED');
@@ -141,7 +211,8 @@ test('purchase, waitlist, queue, admin and dev bodies', async () => {
   const t = () => anyBuyer().token;
   const purchase = `/v1/events/${eventId}/purchase`;
   const hold = 'hold_' + 'a'.repeat(32);
-  for (const raw of MALFORMED_JSON) await probe.rejects(eventId, { method: 'POST', path: purchase, token: t(), raw }, 400, 'VALIDATION_FAILED');
+  for (const raw of MALFORMED_JSON)
+    await probe.rejects(eventId, { method: 'POST', path: purchase, token: t(), raw }, 400, 'VALIDATION_FAILED');
   for (const body of [
     ...NOT_AN_OBJECT,
     {},
@@ -155,15 +226,45 @@ test('purchase, waitlist, queue, admin and dev bodies', async () => {
   ]) {
     await probe.rejects(eventId, { method: 'POST', path: purchase, token: t(), body }, 400, 'VALIDATION_FAILED');
   }
-  await probe.rejects(eventId, { method: 'POST', path: purchase, token: t(), body: { holdId: hold, paymentMethod: 'pm___proto__' } }, 404, 'HOLD_NOT_FOUND');
-  await probe.rejects(eventId, { method: 'POST', path: purchase, token: t(), raw: JSON.stringify({ holdId: hold, paymentMethod: 'pm_card_visa', pad: 'x'.repeat(10_000) }) }, 413, 'PAYLOAD_TOO_LARGE');
+  await probe.rejects(
+    eventId,
+    { method: 'POST', path: purchase, token: t(), body: { holdId: hold, paymentMethod: 'pm___proto__' } },
+    404,
+    'HOLD_NOT_FOUND',
+  );
+  await probe.rejects(
+    eventId,
+    {
+      method: 'POST',
+      path: purchase,
+      token: t(),
+      raw: JSON.stringify({ holdId: hold, paymentMethod: 'pm_card_visa', pad: 'x'.repeat(10_000) }),
+    },
+    413,
+    'PAYLOAD_TOO_LARGE',
+  );
 
   const waitlist = `/v1/events/${eventId}/waitlist`;
-  for (const body of [...NOT_AN_OBJECT, {}, { quantity: 0 }, { quantity: -3 }, { quantity: 51 }, { quantity: '1' }, { quantity: 1, x: 1 }]) {
+  for (const body of [
+    ...NOT_AN_OBJECT,
+    {},
+    { quantity: 0 },
+    { quantity: -3 },
+    { quantity: 51 },
+    { quantity: '1' },
+    { quantity: 1, x: 1 },
+  ]) {
     await probe.rejects(eventId, { method: 'POST', path: waitlist, token: t(), body }, 400, 'VALIDATION_FAILED');
   }
   const queue = `/v1/events/${roomEvent}/queue`;
-  for (const body of [[], 'x', { pow: 'x' }, { pow: { challenge: 'x', nonce: 'abc' } }, { pow: { challenge: 'x'.repeat(101), nonce: '1' } }, { position: 1 }]) {
+  for (const body of [
+    [],
+    'x',
+    { pow: 'x' },
+    { pow: { challenge: 'x', nonce: 'abc' } },
+    { pow: { challenge: 'x'.repeat(101), nonce: '1' } },
+    { position: 1 },
+  ]) {
     await probe.rejects(roomEvent, { method: 'POST', path: queue, token: t(), body }, 400, 'VALIDATION_FAILED');
   }
 
@@ -194,14 +295,18 @@ test('purchase, waitlist, queue, admin and dev bodies', async () => {
   ]) {
     await probe.rejects(eventId, { method: 'POST', path: admin, token: config.ADMIN_TOKEN, body }, 400, 'VALIDATION_FAILED');
   }
-  for (const raw of MALFORMED_JSON) await probe.rejects(eventId, { method: 'POST', path: admin, token: config.ADMIN_TOKEN, raw }, 400, 'VALIDATION_FAILED');
+  for (const raw of MALFORMED_JSON)
+    await probe.rejects(eventId, { method: 'POST', path: admin, token: config.ADMIN_TOKEN, raw }, 400, 'VALIDATION_FAILED');
 
   for (const body of [{ name: '' }, { name: 'x'.repeat(101) }, { email: 'not-an-email' }, { name: 'x', buyerId: 'byr_admin' }, [], 'x']) {
     await probe.rejects(eventId, { method: 'POST', path: '/v1/dev/buyers', body }, 400, 'VALIDATION_FAILED');
   }
 });
 
-async function signBuyer(claims: Record<string, unknown>, opts: { secret?: string; issuer?: string; audience?: string; exp?: number | string } = {}) {
+async function signBuyer(
+  claims: Record<string, unknown>,
+  opts: { secret?: string; issuer?: string; audience?: string; exp?: number | string } = {},
+) {
   return new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256' })
     .setIssuer(opts.issuer ?? config.BUYER_TOKEN_ISSUER)
@@ -235,7 +340,14 @@ test('buyer tokens: missing, forged, expired, mis-addressed, tampered and unsign
     'x'.repeat(5000),
   ];
   for (const token of tokens) await probe.rejects(eventId, { method: 'POST', path, token, body: { quantity: 1 } }, 401, 'UNAUTHENTICATED');
-  for (const authorization of ['', 'Bearer', 'Bearer ', `Basic ${Buffer.from('a:b').toString('base64')}`, `bearer${real.token}`, `Token ${real.token}`]) {
+  for (const authorization of [
+    '',
+    'Bearer',
+    'Bearer ',
+    `Basic ${Buffer.from('a:b').toString('base64')}`,
+    `bearer${real.token}`,
+    `Token ${real.token}`,
+  ]) {
     await probe.rejects(eventId, { method: 'POST', path, headers: { authorization }, body: { quantity: 1 } }, 401, 'UNAUTHENTICATED');
   }
   for (const req of [
@@ -249,7 +361,7 @@ test('buyer tokens: missing, forged, expired, mis-addressed, tampered and unsign
   }
 });
 
-test('admission tokens: forged, expired, another buyer\'s or event\'s, and replayed after use', async () => {
+test("admission tokens: forged, expired, another buyer's or event's, and replayed after use", async () => {
   const admissions = new AdmissionTokens(config.ADMISSION_TOKEN_SECRET, api.deps.redis);
   const forger = new AdmissionTokens('a-different-secret-of-enough-length', api.deps.redis);
   const path = `/v1/events/${roomEvent}/hold`;
@@ -266,7 +378,12 @@ test('admission tokens: forged, expired, another buyer\'s or event\'s, and repla
     'x'.repeat(3000),
   ];
   for (const token of tokens) {
-    await probe.rejects(roomEvent, { method: 'POST', path, token: me.token, body: { quantity: 1 }, headers: { 'x-admission-token': token } }, token.length > 2048 ? 400 : 403, token.length > 2048 ? 'VALIDATION_FAILED' : 'NOT_ADMITTED');
+    await probe.rejects(
+      roomEvent,
+      { method: 'POST', path, token: me.token, body: { quantity: 1 }, headers: { 'x-admission-token': token } },
+      token.length > 2048 ? 400 : 403,
+      token.length > 2048 ? 'VALIDATION_FAILED' : 'NOT_ADMITTED',
+    );
   }
   await probe.rejects(roomEvent, { method: 'POST', path, token: me.token, body: { quantity: 1 } }, 403, 'NOT_ADMITTED');
 
@@ -280,15 +397,29 @@ test('admission tokens: forged, expired, another buyer\'s or event\'s, and repla
     await new Promise((r) => setTimeout(r, 100)); // the released checkout is closing
     replay = await call(api.url, 'POST', path, { token: me.token, body: { quantity: 1 }, headers: { 'x-admission-token': genuine } });
   }
-  await probe.rejects(roomEvent, { method: 'POST', path, token: me.token, body: { quantity: 1 }, headers: { 'x-admission-token': genuine } }, 403, 'NOT_ADMITTED');
+  await probe.rejects(
+    roomEvent,
+    { method: 'POST', path, token: me.token, body: { quantity: 1 }, headers: { 'x-admission-token': genuine } },
+    403,
+    'NOT_ADMITTED',
+  );
   // The other buyer cannot use it either.
-  await probe.rejects(roomEvent, { method: 'POST', path, token: other.token, body: { quantity: 1 }, headers: { 'x-admission-token': genuine } }, 403, 'NOT_ADMITTED');
+  await probe.rejects(
+    roomEvent,
+    { method: 'POST', path, token: other.token, body: { quantity: 1 }, headers: { 'x-admission-token': genuine } },
+    403,
+    'NOT_ADMITTED',
+  );
 });
 
 test('the Stripe webhook refuses bad signatures and changes nothing', async () => {
   const path = '/v1/webhooks/stripe';
-  const payload = JSON.stringify({ id: 'evt_1', type: 'payment_intent.succeeded', data: { object: { id: 'pi_123', object: 'payment_intent' } } });
-  const stripe = api.deps.stripe;
+  const payload = JSON.stringify({
+    id: 'evt_1',
+    type: 'payment_intent.succeeded',
+    data: { object: { id: 'pi_123', object: 'payment_intent' } },
+  });
+  const stripe = Stripe;
   const now = Math.floor(Date.now() / 1000);
   const signatures = [
     undefined,
@@ -297,10 +428,23 @@ test('the Stripe webhook refuses bad signatures and changes nothing', async () =
     `t=${now},v1=${'0'.repeat(64)}`,
     stripe.webhooks.generateTestHeaderString({ payload, secret: 'whsec_notthesecret' }),
     stripe.webhooks.generateTestHeaderString({ payload, secret: config.STRIPE_WEBHOOK_SECRET, timestamp: now - 3600 }),
-    stripe.webhooks.generateTestHeaderString({ payload: payload.replace('succeeded', 'payment_failed'), secret: config.STRIPE_WEBHOOK_SECRET }),
+    stripe.webhooks.generateTestHeaderString({
+      payload: payload.replace('succeeded', 'payment_failed'),
+      secret: config.STRIPE_WEBHOOK_SECRET,
+    }),
   ];
   for (const sig of signatures) {
-    await probe.rejects(eventId, { method: 'POST', path, raw: payload, headers: sig === undefined ? {} : { 'stripe-signature': sig } }, 400, 'VALIDATION_FAILED');
+    await probe.rejects(
+      eventId,
+      { method: 'POST', path, raw: payload, headers: sig === undefined ? {} : { 'stripe-signature': sig } },
+      400,
+      'VALIDATION_FAILED',
+    );
   }
-  await probe.rejects(eventId, { method: 'POST', path, raw: 'x'.repeat(10_000), headers: { 'stripe-signature': signatures[3]! } }, 413, 'PAYLOAD_TOO_LARGE');
+  await probe.rejects(
+    eventId,
+    { method: 'POST', path, raw: 'x'.repeat(10_000), headers: { 'stripe-signature': signatures[3]! } },
+    413,
+    'PAYLOAD_TOO_LARGE',
+  );
 });

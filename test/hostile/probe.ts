@@ -43,7 +43,10 @@ export class Prober {
   }
 
   report(file: string): void {
-    const byCode = [...this.codes.entries()].sort().map(([c, n]) => `${c} ${n}`).join(', ');
+    const byCode = [...this.codes.entries()]
+      .sort()
+      .map(([c, n]) => `${c} ${n}`)
+      .join(', ');
     process.stdout.write(`hostile inputs tried (${file}): ${this.tried} [${byCode}]\n`);
   }
 }

@@ -21,7 +21,12 @@ test('a confirmation queued in the outbox arrives by e-mail, once', async () => 
     const buyerId = await seedBuyer(pool, 'Mail Reader');
     const { rows } = await pool.query('SELECT email FROM buyers WHERE id = $1', [buyerId]);
     const orderId = `ord_${buyerId.slice(4)}`;
-    const n = { dedupeKey: `order_confirmed:${orderId}`, buyerId, kind: 'order_confirmed' as const, payload: { orderId, seatIds: ['A-1-1'], amountCents: 12500 } };
+    const n = {
+      dedupeKey: `order_confirmed:${orderId}`,
+      buyerId,
+      kind: 'order_confirmed' as const,
+      payload: { orderId, seatIds: ['A-1-1'], amountCents: 12500 },
+    };
     expect(await enqueueNotification(pool, n)).toBe(true);
     expect(await enqueueNotification(pool, n)).toBe(false);
 

@@ -5,7 +5,20 @@
  */
 import { Hono } from 'hono';
 import type { AppEnv } from '../../api/deps';
-import { LagMonitor, shedLoad, shedOptionsFromEnv } from '../../api/middleware/shed';
+import { LagMonitor, shedLoad, shedOptionsFrom } from '../../api/middleware/shed';
+import { loadConfig } from '../../platform/config';
+
+const REQUIRED = {
+  DATABASE_URL: 'postgres://x@127.0.0.1/x',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  TEMPORAL_ADDRESS: '127.0.0.1:7233',
+  STRIPE_SECRET_KEY: 'sk_test_x',
+  STRIPE_WEBHOOK_SECRET: 'whsec_x',
+  SMTP_URL: 'smtp://127.0.0.1:25',
+  ADMIN_TOKEN: 'a'.repeat(16),
+  BUYER_TOKEN_SECRET: 'b'.repeat(16),
+  ADMISSION_TOKEN_SECRET: 'c'.repeat(16),
+};
 
 function appWithGate(opts: { maxInFlight: number; maxLagMs: number }, lag?: LagMonitor) {
   let open!: () => void;
@@ -29,7 +42,7 @@ function appWithGate(opts: { maxInFlight: number; maxLagMs: number }, lag?: LagM
 
 test('past the in-flight bound: fast 503 with Retry-After, health still answers, then recovery', async () => {
   const { app, release } = appWithGate({ maxInFlight: 3, maxLagMs: 0 });
-  const slow = [1, 2, 3].map(() => app.request('/v1/slow'));
+  const slow = [1, 2, 3].map(async () => app.request('/v1/slow'));
   await new Promise((r) => setImmediate(r));
 
   const shed = await app.request('/v1/fast');
@@ -70,11 +83,14 @@ test('a stalled event loop sheds new requests until the loop is punctual again',
   }
 });
 
-test('bounds come from the environment, with generous defaults', () => {
-  expect(shedOptionsFromEnv({})).toEqual({ maxInFlight: 1024, maxLagMs: 1000, retryAfterSeconds: 1 });
-  expect(shedOptionsFromEnv({ SHED_MAX_IN_FLIGHT: '0', SHED_MAX_LAG_MS: '250', SHED_RETRY_AFTER_SECONDS: '3' })).toEqual({
+test('bounds come from the validated configuration, with generous defaults', () => {
+  expect(shedOptionsFrom(loadConfig(REQUIRED))).toEqual({ maxInFlight: 1024, maxLagMs: 1000, retryAfterSeconds: 1 });
+  expect(
+    shedOptionsFrom(loadConfig({ ...REQUIRED, SHED_MAX_IN_FLIGHT: '0', SHED_MAX_LAG_MS: '250', SHED_RETRY_AFTER_SECONDS: '3' })),
+  ).toEqual({
     maxInFlight: 0,
     maxLagMs: 250,
     retryAfterSeconds: 3,
   });
+  expect(() => loadConfig({ ...REQUIRED, SHED_MAX_LAG_MS: '-1' })).toThrow(/SHED_MAX_LAG_MS/);
 });

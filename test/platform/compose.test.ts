@@ -47,7 +47,14 @@ const APP_VARIABLES = [
   'PUBLIC_BASE_URL',
 ];
 
-const SECRETS = ['ADMIN_TOKEN', 'BUYER_TOKEN_SECRET', 'ADMISSION_TOKEN_SECRET', 'STRIPE_WEBHOOK_SECRET', 'POSTGRES_PASSWORD', 'POSTGRES_PWD'];
+const SECRETS = [
+  'ADMIN_TOKEN',
+  'BUYER_TOKEN_SECRET',
+  'ADMISSION_TOKEN_SECRET',
+  'STRIPE_WEBHOOK_SECRET',
+  'POSTGRES_PASSWORD',
+  'POSTGRES_PWD',
+];
 
 function dependencies(service: Service): Record<string, string> {
   const deps = service.depends_on ?? {};
@@ -151,7 +158,11 @@ describe('docker-compose.yml', () => {
 
   test('compose and the local dev server register the same search attributes', () => {
     const stack = readFileSync(join(root, 'scripts', 'stack.sh'), 'utf8');
-    const local = /TEMPORAL_SEARCH_ATTRIBUTES=\(([^)]*)\)/.exec(stack)![1]!.trim().split(/\s+/).map((a) => a.split('=')[0]);
+    const local = /TEMPORAL_SEARCH_ATTRIBUTES=\(([^)]*)\)/
+      .exec(stack)![1]!
+      .trim()
+      .split(/\s+/)
+      .map((a) => a.split('=')[0]);
     const setup = readFileSync(join(root, 'deploy', 'temporal', 'register-search-attributes.sh'), 'utf8');
     const composed = /^attrs="([^"]*)"/m.exec(setup)![1]!.trim().split(/\s+/);
     expect(composed.sort()).toEqual(local.sort());

@@ -25,7 +25,9 @@ function stack(...args: string[]): void {
   test('a workflow waiting on a signal survives a server restart', async () => {
     const taskQueue = `platform-restart-${randomUUID()}`;
     const workflowId = `waits-${randomUUID()}`;
-    const workflowBundle = await (await import('@temporalio/worker')).bundleWorkflowCode({
+    const workflowBundle = await (
+      await import('@temporalio/worker')
+    ).bundleWorkflowCode({
       workflowsPath: require.resolve('../fixtures/platform/workflows'),
       logger: quietLogger,
     });

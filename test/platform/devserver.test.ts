@@ -54,9 +54,7 @@ describe('Temporal dev server', () => {
 
   test('the custom search attributes are registered and usable', async () => {
     const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
-    expect(Object.keys(customAttributes ?? {})).toEqual(
-      expect.arrayContaining(['EventId', 'BuyerId', 'CheckoutState', 'QueueState']),
-    );
+    expect(Object.keys(customAttributes ?? {})).toEqual(expect.arrayContaining(['EventId', 'BuyerId', 'CheckoutState', 'QueueState']));
     const eventId = `evt-${randomUUID()}`;
     const handle = await client.workflow.start(tagged, {
       args: [eventId],
@@ -69,8 +67,7 @@ describe('Temporal dev server', () => {
 
   test('update-with-start is enabled', async () => {
     const workflowId = `counter-${randomUUID()}`;
-    const operation = () =>
-      new WithStartWorkflowOperation(counter, { workflowId, taskQueue, workflowIdConflictPolicy: 'USE_EXISTING' });
+    const operation = () => new WithStartWorkflowOperation(counter, { workflowId, taskQueue, workflowIdConflictPolicy: 'USE_EXISTING' });
     expect(await client.workflow.executeUpdateWithStart(addUpdate, { args: [2], startWorkflowOperation: operation() })).toBe(2);
     const second = operation();
     expect(await client.workflow.executeUpdateWithStart(addUpdate, { args: [3], startWorkflowOperation: second })).toBe(5);

@@ -1,8 +1,8 @@
 /** The pre-queue shuffle is uniform, reproducible from its seed, and late arrivals queue behind it. */
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import { newSeed, shuffle } from '../../platform/shuffle';
-import { queueKeys, WaitingRoom } from '../../platform/waiting-room';
+import { newSeed, shuffle } from '../../services/shuffle';
+import { queueKeys, WaitingRoom } from '../../services/waiting-room';
 import { requireEnv } from '../platform/env';
 
 /** Upper 0.1% points of the chi-square distribution. */

@@ -4,8 +4,8 @@
  * order, and admission tokens that cannot be forged, reused or shared.
  */
 import { stateFingerprint } from '../../db/audit';
-import { AdmissionTokens } from '../../platform/admission-tokens';
-import { createBuyerTokens } from '../../platform/buyer-tokens';
+import { AdmissionTokens } from '../../services/admission-tokens';
+import { createBuyerTokens } from '../../services/buyer-tokens';
 import { call, createEvent } from '../support/http';
 import { type RunningApi, type RunningWorker, startApi, startWorker, testConfig } from '../support/stack';
 
@@ -98,7 +98,7 @@ test('5,000 concurrent joins: one unique, contiguous place per buyer; admission 
   }
 });
 
-test('forged, expired, replayed and other buyers\' admission tokens get 403 NOT_ADMITTED and change nothing', async () => {
+test("forged, expired, replayed and other buyers' admission tokens get 403 NOT_ADMITTED and change nothing", async () => {
   const eventId = await createEvent(api.url, config.ADMIN_TOKEN, {
     waitingRoom: { enabled: true, maxActiveCheckouts: 10, admitPerMinute: 60_000 },
   });
@@ -106,7 +106,10 @@ test('forged, expired, replayed and other buyers\' admission tokens get 403 NOT_
   const bob = await buyer();
   await join(eventId, alice);
   await join(eventId, bob);
-  const admitted = await waitFor(() => me(eventId, alice), (r) => r.body.status === 'admitted');
+  const admitted = await waitFor(
+    () => me(eventId, alice),
+    (r) => r.body.status === 'admitted',
+  );
   const token = admitted.body.admissionToken as string;
   expect(token).toBeTruthy();
 
@@ -132,7 +135,12 @@ test('forged, expired, replayed and other buyers\' admission tokens get 403 NOT_
   const admissions = new AdmissionTokens(config.ADMISSION_TOKEN_SECRET, api.deps.redis);
   const expired = await admissions.issue({ buyerId: alice.buyerId, eventId, position: 1, expiresAtMs: Date.now() - 5_000 });
   await rejected(alice, expired);
-  const otherEvent = await admissions.issue({ buyerId: alice.buyerId, eventId: 'evt_someotherevent00', position: 1, expiresAtMs: Date.now() + 60_000 });
+  const otherEvent = await admissions.issue({
+    buyerId: alice.buyerId,
+    eventId: 'evt_someotherevent00',
+    position: 1,
+    expiresAtMs: Date.now() + 60_000,
+  });
   await rejected(alice, otherEvent);
 
   const first = await hold(alice, token);

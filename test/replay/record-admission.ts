@@ -41,9 +41,18 @@ async function main(): Promise<void> {
     await handle.executeUpdate(closeUpdate);
     await handle.result();
     const json = execFileSync(TEMPORAL_BIN, [
-      'workflow', 'show', '--workflow-id', handle.workflowId, '--output', 'json',
-      '--address', config.TEMPORAL_ADDRESS, '--namespace', config.TEMPORAL_NAMESPACE,
-      '--disable-config-env', '--disable-config-file',
+      'workflow',
+      'show',
+      '--workflow-id',
+      handle.workflowId,
+      '--output',
+      'json',
+      '--address',
+      config.TEMPORAL_ADDRESS,
+      '--namespace',
+      config.TEMPORAL_NAMESPACE,
+      '--disable-config-env',
+      '--disable-config-file',
     ]).toString();
     const file = path.join(__dirname, `${prefix}-pause-resume-limits-close.json`);
     writeFileSync(file, json.endsWith('\n') ? json : json + '\n');

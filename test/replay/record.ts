@@ -17,7 +17,7 @@ import { paymentOutcomeSignal } from '../../domain/checkout';
 import { checkoutWorkflowId } from '../../domain/ids';
 import { call, newBuyer } from '../support/http';
 import { seedEvent } from '../support/seed';
-import { type RunningApi, startApi, startWorker, testConfig } from '../support/stack';
+import { startApi, startWorker, testConfig } from '../support/stack';
 
 const ROOT = path.resolve(__dirname, '../..');
 /** The pinned Temporal CLI of scripts/lib/common.sh: its JSON export is the format every Temporal SDK's replayer reads. */
@@ -38,9 +38,18 @@ async function main(): Promise<void> {
       const handle = api.deps.temporal.workflow.getHandle(checkoutWorkflowId(event, buyerId));
       await handle.result();
       const json = execFileSync(TEMPORAL_BIN, [
-        'workflow', 'show', '--workflow-id', handle.workflowId, '--output', 'json',
-        '--address', config.TEMPORAL_ADDRESS, '--namespace', config.TEMPORAL_NAMESPACE,
-        '--disable-config-env', '--disable-config-file',
+        'workflow',
+        'show',
+        '--workflow-id',
+        handle.workflowId,
+        '--output',
+        'json',
+        '--address',
+        config.TEMPORAL_ADDRESS,
+        '--namespace',
+        config.TEMPORAL_NAMESPACE,
+        '--disable-config-env',
+        '--disable-config-file',
       ]).toString();
       const events = (JSON.parse(json) as { events: unknown[] }).events.length;
       const file = path.join(__dirname, `${prefix}-${name}.json`);
@@ -102,10 +111,9 @@ async function main(): Promise<void> {
       const handle = api.deps.temporal.workflow.getHandle(checkoutWorkflowId(eventId, b.buyerId));
       let paymentId: string | undefined;
       for (let i = 0; i < 200 && !paymentId; i++) {
-        const { rows } = await api.deps.pool.query<{ id: string }>(
-          `SELECT id FROM payments WHERE hold_id = $1 AND status = 'pending'`,
-          [h.holdId],
-        );
+        const { rows } = await api.deps.pool.query<{ id: string }>(`SELECT id FROM payments WHERE hold_id = $1 AND status = 'pending'`, [
+          h.holdId,
+        ]);
         paymentId = rows[0]?.id;
         if (!paymentId) await new Promise((r) => setTimeout(r, 100));
       }

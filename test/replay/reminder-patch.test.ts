@@ -44,7 +44,9 @@ afterAll(async () => {
 
 type HistoryJson = { events: { eventType: string; [k: string]: any }[] };
 const activityTypes = (h: HistoryJson) =>
-  h.events.filter((e) => e.eventType === 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED').map((e) => e.activityTaskScheduledEventAttributes.activityType.name);
+  h.events
+    .filter((e) => e.eventType === 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED')
+    .map((e) => e.activityTaskScheduledEventAttributes.activityType.name);
 
 test('a checkout recorded before the patch (30 s window, no reminder) replays on the patched code', async () => {
   const file = path.join(__dirname, 'checkout-v1-hold-expire.json');

@@ -30,7 +30,11 @@ test('every admin endpoint requires the admin credential', async () => {
   const eventId = await createEvent(api.url, config.ADMIN_TOKEN, { open: false });
   const buyer = await newBuyer(api.url);
   const endpoints = [
-    { method: 'POST', path: '/v1/admin/events', body: { name: 'x', sections: [{ id: 'A', name: 'A', rows: 1, seatsPerRow: 1, priceCents: 1 }] } },
+    {
+      method: 'POST',
+      path: '/v1/admin/events',
+      body: { name: 'x', sections: [{ id: 'A', name: 'A', rows: 1, seatsPerRow: 1, priceCents: 1 }] },
+    },
     { method: 'GET', path: `/v1/admin/events/${eventId}` },
     { method: 'POST', path: `/v1/admin/events/${eventId}/open` },
     { method: 'POST', path: `/v1/admin/events/${eventId}/pause` },
@@ -39,7 +43,10 @@ test('every admin endpoint requires the admin credential', async () => {
   ];
   for (const e of endpoints) {
     expect([e.path, (await call(api.url, e.method, e.path, { body: e.body })).body.error.code]).toEqual([e.path, 'UNAUTHENTICATED']);
-    expect([e.path, (await call(api.url, e.method, e.path, { body: e.body, token: buyer.token })).body.error.code]).toEqual([e.path, 'FORBIDDEN']);
+    expect([e.path, (await call(api.url, e.method, e.path, { body: e.body, token: buyer.token })).body.error.code]).toEqual([
+      e.path,
+      'FORBIDDEN',
+    ]);
     const wrong = config.ADMIN_TOKEN.slice(0, -1) + (config.ADMIN_TOKEN.endsWith('a') ? 'b' : 'a');
     expect([e.path, (await call(api.url, e.method, e.path, { body: e.body, token: wrong })).status]).toEqual([e.path, 403]);
   }
@@ -115,15 +122,29 @@ test('no secret or credential appears in the logs of a real API and worker', asy
   const workerProc = new AppProcess('security-worker', 'workers/main.ts', env);
   await Promise.all([apiProc.start(), workerProc.start()]);
   const url = `http://127.0.0.1:${port}`;
-  let buyerToken = '';
+  let buyerToken: string;
   try {
     const eventId = await createEvent(url, config.ADMIN_TOKEN);
     const b = await newBuyer(url);
     buyerToken = b.token;
     const held = await call(url, 'POST', `/v1/events/${eventId}/hold`, { token: b.token, body: { quantity: 1 } });
     expect(held.status).toBe(201);
-    expect((await call(url, 'POST', `/v1/events/${eventId}/purchase`, { token: b.token, body: { holdId: held.body.holdId, paymentMethod: 'pm_card_chargeDeclined' } })).status).toBe(402);
-    expect((await call(url, 'POST', `/v1/events/${eventId}/purchase`, { token: b.token, body: { holdId: held.body.holdId, paymentMethod: 'pm_card_visa' } })).status).toBe(200);
+    expect(
+      (
+        await call(url, 'POST', `/v1/events/${eventId}/purchase`, {
+          token: b.token,
+          body: { holdId: held.body.holdId, paymentMethod: 'pm_card_chargeDeclined' },
+        })
+      ).status,
+    ).toBe(402);
+    expect(
+      (
+        await call(url, 'POST', `/v1/events/${eventId}/purchase`, {
+          token: b.token,
+          body: { holdId: held.body.holdId, paymentMethod: 'pm_card_visa' },
+        })
+      ).status,
+    ).toBe(200);
     // Failures log too: a wrong admin token, a bad webhook signature, a forged buyer token.
     await call(url, 'POST', '/v1/admin/events', { token: config.ADMIN_TOKEN + 'x', body: {} });
     await call(url, 'POST', '/v1/webhooks/stripe', { raw: '{}', headers: { 'stripe-signature': 't=1,v1=abc' } });
@@ -142,6 +163,8 @@ test('no secret or credential appears in the logs of a real API and worker', asy
     'buyer token': buyerToken,
     'buyer token signature': buyerToken.split('.')[2]!,
   };
-  const leaked = Object.entries(secrets).filter(([, v]) => v && logs.includes(v)).map(([k]) => k);
+  const leaked = Object.entries(secrets)
+    .filter(([, v]) => v && logs.includes(v))
+    .map(([k]) => k);
   expect(leaked).toEqual([]);
 });

@@ -45,7 +45,9 @@ async function withAdmission<R>(
     const handle = await world.env.client.workflow.start<typeof admission>('admission', {
       workflowId: admissionWorkflowId(eventId),
       taskQueue,
-      args: [{ eventId, onSaleAtMs: (await world.env.currentTimeMs()) - 1000, limits: opts.limits, maxHistoryEvents: opts.maxHistoryEvents }],
+      args: [
+        { eventId, onSaleAtMs: (await world.env.currentTimeMs()) - 1000, limits: opts.limits, maxHistoryEvents: opts.maxHistoryEvents },
+      ],
     });
     try {
       return await fn({ handle, eventId, buyers });
@@ -56,7 +58,8 @@ async function withAdmission<R>(
 }
 
 const serving = async (eventId: string) => (await world.deps.waitingRoom.progress(eventId)).servingPosition;
-const statusOf = async (eventId: string, buyer: string) => (await world.deps.waitingRoom.status(eventId, buyer, await world.env.currentTimeMs()))!;
+const statusOf = async (eventId: string, buyer: string) =>
+  (await world.deps.waitingRoom.status(eventId, buyer, await world.env.currentTimeMs()))!;
 
 test('admission follows the configured rate, in position order', async () => {
   const limits = { maxActiveCheckouts: 10_000, admitPerMinute: 60, admissionWindowSeconds: 600 };
@@ -151,9 +154,12 @@ test('sold out once no holds remain; returned seats go to the waitlist in order'
     for (const w of waitlisted) await world.deps.waitingRoom.joinWaitlist(eventId, w, 1);
 
     const offered = async () =>
-      (await world.pool.query(`SELECT buyer_id FROM notifications WHERE kind = 'waitlist_offer' AND payload->>'eventId' = $1 ORDER BY id`, [eventId])).rows.map(
-        (r) => r.buyer_id,
-      );
+      (
+        await world.pool.query(
+          `SELECT buyer_id FROM notifications WHERE kind = 'waitlist_offer' AND payload->>'eventId' = $1 ORDER BY id`,
+          [eventId],
+        )
+      ).rows.map((r) => r.buyer_id);
     await acts.releaseHold({ eventId, holdId, outcome: 'released' });
     await world.env.sleep(5_000);
     // The queue comes first: two seats, so two of the three queued buyers are admitted.
@@ -174,7 +180,15 @@ test('sold out once no holds remain; returned seats go to the waitlist in order'
     for (const w of waitlisted.slice(0, 1)) {
       const h = `hold_${randomUUID().replace(/-/g, '')}`;
       await acts.reserveSeats({ holdId: h, eventId, buyerId: w, checkoutId: `c-${h}`, request: { kind: 'best', quantity: 2 } });
-      const charge = await acts.chargePayment({ idempotencyKey: `k-${h}`, checkoutId: `c-${h}`, holdId: h, eventId, buyerId: w, amountCents: 2000, paymentMethod: 'pm_card_visa' });
+      const charge = await acts.chargePayment({
+        idempotencyKey: `k-${h}`,
+        checkoutId: `c-${h}`,
+        holdId: h,
+        eventId,
+        buyerId: w,
+        amountCents: 2000,
+        paymentMethod: 'pm_card_visa',
+      });
       await acts.confirmOrder({ holdId: h, paymentId: charge.paymentId, orderId: `ord_${h.slice(5)}` });
     }
     await world.env.sleep(5_000);

@@ -6,7 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { auditDatabase } from '../../db/audit';
@@ -50,7 +49,8 @@ async function withCheckout<R>(
       taskQueue,
       args: [{ eventId, buyerId }],
     });
-    const request = 'seatIds' in seats ? { kind: 'seats' as const, seatIds: seats.seatIds } : { kind: 'best' as const, quantity: seats.quantity };
+    const request =
+      'seatIds' in seats ? { kind: 'seats' as const, seatIds: seats.seatIds } : { kind: 'best' as const, quantity: seats.quantity };
     try {
       const hold = await handle.executeUpdate(holdUpdate, { args: [request] });
       return await fn({ handle, hold, eventId, buyerId, taskQueue });
@@ -122,7 +122,11 @@ test('abandoning releases the seats at once and notifies the buyer', async () =>
     expect(result.state).toBe('released');
     expect(await notificationKinds(buyerId)).toEqual(['hold_released']);
     // Nothing can be bought on a released hold.
-    expect(await failureType(handle.executeUpdate(purchaseUpdate, { args: [{ holdId: hold.holdId, paymentMethod: 'pm_card_visa' }] })).catch(() => 'closed')).toBeDefined();
+    expect(
+      await failureType(handle.executeUpdate(purchaseUpdate, { args: [{ holdId: hold.holdId, paymentMethod: 'pm_card_visa' }] })).catch(
+        () => 'closed',
+      ),
+    ).toBeDefined();
   });
 });
 
@@ -156,7 +160,10 @@ test('a payment started before expiry decides the outcome even when it finishes 
     });
     const paymentRow = async () => {
       for (;;) {
-        const { rows } = await world.pool.query(`SELECT id FROM payments WHERE hold_id = $1 AND status = 'pending' AND provider_ref IS NOT NULL`, [hold.holdId]);
+        const { rows } = await world.pool.query(
+          `SELECT id FROM payments WHERE hold_id = $1 AND status = 'pending' AND provider_ref IS NOT NULL`,
+          [hold.holdId],
+        );
         if (rows[0]) return rows[0].id as string;
         await new Promise((r) => setTimeout(r, 50));
       }

@@ -27,7 +27,8 @@ export class SeatList {
       if (!row) bySection.set(s.row, (row = []));
       row.push(i);
     });
-    for (const bySection of this.rows.values()) for (const row of bySection.values()) row.sort((a, b) => seats[a]!.number - seats[b]!.number);
+    for (const bySection of this.rows.values())
+      for (const row of bySection.values()) row.sort((a, b) => seats[a]!.number - seats[b]!.number);
     this.sectionSelect = h(
       'select',
       { id: 'list-section' },

@@ -423,9 +423,9 @@ class EventPage {
     const legend = h(
       'ul',
       { class: 'legend', 'aria-label': 'Legend' },
-      ...map.tiers.slice(0, TIER_COLOURS.length).map((p, i) =>
-        h('li', {}, h('span', { class: 'swatch', style: `background:${TIER_COLOURS[i]}` }), formatMoney(p)),
-      ),
+      ...map.tiers
+        .slice(0, TIER_COLOURS.length)
+        .map((p, i) => h('li', {}, h('span', { class: 'swatch', style: `background:${TIER_COLOURS[i]}` }), formatMoney(p))),
       h('li', {}, h('span', { class: 'swatch swatch-selected' }), 'Selected'),
       h('li', {}, h('span', { class: 'swatch swatch-mine' }), 'Held for you'),
       h('li', {}, h('span', { class: 'swatch swatch-held' }), 'Held'),
@@ -593,7 +593,11 @@ class EventPage {
     if (!map || this.session.hold) return;
     const chosen = [...map.selected].map((i) => map.seats[i]!);
     const total = chosen.reduce((a, s) => a + s.priceCents, 0);
-    const button = h('button', { type: 'button', class: 'primary', disabled: chosen.length === 0 }, chosen.length ? `Hold ${chosen.length} seat${chosen.length > 1 ? 's' : ''} · ${formatMoney(total)}` : 'Hold seats');
+    const button = h(
+      'button',
+      { type: 'button', class: 'primary', disabled: chosen.length === 0 },
+      chosen.length ? `Hold ${chosen.length} seat${chosen.length > 1 ? 's' : ''} · ${formatMoney(total)}` : 'Hold seats',
+    );
     button.addEventListener('click', () => void this.placeHold({ seatIds: chosen.map((s) => s.seatId) }, button));
     this.selectionBox.replaceChildren(
       chosen.length
@@ -608,7 +612,12 @@ class EventPage {
                 h('span', {}, formatMoney(s.priceCents)),
                 h(
                   'button',
-                  { type: 'button', class: 'link', 'aria-label': `Remove seat ${s.seatId}`, onclick: () => this.pick(map.index.get(s.seatId)!) },
+                  {
+                    type: 'button',
+                    class: 'link',
+                    'aria-label': `Remove seat ${s.seatId}`,
+                    onclick: () => this.pick(map.index.get(s.seatId)!),
+                  },
                   'Remove',
                 ),
               ),
@@ -642,7 +651,7 @@ class EventPage {
     }
   }
 
-  private holdFailed(err: unknown, body: { seatIds: string[] } | { quantity: number }): void {
+  private holdFailed(err: unknown, body: { seatIds: string[] } | { quantity: number; section?: string }): void {
     if (!(err instanceof ApiError)) return this.notice(errorMessage(err), 'error');
     switch (err.code) {
       case 'SEATS_UNAVAILABLE': {
@@ -734,7 +743,12 @@ class EventPage {
         { class: 'chosen', 'aria-label': 'Held seats', 'data-testid': 'held-seats' },
         ...hold.seatIds.map((id) => {
           const s = map.seats[map.index.get(id) ?? -1];
-          return h('li', {}, h('span', {}, s ? `${id} · row ${s.row}, seat ${s.number}` : id), h('span', {}, s ? formatMoney(s.priceCents) : ''));
+          return h(
+            'li',
+            {},
+            h('span', {}, s ? `${id} · row ${s.row}, seat ${s.number}` : id),
+            h('span', {}, s ? formatMoney(s.priceCents) : ''),
+          );
         }),
       ),
       h('p', { class: 'total' }, 'Total ', h('strong', {}, formatMoney(hold.amountCents))),
@@ -745,7 +759,7 @@ class EventPage {
           'aria-label': 'Payment',
           onsubmit: (e: Event) => {
             e.preventDefault();
-            const method = (cards.querySelector('input:checked') as HTMLInputElement | null)?.value ?? 'pm_card_visa';
+            const method = cards.querySelector<HTMLInputElement>('input:checked')?.value ?? 'pm_card_visa';
             void this.pay(hold, method, pay, error);
           },
         },
@@ -852,7 +866,11 @@ class EventPage {
           h('div', {}, h('dt', {}, 'Seats'), h('dd', { 'data-testid': 'order-seats' }, order.seatIds.join(', '))),
           h('div', {}, h('dt', {}, 'Total paid'), h('dd', {}, formatMoney(order.amountCents))),
         ),
-        h('p', {}, this.session.email ? `A confirmation e-mail is on its way to ${this.session.email}.` : 'A confirmation e-mail is on its way.'),
+        h(
+          'p',
+          {},
+          this.session.email ? `A confirmation e-mail is on its way to ${this.session.email}.` : 'A confirmation e-mail is on its way.',
+        ),
         h(
           'p',
           { class: 'support' },
@@ -874,7 +892,11 @@ class EventPage {
       'section',
       { class: 'panel narrow', 'aria-labelledby': 'soldout-title', 'data-testid': 'sold-out' },
       h('h2', { id: 'soldout-title' }, 'Sold out'),
-      h('p', {}, 'Every seat is taken right now. Seats come back when holds run out or orders are cancelled; join the waitlist and we will offer them to you in order.'),
+      h(
+        'p',
+        {},
+        'Every seat is taken right now. Seats come back when holds run out or orders are cancelled; join the waitlist and we will offer them to you in order.',
+      ),
     );
     const status = h('p', { role: 'status' });
     if (s.waitlisted) {
@@ -951,7 +973,13 @@ class EventPage {
         'section',
         { class: 'panel narrow' },
         h('h2', {}, this.event.status === 'closed' ? 'This sale has ended' : 'Not on sale yet'),
-        h('p', {}, this.event.status === 'closed' ? 'Tickets for this event are no longer sold here.' : `Sales open ${formatTime(this.event.onSaleAt)}.`),
+        h(
+          'p',
+          {},
+          this.event.status === 'closed'
+            ? 'Tickets for this event are no longer sold here.'
+            : `Sales open ${formatTime(this.event.onSaleAt)}.`,
+        ),
       ),
     );
   }

@@ -10,6 +10,7 @@
  * into 1..N with a recorded seed.
  */
 import type Redis from 'ioredis';
+import type { QueueStatus } from '../domain/queue';
 import type { Result } from 'ioredis';
 import { newSeed, shuffle } from './shuffle';
 
@@ -108,8 +109,6 @@ declare module 'ioredis' {
 }
 
 const defined = new WeakSet<Redis>();
-
-export type QueueStatus = 'prequeue' | 'waiting' | 'admitted' | 'expired' | 'sold_out';
 
 export interface Place {
   /** Final position, or the provisional arrival index while in the pre-queue. */
@@ -309,12 +308,7 @@ export class WaitingRoom {
       if (quantity > left) break;
       // Only the caller that removes the head makes the offer.
       if ((await this.redis.lrem(k.waitlist, 1, head)) !== 1) continue;
-      await this.redis
-        .multi()
-        .hset(k.deadlines, buyerId, deadlineMs)
-        .zadd(k.pending, deadlineMs, buyerId)
-        .srem(k.used, buyerId)
-        .exec();
+      await this.redis.multi().hset(k.deadlines, buyerId, deadlineMs).zadd(k.pending, deadlineMs, buyerId).srem(k.used, buyerId).exec();
       offered.push({ buyerId, quantity });
       left -= quantity;
     }

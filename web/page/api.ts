@@ -1,5 +1,8 @@
 /** The page's calls to the API, through the typed client where the route is in the app's type. */
-import { ApiError, createClient, unwrap } from '../../client';
+import { ApiError, createClient, unwrap } from '../../api/client';
+import type { QueueStatus } from '../../domain/queue';
+
+export type { QueueStatus };
 
 export { ApiError };
 
@@ -64,8 +67,6 @@ export class PageApi {
     return unwrap<T>(res);
   }
 }
-
-export type QueueStatus = 'prequeue' | 'waiting' | 'admitted' | 'expired' | 'sold_out';
 
 export interface QueueView {
   position: number;

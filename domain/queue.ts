@@ -1,0 +1,4 @@
+/** Where a buyer stands in an event's waiting room. */
+export type QueueStatus = 'prequeue' | 'waiting' | 'admitted' | 'expired' | 'sold_out';
+
+export const QUEUE_STATUSES: readonly QueueStatus[] = ['prequeue', 'waiting', 'admitted', 'expired', 'sold_out'];

@@ -1,0 +1,295 @@
+/**
+ * The seat map in Redis: a read cache kept current by the activities that
+ * change seats, rebuilt from Postgres when missing. Postgres stays the source
+ * of truth; every cached seat carries the version Postgres gave its last
+ * change, and an older change never overwrites a newer one, so concurrent
+ * writers and a rebuild can interleave in any order.
+ *
+ * This module owns the cache's Redis format (status hash, counts, version,
+ * layout, change log and channel): every reader goes through its methods, and
+ * each read falls back to Postgres in one place when Redis fails.
+ */
+import type Redis from 'ioredis';
+import type { Result } from 'ioredis';
+import type { Pool } from 'pg';
+import { loadSeatMap } from '../db/queries/seats';
+import type { Seat, SeatChange, SeatChangeMessage, SeatStatus, VersionedSeat } from '../domain/seats';
+import type { Logger } from '../platform/logger';
+
+const APPLY = `
+local maxv = tonumber(redis.call('GET', KEYS[3]) or '0')
+local applied = 0
+for i = 1, #ARGV, 3 do
+  local seat, st, v = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
+  local cur = redis.call('HGET', KEYS[1], seat)
+  local curst, curv = nil, -1
+  if cur then
+    curst = string.sub(cur, 1, 1)
+    curv = tonumber(string.sub(cur, 3))
+  end
+  if v > curv then
+    redis.call('HSET', KEYS[1], seat, st .. ':' .. v)
+    if curst then redis.call('HINCRBY', KEYS[2], curst, -1) end
+    redis.call('HINCRBY', KEYS[2], st, 1)
+    applied = applied + 1
+    if v > maxv then maxv = v end
+  end
+end
+redis.call('SET', KEYS[3], maxv)
+return applied`;
+
+const CODE: Record<SeatStatus, string> = { available: 'a', held: 'h', sold: 's' };
+const STATUS: Record<string, SeatStatus> = { a: 'available', h: 'held', s: 'sold' };
+
+export interface SeatCounts {
+  available: number;
+  held: number;
+  sold: number;
+}
+
+export interface SeatMapView {
+  version: number;
+  seats: Seat[];
+}
+
+/** Keys share the event's hash tag so a Redis Cluster keeps them on one slot. */
+export const seatKeys = (eventId: string) => ({
+  status: `ev:{${eventId}}:status`,
+  counts: `ev:{${eventId}}:counts`,
+  version: `ev:{${eventId}}:version`,
+  layout: `ev:{${eventId}}:layout`,
+  ready: `ev:{${eventId}}:ready`,
+  changes: `ev:{${eventId}}:changes`,
+  channel: `seats:${eventId}`,
+});
+
+/** The pub/sub channel on which an event's committed changes are announced. */
+export const seatChannel = (eventId: string) => seatKeys(eventId).channel;
+
+/** The version of a published change message, read without parsing the whole of it. */
+export function messageVersion(raw: string): number | null {
+  const m = /^\{"version":(\d+)/.exec(raw);
+  if (m) return Number(m[1]);
+  try {
+    return (JSON.parse(raw) as SeatChangeMessage).version;
+  } catch {
+    return null;
+  }
+}
+
+type Layout = [seatId: string, section: string, row: number, number: number, priceCents: number][];
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    applySeatChanges(status: string, counts: string, version: string, ...args: (string | number)[]): Result<number, Context>;
+  }
+}
+
+const withCommand = new WeakSet<Redis>();
+
+export class SeatCache {
+  constructor(
+    private readonly redis: Redis,
+    private readonly pool: Pool,
+    private readonly logger?: Logger,
+  ) {
+    if (!withCommand.has(redis)) {
+      redis.defineCommand('applySeatChanges', { numberOfKeys: 3, lua: APPLY });
+      withCommand.add(redis);
+    }
+  }
+
+  /** Applies committed changes and announces them to live seat-map streams. */
+  async apply(eventId: string, changes: SeatChange[]): Promise<void> {
+    if (!changes.length) return;
+    const k = seatKeys(eventId);
+    const args = changes.flatMap((c) => [c.seatId, CODE[c.status], c.version]);
+    await this.redis.applySeatChanges(k.status, k.counts, k.version, ...args);
+    const version = Math.max(...changes.map((c) => c.version));
+    const message = JSON.stringify({ version, changes: changes.map((c) => [c.seatId, c.status, c.version]) });
+    await this.redis.multi().xadd(k.changes, 'MAXLEN', '~', '20000', '*', 'm', message).publish(k.channel, message).exec();
+  }
+
+  /** Drops the cached map so the next read rebuilds it from Postgres. */
+  async invalidate(eventId: string): Promise<void> {
+    const k = seatKeys(eventId);
+    await this.redis.del(k.ready, k.status, k.counts, k.layout);
+  }
+
+  async rebuild(eventId: string, rows?: VersionedSeat[]): Promise<void> {
+    const k = seatKeys(eventId);
+    const seats = rows ?? (await loadSeatMap(this.pool, eventId));
+    const layout: Layout = seats.map((s) => [s.seatId, s.section, s.row, s.number, s.priceCents]);
+    await this.redis.set(k.layout, JSON.stringify(layout));
+    for (let i = 0; i < seats.length; i += 2000) {
+      const args = seats.slice(i, i + 2000).flatMap((s) => [s.seatId, CODE[s.status], s.version]);
+      await this.redis.applySeatChanges(k.status, k.counts, k.version, ...args);
+    }
+    await this.redis.set(k.ready, '1');
+  }
+
+  private async ensure(eventId: string): Promise<void> {
+    if ((await this.redis.exists(seatKeys(eventId).ready)) === 0) await this.rebuild(eventId);
+  }
+
+  /** Redis first; when Redis fails, the same answer from Postgres. */
+  private async orDatabase<T>(
+    eventId: string,
+    what: string,
+    fromCache: () => Promise<T>,
+    fromDb: (seats: VersionedSeat[]) => T,
+  ): Promise<T> {
+    try {
+      return await fromCache();
+    } catch (err) {
+      this.logger?.warn({ err, eventId }, `seat cache unavailable; reading ${what} from Postgres`);
+      return fromDb(await loadSeatMap(this.pool, eventId));
+    }
+  }
+
+  async counts(eventId: string): Promise<SeatCounts> {
+    return this.orDatabase(
+      eventId,
+      'seat counts',
+      async () => {
+        await this.ensure(eventId);
+        const c = await this.redis.hgetall(seatKeys(eventId).counts);
+        return { available: Number(c.a ?? 0), held: Number(c.h ?? 0), sold: Number(c.s ?? 0) };
+      },
+      (seats) => {
+        const counts = { available: 0, held: 0, sold: 0 };
+        for (const s of seats) counts[s.status]++;
+        return counts;
+      },
+    );
+  }
+
+  async seatMap(eventId: string): Promise<SeatMapView> {
+    return this.orDatabase(eventId, 'the seat map', () => this.seatMapFromCache(eventId), mapOf);
+  }
+
+  private async seatMapFromCache(eventId: string): Promise<SeatMapView> {
+    await this.ensure(eventId);
+    const k = seatKeys(eventId);
+    const [[, layoutJson], [, statuses], [, version]] = (await this.redis
+      .multi()
+      .get(k.layout)
+      .hgetall(k.status)
+      .get(k.version)
+      .exec()) as [[null, string | null], [null, Record<string, string>], [null, string | null]];
+    if (!layoutJson) {
+      await this.rebuild(eventId);
+      return this.seatMapFromCache(eventId);
+    }
+    const layout = JSON.parse(layoutJson) as Layout;
+    return {
+      version: Number(version ?? 0),
+      seats: layout.map(([seatId, section, row, number, priceCents]) => ({
+        seatId,
+        section,
+        row,
+        number,
+        priceCents,
+        status: STATUS[statuses[seatId]?.[0] ?? 'a'] ?? 'available',
+      })),
+    };
+  }
+
+  /**
+   * Every seat that ever changed, as the JSON of a stream snapshot:
+   * `{"version":V,"seats":[[seatId,status,version],...]}` (the rest are available at version 0).
+   */
+  async snapshot(eventId: string): Promise<string> {
+    return this.orDatabase(
+      eventId,
+      'the stream snapshot',
+      async () => {
+        await this.ensure(eventId);
+        const k = seatKeys(eventId);
+        const [[, statuses], [, version]] = (await this.redis.multi().hgetall(k.status).get(k.version).exec()) as [
+          [null, Record<string, string>],
+          [null, string | null],
+        ];
+        const parts: string[] = [];
+        for (const seatId in statuses) {
+          const value = statuses[seatId]!;
+          const v = value.slice(2);
+          if (v === '0') continue;
+          parts.push(`[${JSON.stringify(seatId)},"${STATUS[value[0]!] ?? 'available'}",${v}]`);
+        }
+        return `{"version":${Number(version ?? 0)},"seats":[${parts.join(',')}]}`;
+      },
+      (rows) => {
+        const seats = rows.filter((r) => r.version > 0).map((r) => [r.seatId, r.status, r.version]);
+        return JSON.stringify({ version: rows.reduce((m, r) => Math.max(m, r.version), 0), seats });
+      },
+    );
+  }
+
+  /**
+   * The change log after a version a client has seen. The log is in publish
+   * order, which can differ from version order by the few changes in flight at
+   * once, so the replay starts a margin before the anchor (the entry whose
+   * version the client saw); clients apply per-seat versions, so a change
+   * delivered twice is harmless. Null when the anchor is no longer in the log:
+   * the caller sends a fresh snapshot instead.
+   */
+  async changesSince(
+    eventId: string,
+    version: number,
+    opts: { scanLimit?: number; marginMs?: number } = {},
+  ): Promise<{ raw: string; version: number }[] | null> {
+    const key = seatKeys(eventId).changes;
+    const scanLimit = opts.scanLimit ?? 5000;
+    const marginMs = opts.marginMs ?? 5000;
+    let end = '+';
+    let scanned = 0;
+    let anchor: string | null = null;
+    while (scanned < scanLimit && !anchor) {
+      const page = (await this.redis.xrevrange(key, end, '-', 'COUNT', 500)) as [string, string[]][];
+      if (!page.length) break;
+      for (const [id, fields] of page) {
+        scanned++;
+        const v = logVersion(fields);
+        if (v === version) {
+          anchor = id;
+          break;
+        }
+        // Versions only grow; far below the one asked for means it was trimmed away.
+        if (v !== null && v < version - 100_000) return null;
+      }
+      const lastId = page[page.length - 1]![0];
+      if (page.length < 500) break;
+      end = `(${lastId}`;
+    }
+    if (!anchor) return null;
+    const anchorMs = Number(anchor.split('-')[0]);
+    const entries = (await this.redis.xrange(key, String(Math.max(0, anchorMs - marginMs)), '+')) as [string, string[]][];
+    const out: { raw: string; version: number }[] = [];
+    for (const [id, fields] of entries) {
+      if (id === anchor) continue;
+      const raw = logMessage(fields);
+      const v = logVersion(fields);
+      if (raw === null || v === null) continue;
+      out.push({ raw, version: v });
+    }
+    return out;
+  }
+}
+
+function logMessage(fields: string[]): string | null {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === 'm') return fields[i + 1]!;
+  return null;
+}
+
+function logVersion(fields: string[]): number | null {
+  const raw = logMessage(fields);
+  return raw === null ? null : messageVersion(raw);
+}
+
+function mapOf(rows: VersionedSeat[]): SeatMapView {
+  return {
+    version: rows.reduce((v, r) => Math.max(v, r.version), 0),
+    seats: rows.map(({ version: _v, ...seat }) => seat),
+  };
+}
