@@ -122,6 +122,9 @@ render_cluster_env() {
   fi
   emit ONSALE_REDIS_CLUSTER_NODES "$(redis_cluster_nodes)"
   emit PUBLIC_BASE_URL "$C_LB_URL"
+  # Where clients (scripts/demo.ts, the bench) reach the API: the load
+  # balancer. Each API process gets its own port when it starts.
+  emit API_PORT "$C_LB_PORT"
   emit ONSALE_API_URL "$C_LB_URL"
   # HAProxy appends the buyer's address to X-Forwarded-For.
   emit TRUST_PROXY_HOPS 1
