@@ -8,7 +8,8 @@
 #                                  temporal_visibility of the project's Postgres;
 #                                  numHistoryShards from ONSALE_TEMPORAL_HISTORY_SHARDS (4)
 #   temporal-ui  8333              the Temporal UI server, pointed at it
-#   redis        57001-57003       Redis Cluster, three masters (Debian redis-server)
+#   redis        57001-57003       Redis Cluster, three masters (Debian redis-server),
+#                                  cluster bus on 57101-57103
 #   worker       x2                tsx workers/main.ts
 #   api          3301, 3302        tsx api/server.ts
 #   lb           3300 (stats 3309) HAProxy in front of the two API processes
@@ -234,8 +235,9 @@ redis_node_start() {
   mkdir -p "$dir"
   # Like the standalone Redis: a cache of what Postgres can rebuild, so no
   # persistence; only the cluster's own node table (nodes.conf) is kept.
+  # The cluster bus defaults to port+10000, past 65535 for these ports: give it its own.
   start_bg "cluster-redis-$port" redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" \
-    --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 5000 \
+    --cluster-enabled yes --cluster-port $((port + 100)) --cluster-config-file nodes.conf --cluster-node-timeout 5000 \
     --appendonly no --save "" --daemonize no --protected-mode yes --loglevel warning
 }
 
