@@ -57,15 +57,21 @@ mkdir -p "$CLUSTER_DIR"
 
 # ------------------------------------------------------------ settings ------
 
-# The base services' settings: the caller's environment when it has them
-# (another checkout's stack, managed services), else this checkout's stack.env.
+# The base services' settings: what the caller's environment sets (another
+# checkout's stack, managed services) wins; this checkout's stack.env fills in
+# the rest (the generated secrets, the local services' addresses).
 load_base_env() {
-  if [[ -z ${DATABASE_URL:-} ]]; then
-    [[ -f $STACK_ENV ]] || die "no DATABASE_URL and no $STACK_ENV: start the base services first (./onsale stack up postgres redis stripe-mock mailpit)"
-    # shellcheck source=/dev/null
-    source "$STACK_ENV"
+  local line var
+  if [[ -f $STACK_ENV ]]; then
+    while IFS= read -r line; do
+      [[ $line =~ ^export\ ([A-Z_][A-Z0-9_]*)= ]] || continue
+      var=${BASH_REMATCH[1]}
+      [[ -n ${!var:-} ]] && continue
+      # Lines written by stack.sh's emit (printf %q), so eval reads them back verbatim.
+      eval "$line"
+    done <"$STACK_ENV"
   fi
-  local var
+  [[ -n ${DATABASE_URL:-} ]] || die "no DATABASE_URL and no $STACK_ENV: start the base services first (./onsale stack up postgres redis stripe-mock mailpit)"
   for var in DATABASE_URL REDIS_URL STRIPE_SECRET_KEY SMTP_URL ADMIN_TOKEN; do
     [[ -n ${!var:-} ]] || die "$var is not set (source .state/stack.env, or run ./onsale stack up)"
   done
