@@ -8,10 +8,10 @@
  * a script that mixed events would fail with CROSSSLOT rather than act on a
  * partial view.
  */
-import Redis, { Cluster, type ClusterNode } from 'ioredis';
+import Redis, { Cluster } from 'ioredis';
 
 /** "host:port,host:port" as ioredis cluster nodes; throws on a malformed entry. */
-export function parseClusterNodes(value: string): ClusterNode[] {
+export function parseClusterNodes(value: string): { host: string; port: number }[] {
   const nodes = value
     .split(',')
     .map((s) => s.trim())

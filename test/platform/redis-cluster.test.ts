@@ -44,7 +44,7 @@ onCluster('the waiting room on Redis Cluster', () => {
     redis = createRedisCluster(nodes!, `redis://${first.host}:${first.port}`, 'onsale-test');
     room = new WaitingRoom(redis);
     expect(String(await redis.cluster('INFO'))).toMatch(/cluster_state:ok/);
-    const ranges = (await redis.cluster('SLOTS')) as [number, number, [string, number]][];
+    const ranges = (await redis.cluster('SLOTS')) as unknown as [number, number, [string, number]][];
     masters = [...new Set(ranges.map((r) => `${r[2][0]}:${r[2][1]}`))];
     // Draw event ids until every master owns three of them.
     for (let i = 0; i < 500 && masters.some((m) => [...ownerOf.values()].filter((o) => o === m).length < 3); i++) {
