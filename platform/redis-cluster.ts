@@ -3,12 +3,13 @@
  * REDIS_CLUSTER_NODES lists some of the cluster's nodes as host:port,host:port
  * and ioredis discovers the rest and follows slot moves.
  *
- * Every multi-key script of the application keeps its keys under one
+ * Every multi-key script and MULTI of the application keeps its keys under one
  * `{eventId}` hash tag, so each runs on the one node owning that event's slot;
- * a script that mixed events would fail with CROSSSLOT rather than act on a
- * partial view.
+ * one that mixed events would fail with CROSSSLOT rather than act on a
+ * partial view. Pub/sub (the seat-map fan-out) works unchanged: a PUBLISH on
+ * any node reaches subscribers on every node.
  */
-import Redis, { Cluster } from 'ioredis';
+import Redis, { Cluster, type RedisOptions } from 'ioredis';
 
 /** "host:port,host:port" as ioredis cluster nodes; throws on a malformed entry. */
 export function parseClusterNodes(value: string): { host: string; port: number }[] {
@@ -25,28 +26,37 @@ export function parseClusterNodes(value: string): { host: string; port: number }
   return nodes;
 }
 
+function connect(nodes: { host: string; port: number }[], redisOptions: RedisOptions): Cluster {
+  const cluster = new Cluster(nodes, {
+    redisOptions,
+    enableOfflineQueue: true,
+    // Reads and writes on masters: the waiting room reads its own writes.
+    scaleReads: 'master',
+    clusterRetryStrategy: (times) => Math.min(times * 200, 2000),
+  });
+  // Code written for one Redis calls duplicate(options), e.g. for a pub/sub
+  // subscriber; Cluster.duplicate takes (startupNodes, clusterOptions) and
+  // would drop those options. Apply them to every node's connection instead.
+  cluster.duplicate = ((overrides?: RedisOptions) => connect(nodes, { ...redisOptions, ...overrides })) as Cluster['duplicate'];
+  return cluster;
+}
+
 /**
  * A cluster client with the same failure behaviour as createRedis: fail fast
  * while the cluster is unreachable rather than queue without bound. Username,
  * password and TLS come from the REDIS_URL the rest of the configuration uses.
  *
  * Typed as Redis: a Cluster answers the same commands, scripts (defineCommand),
- * pub/sub and duplicate(), so the code that takes a Redis runs on either.
+ * MULTI on one slot, pub/sub and (see above) duplicate(options), so the code
+ * that takes a Redis runs on either.
  */
 export function createRedisCluster(nodes: string, url: string, name = 'onsale'): Redis {
   const u = new URL(url);
-  const cluster = new Cluster(parseClusterNodes(nodes), {
-    redisOptions: {
-      connectionName: name,
-      username: u.username ? decodeURIComponent(u.username) : undefined,
-      password: u.password ? decodeURIComponent(u.password) : undefined,
-      tls: u.protocol === 'rediss:' ? {} : undefined,
-      maxRetriesPerRequest: 2,
-    },
-    enableOfflineQueue: true,
-    // Reads and writes on masters: the waiting room reads its own writes.
-    scaleReads: 'master',
-    clusterRetryStrategy: (times) => Math.min(times * 200, 2000),
-  });
-  return cluster as unknown as Redis;
+  return connect(parseClusterNodes(nodes), {
+    connectionName: name,
+    username: u.username ? decodeURIComponent(u.username) : undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    tls: u.protocol === 'rediss:' ? {} : undefined,
+    maxRetriesPerRequest: 2,
+  }) as unknown as Redis;
 }

@@ -1,5 +1,5 @@
 /**
- * The waiting room's Lua scripts on Redis Cluster. Each script touches several
+ * The waiting room's and the seat map's Lua scripts on Redis Cluster. Each script touches several
  * keys; they share the event's `{eventId}` hash tag, so each runs on the one
  * master owning that slot. Spread over many events (and so over every
  * master), joins, the pre-queue shuffle, admission and the waitlist must
@@ -11,7 +11,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
+import type { Pool } from 'pg';
 import { createRedisCluster, parseClusterNodes } from '../../platform/redis-cluster';
+import { SeatCache, seatKeys } from '../../platform/seat-cache';
 import { queueKeys, WaitingRoom } from '../../platform/waiting-room';
 
 describe('parseClusterNodes', () => {
@@ -114,5 +116,38 @@ onCluster('the waiting room on Redis Cluster', () => {
       { buyerId: 'late-a', quantity: 2 },
       { buyerId: 'late-b', quantity: 1 },
     ]);
+  });
+});
+
+onCluster('the seat map on Redis Cluster', () => {
+  let redis: Redis;
+  let subscriber: Redis;
+  const eventId = `cluster-seats-${randomUUID()}`;
+
+  beforeAll(() => {
+    const first = parseClusterNodes(nodes!)[0]!;
+    redis = createRedisCluster(nodes!, `redis://${first.host}:${first.port}`, 'onsale-test');
+  });
+
+  afterAll(async () => {
+    const k = seatKeys(eventId);
+    await redis?.del(k.status, k.counts, k.version, k.changes);
+    await Promise.allSettled([subscriber?.quit(), redis?.quit()]);
+  });
+
+  test('a change applied by one client reaches a subscriber made by duplicate(options)', async () => {
+    // The seat-map fan-out's way of making its subscriber (api/seat-fanout.ts).
+    subscriber = redis.duplicate({ connectionName: 'onsale-test-streams', maxRetriesPerRequest: null });
+    const received = new Promise<string>((resolve) => subscriber.on('message', (_channel: string, message: string) => resolve(message)));
+    await subscriber.subscribe(seatKeys(eventId).channel);
+    // apply() never reads Postgres: the pool is not needed here.
+    const cache = new SeatCache(redis, undefined as unknown as Pool);
+    await cache.apply(eventId, [
+      { seatId: 'A-1-1', status: 'held', version: 7 },
+      { seatId: 'A-1-2', status: 'held', version: 8 },
+    ]);
+    expect(JSON.parse(await received)).toMatchObject({ version: 8 });
+    const counts = await redis.hgetall(seatKeys(eventId).counts);
+    expect(Number(counts.h)).toBe(2);
   });
 });
