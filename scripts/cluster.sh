@@ -200,16 +200,21 @@ temporal_start() {
     [[ -x $bin ]] || die "$bin is missing (run scripts/install.sh --cluster)"
   done
   temporal_schema
+  # What status reports: the running server's settings, not the caller's.
+  echo "$C_SHARDS history shards, databases $C_TEMPORAL_DB, $C_VISIBILITY_DB" >"$CLUSTER_DIR/temporal.running"
   start_bg cluster-temporal "$TEMPORAL_SERVER_BIN" --root "$ONSALE_ROOT" --config deploy/temporal/config --env onsale \
     --allow-no-auth start
 }
 
 # Ready when the frontend answers, the namespace exists and the search
-# attributes the workflows set are registered (created here when missing).
+# attributes the workflows set are registered (created here when missing,
+# while bringing the cluster up; status only looks).
+SETTING_UP=0
 temporal_ready() {
   port_open "$C_TEMPORAL_PORT" || return 1
   temporal_admin operator cluster health --command-timeout 3s >/dev/null 2>&1 || return 1
   if ! temporal_admin operator namespace describe --namespace default --command-timeout 3s >/dev/null 2>&1; then
+    ((SETTING_UP)) || return 1
     temporal_admin operator namespace create --namespace default --retention 72h --command-timeout 5s \
       >>"$LOGS/cluster-temporal.log" 2>&1 || return 1
   fi
@@ -218,6 +223,7 @@ temporal_ready() {
   for sa in "${TEMPORAL_SEARCH_ATTRIBUTES[@]}"; do
     name=${sa%%=*}
     grep -qw "$name" <<<"$out" && continue
+    ((SETTING_UP)) || return 1
     temporal_admin operator search-attribute create --namespace default --name "$name" --type "${sa#*=}" \
       --command-timeout 5s >>"$LOGS/cluster-temporal.log" 2>&1 || return 1
     return 1
@@ -266,7 +272,7 @@ redis_ready() {
   [[ "$(redis_cluster_state)" == ok ]] && return 0
   local assigned
   assigned=$(redis-cli -p "${C_REDIS_PORTS[0]}" cluster info | tr -d '\r' | sed -n 's/^cluster_slots_assigned://p')
-  if [[ $assigned == 0 ]]; then
+  if [[ $assigned == 0 ]] && ((SETTING_UP)); then
     log "redis: creating the cluster (${#C_REDIS_PORTS[@]} masters, no replicas)"
     redis-cli --cluster create "${C_REDIS_PORTS[@]/#/127.0.0.1:}" --cluster-replicas 0 --cluster-yes \
       >>"$LOGS/cluster-redis.log" 2>&1 || { log_tail "$LOGS/cluster-redis.log"; die "redis-cli --cluster create failed"; }
@@ -400,6 +406,7 @@ cmd_up() {
   mapfile -t comps < <(select_components "$@")
   load_base_env
   write_cluster_env
+  SETTING_UP=1
   start=$(now_ms)
   # Each waits for the one before: the API needs the workers' task queue
   # served, HAProxy's checks need the API.
@@ -445,7 +452,7 @@ cmd_status() {
       rc=1
     fi
     case $c in
-      temporal) where="$C_TEMPORAL_ADDRESS ($C_SHARDS history shards, databases $C_TEMPORAL_DB, $C_VISIBILITY_DB)" ;;
+      temporal) where="$C_TEMPORAL_ADDRESS ($(cat "$CLUSTER_DIR/temporal.running" 2>/dev/null || echo "$C_SHARDS history shards, databases $C_TEMPORAL_DB, $C_VISIBILITY_DB"))" ;;
       temporal-ui) where=$C_TEMPORAL_UI_URL ;;
       redis) where="$(redis_cluster_nodes) (cluster_state: $(redis_cluster_state || true))" ;;
       worker) where="$C_WORKERS processes" ;;
