@@ -78,7 +78,7 @@ export function keepConnectionsAlive(server: unknown): void {
 /** The API's connections, from validated configuration. */
 export async function buildApiDeps(config: Config, logger: Logger, opts: { poolSize?: number; name?: string } = {}): Promise<ApiDeps> {
   const pool = createPool(config.DATABASE_URL, { max: opts.poolSize ?? config.DATABASE_POOL_SIZE });
-  const redis = createRedis(config.REDIS_URL, opts.name ?? 'onsale-api');
+  const redis = createRedis(config.REDIS_URL, opts.name ?? 'onsale-api', config.REDIS_CLUSTER_NODES);
   createPaymentProvider(config); // validates the payment configuration at start-up
   return {
     config,

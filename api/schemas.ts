@@ -180,12 +180,10 @@ export const DevBuyerResult = z.object({ buyerId: z.string(), token: z.string() 
 
 export const Ok = z.object({ ok: z.literal(true) });
 
-const TemporalLink = z
-  .string()
-  .openapi({
-    description: 'A page of the Temporal UI',
-    example: 'http://127.0.0.1:8233/namespaces/default/workflows/checkout%3Aevt_x%3Abyr_y',
-  });
+const TemporalLink = z.string().openapi({
+  description: 'A page of the Temporal UI',
+  example: 'http://127.0.0.1:8233/namespaces/default/workflows/checkout%3Aevt_x%3Abyr_y',
+});
 
 export const AdminEventBody = z
   .object({

@@ -29,6 +29,11 @@ const schema = z
     DATABASE_URL: url(['postgres:', 'postgresql:']),
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(20),
     REDIS_URL: url(['redis:', 'rediss:']),
+    /** Seed nodes of a Redis Cluster (host:port,...); when set, the app talks to the cluster. */
+    REDIS_CLUSTER_NODES: z
+      .string()
+      .regex(/^[A-Za-z0-9.-]+:\d{1,5}(,[A-Za-z0-9.-]+:\d{1,5})*$/, 'must be host:port[,host:port...]')
+      .optional(),
 
     TEMPORAL_ADDRESS: z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port'),
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
@@ -38,6 +43,8 @@ const schema = z
     TEMPORAL_TLS_CERT_PATH: z.string().min(1).optional(),
     TEMPORAL_TLS_KEY_PATH: z.string().min(1).optional(),
     TEMPORAL_UI_URL: url(['http:', 'https:']).default('http://127.0.0.1:8233'),
+    /** A workflow bundle built ahead of time (scripts/bundle-workflows.ts); unset, the worker bundles at start. */
+    WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
 
     PAYMENT_PROVIDER: z.enum(['stripe', 'test-cards']).optional(),
     STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_[A-Za-z0-9]+$/, 'must look like sk_test_… or sk_live_…'),

@@ -1,6 +1,9 @@
 import Redis from 'ioredis';
+import { createRedisCluster } from './redis-cluster';
 
-export function createRedis(url: string, name = 'onsale'): Redis {
+/** One Redis, or a Redis Cluster when seed nodes are given (every multi-key script uses {eventId}-tagged keys). */
+export function createRedis(url: string, name = 'onsale', clusterNodes?: string): Redis {
+  if (clusterNodes) return createRedisCluster(clusterNodes, url, name);
   return new Redis(url, {
     connectionName: name,
     // Fail fast while Redis is down instead of queueing requests without bound.

@@ -6,6 +6,11 @@
 #   - Temporal's Java time-skipping test server, with a class-data archive so the
 #     JVM starts within the TypeScript SDK's short connect window
 #   - node_modules, reinstalled only when package-lock.json changes
+# With --cluster, also what the cluster topology (scripts/cluster.sh) needs:
+#   - the real Temporal server, its SQL schema tool and the Temporal UI server,
+#     built from their Go modules
+#   - Debian's HAProxy, the load balancer in front of the API replicas
+# The default path (and CI) does not pay for those builds.
 # Every step is cached under $ONSALE_CACHE (default ~/.cache/onsale) keyed by
 # version, and skipped when already done, so a warm run takes about a second.
 set -euo pipefail
@@ -41,6 +46,7 @@ apt_install() {
 
 install_system_packages() {
   local missing=()
+  ((WANT_CLUSTER)) && ! command -v haproxy >/dev/null && missing+=(haproxy)
   compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || missing+=(postgresql)
   command -v redis-server >/dev/null || missing+=(redis-server)
   command -v chromium >/dev/null || missing+=(chromium)
@@ -280,15 +286,35 @@ install_node_modules() {
   log "node_modules installed in $((SECONDS - start))s"
 }
 
+# ------------------------------------------------------------- cluster ------
+
+# The real server, its schema tool and the UI server. The schema files the
+# tool applies ship in the server module, which this build leaves in Go's
+# module cache (scripts/cluster.sh finds them there).
+install_cluster_tools() {
+  go_tool temporal-server go.temporal.io/server/cmd/server "$TEMPORAL_SERVER_VERSION" server
+  go_tool temporal-sql-tool go.temporal.io/server/cmd/tools/sql "$TEMPORAL_SERVER_VERSION" sql
+  go_tool temporal-ui-server github.com/temporalio/ui-server/v2/cmd/server "$TEMPORAL_UI_SERVER_VERSION" server
+}
+
 # ------------------------------------------------------------------ main ------
 
+WANT_CLUSTER=0
+
 main() {
-  local start
+  local start arg
+  for arg in "$@"; do
+    case $arg in
+      --cluster) WANT_CLUSTER=1 ;;
+      *) die "unknown option '$arg' (usage: scripts/install.sh [--cluster])" ;;
+    esac
+  done
   start=$(now_ms)
   install_system_packages
   go_tool temporal-cli github.com/temporalio/cli/cmd/temporal "$TEMPORAL_CLI_VERSION" temporal
   go_tool stripe-mock github.com/stripe/stripe-mock "$STRIPE_MOCK_VERSION" stripe-mock
   go_tool mailpit github.com/axllent/mailpit "$MAILPIT_VERSION" mailpit
+  ((WANT_CLUSTER)) && install_cluster_tools
   install_temporal_test_server
   install_node_modules
   log "install: ready in $(($(now_ms) - start))ms"

@@ -569,4 +569,5 @@ main() {
   esac
 }
 
-main "$@"
+# Run as a command; scripts/cluster.sh sources this file for its helpers.
+[[ ${BASH_SOURCE[0]} != "$0" ]] || main "$@"

@@ -10,7 +10,7 @@ import { WaitingRoom } from '../services/waiting-room';
 /** Connections shared by every activity of one worker process. */
 export function createActivityDeps(config: Config, logger: Logger): ActivityDeps & { close(): Promise<void> } {
   const pool = createPool(config.DATABASE_URL, { max: config.DATABASE_POOL_SIZE });
-  const redis = createRedis(config.REDIS_URL, 'onsale-worker');
+  const redis = createRedis(config.REDIS_URL, 'onsale-worker', config.REDIS_CLUSTER_NODES);
   return {
     pool,
     redis,

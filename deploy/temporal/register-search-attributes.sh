@@ -1,17 +1,21 @@
 #!/bin/sh
-# One-shot of docker-compose.yml: waits for the Temporal server and its
-# namespace, then registers the search attributes the workflows set (the same
-# list scripts/stack.sh passes to the local dev server). Safe to run again.
+# One-shot of docker-compose.yml: waits for the Temporal server, creates the
+# namespace when missing, then registers the search attributes the workflows
+# set (the same list scripts/stack.sh passes to the local dev server). Safe to
+# run again.
 set -eu
 ns=${TEMPORAL_NAMESPACE:-default}
 attrs="EventId BuyerId CheckoutState QueueState"
 
 i=0
-until temporal operator namespace describe --namespace "$ns" >/dev/null 2>&1; do
+until temporal operator cluster health >/dev/null 2>&1; do
   i=$((i + 1))
-  [ "$i" -le 90 ] || { echo "namespace $ns did not appear on $TEMPORAL_ADDRESS" >&2; exit 1; }
+  [ "$i" -le 90 ] || { echo "Temporal on $TEMPORAL_ADDRESS did not become healthy" >&2; exit 1; }
   sleep 2
 done
+if ! temporal operator namespace describe --namespace "$ns" >/dev/null 2>&1; then
+  temporal operator namespace create --namespace "$ns" --retention 72h
+fi
 
 existing=$(temporal operator search-attribute list --namespace "$ns")
 for name in $attrs; do

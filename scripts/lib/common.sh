@@ -14,12 +14,21 @@ STRIPE_MOCK_VERSION=v0.203.0
 MAILPIT_VERSION=v1.33.1
 TEMPORAL_TEST_SERVER_VERSION=1.38.0
 MAVEN_DEPENDENCY_PLUGIN_VERSION=3.8.1
+# The cluster topology (scripts/cluster.sh) runs the real Temporal server at the
+# version the CLI's dev server embeds, and the UI server the CLI embeds, so the
+# two topologies run the same server code and their modules share the cache.
+# (ui-server v2.58 and server v1.32 need Go 1.26.10, newer than this machine's.)
+TEMPORAL_SERVER_VERSION=v1.29.1
+TEMPORAL_UI_SERVER_VERSION=v2.42.1
 
 TEMPORAL_BIN=$ONSALE_TOOLS/temporal-cli-$TEMPORAL_CLI_VERSION/temporal
 STRIPE_MOCK_BIN=$ONSALE_TOOLS/stripe-mock-$STRIPE_MOCK_VERSION/stripe-mock
 MAILPIT_BIN=$ONSALE_TOOLS/mailpit-$MAILPIT_VERSION/mailpit
 TEMPORAL_TEST_SERVER_DIR=$ONSALE_TOOLS/temporal-test-server-$TEMPORAL_TEST_SERVER_VERSION
 TEMPORAL_TEST_SERVER_BIN=$TEMPORAL_TEST_SERVER_DIR/temporal-test-server
+TEMPORAL_SERVER_BIN=$ONSALE_TOOLS/temporal-server-$TEMPORAL_SERVER_VERSION/server
+TEMPORAL_SQL_TOOL_BIN=$ONSALE_TOOLS/temporal-sql-tool-$TEMPORAL_SERVER_VERSION/sql
+TEMPORAL_UI_SERVER_BIN=$ONSALE_TOOLS/temporal-ui-server-$TEMPORAL_UI_SERVER_VERSION/server
 
 # Go may live outside PATH on a fresh shell (the official tarball layout).
 case ":$PATH:" in *:/usr/local/go/bin:*) ;; *) [[ -d /usr/local/go/bin ]] && PATH=$PATH:/usr/local/go/bin ;; esac
