@@ -20,6 +20,7 @@ const url = (protocols: string[]) =>
 
 const secret = z.string().min(16, 'must be at least 16 characters');
 const port = z.coerce.number().int().min(1).max(65535);
+const hostPortList = z.string().regex(/^\s*[^\s,]+:\d{1,5}\s*(,\s*[^\s,]+:\d{1,5}\s*)*$/, 'must be host:port[,host:port...]');
 
 const schema = z
   .object({
@@ -30,10 +31,7 @@ const schema = z
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(20),
     REDIS_URL: url(['redis:', 'rediss:']),
     /** Seed nodes of a Redis Cluster (host:port,...); when set, the app talks to the cluster. */
-    REDIS_CLUSTER_NODES: z
-      .string()
-      .regex(/^[A-Za-z0-9.-]+:\d{1,5}(,[A-Za-z0-9.-]+:\d{1,5})*$/, 'must be host:port[,host:port...]')
-      .optional(),
+    REDIS_CLUSTER_NODES: hostPortList.optional(),
 
     TEMPORAL_ADDRESS: z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port'),
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
