@@ -5,21 +5,9 @@
  * HMACs bound to event, buyer and a time window, so the server keeps no state.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { leadingZeroBits, powInput } from '../domain/proof-of-work';
 
 const WINDOW_MS = 5 * 60_000;
-
-export function leadingZeroBits(hash: Buffer): number {
-  let bits = 0;
-  for (const byte of hash) {
-    if (byte === 0) {
-      bits += 8;
-      continue;
-    }
-    bits += Math.clz32(byte) - 24;
-    break;
-  }
-  return bits;
-}
 
 export class ProofOfWork {
   constructor(private readonly secret: string) {}
@@ -42,13 +30,13 @@ export class ProofOfWork {
     const expected = Buffer.from(this.mac(eventId, buyerId, window));
     const given = Buffer.from(mac);
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) return false;
-    return leadingZeroBits(createHash('sha256').update(`${challenge}:${nonce}`).digest()) >= difficulty;
+    return leadingZeroBits(createHash('sha256').update(powInput(challenge, nonce)).digest()) >= difficulty;
   }
 }
 
 /** The client's side, used by tests and the load simulator. */
 export function solve(challenge: string, difficulty: number): string {
   for (let n = 0; ; n++) {
-    if (leadingZeroBits(createHash('sha256').update(`${challenge}:${n}`).digest()) >= difficulty) return String(n);
+    if (leadingZeroBits(createHash('sha256').update(powInput(challenge, n)).digest()) >= difficulty) return String(n);
   }
 }
