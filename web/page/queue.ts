@@ -55,7 +55,10 @@ export async function queueStage(v: Visit): Promise<void> {
     return;
   }
   let lastAnnounced = Infinity;
+  /** Set once the buyer has left the queue stage, so no later poll redraws another stage. */
+  let left = false;
   const poll = async () => {
+    if (left) return;
     let q: QueueView;
     try {
       q = await v.api.queueMe(v.eventId);
@@ -63,6 +66,7 @@ export async function queueStage(v: Visit): Promise<void> {
       if (err instanceof ApiError && err.status === 404) {
         v.session.queued = false;
         v.save();
+        left = true;
         return v.toQueue();
       }
       status.textContent = `${errorMessage(err)} Still trying…`;
@@ -82,6 +86,7 @@ export async function queueStage(v: Visit): Promise<void> {
     } else if (q.status === 'waiting') {
       status.textContent = 'Moving forward… you will be let in automatically.';
     } else if (q.status === 'admitted' && q.admissionToken) {
+      left = true;
       v.clearTimers();
       v.session.admissionToken = q.admissionToken;
       v.save();
@@ -94,10 +99,11 @@ export async function queueStage(v: Visit): Promise<void> {
       status.textContent = 'Your turn passed while you were away.';
       panel.append(h('button', { class: 'primary', onclick: () => v.toQueue() }, 'Join the line again'));
     } else if (q.status === 'sold_out') {
+      left = true;
       v.clearTimers();
       v.toSoldOut();
     }
   };
   await poll();
-  v.every(2000, () => void poll());
+  if (!left) v.every(2000, () => void poll());
 }
