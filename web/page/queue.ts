@@ -93,6 +93,7 @@ export async function queueStage(v: Visit): Promise<void> {
       announce('It is your turn. Choose your seats.', true);
       v.toSeats();
     } else if (q.status === 'expired') {
+      left = true;
       v.clearTimers();
       v.session.queued = false;
       v.save();
