@@ -264,7 +264,7 @@ test('a join wakes the sleeping controller with one signal and the buyer is admi
   });
 });
 
-test('the controller does not go to sleep over a buyer who joined while it decided', async () => {
+test('sleep is refused while someone is in line, and a sleeping room yields one wake-up per gate', async () => {
   const limits = { maxActiveCheckouts: 100, admitPerMinute: 600, admissionWindowSeconds: 60 };
   await withAdmission({ queued: 0, limits, idleSleepSeconds: 600 }, async ({ eventId }) => {
     await world.env.sleep(30_000);
