@@ -52,7 +52,11 @@ async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 60_0
   }
 }
 
-const asleep = (eventId: string) => waitFor(() => api.deps.redis.exists(queueKeys(eventId).asleep), (n) => n === 1);
+const asleep = (eventId: string) =>
+  waitFor(
+    () => api.deps.redis.exists(queueKeys(eventId).asleep),
+    (n) => n === 1,
+  );
 
 const SIGNALED = temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED;
 async function signalTimes(handle: WorkflowHandle): Promise<number[]> {

@@ -9,14 +9,7 @@ import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { temporal } from '@temporalio/proto';
 import { AdmissionControl } from '../../api/admission-control';
-import {
-  type AdmissionInput,
-  admissionQuery,
-  closeUpdate,
-  pauseUpdate,
-  resumeUpdate,
-  setLimitsUpdate,
-} from '../../domain/admission';
+import { type AdmissionInput, admissionQuery, closeUpdate, pauseUpdate, resumeUpdate, setLimitsUpdate } from '../../domain/admission';
 import { createLogger } from '../../platform/logger';
 import { admissionWorkflowId } from '../../domain/ids';
 import type { admission } from '../../workflows';
