@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EventLoad } from '../domain/admission';
+import type { RoomStatus } from '../domain/queue';
 import { enqueueNotification } from '../db/queries/notifications';
 import { recordShuffle } from '../db/queries/queue';
 import { countSeatLoad } from '../db/queries/seats';
@@ -36,8 +37,13 @@ export function createQueueActivities(deps: ActivityDeps) {
       return room.admitThrough(input.eventId, input.to, input.deadlineMs, input.ratePerMinute);
     },
 
-    async setQueueStatus(input: { eventId: string; status: 'open' | 'paused' | 'sold_out' }): Promise<void> {
+    async setQueueStatus(input: { eventId: string; status: RoomStatus }): Promise<void> {
       await room.setStatus(input.eventId, input.status);
+    },
+
+    /** The controller is going to sleep: false if someone joined meanwhile (then it must stay awake). */
+    async markAsleep(input: { eventId: string; sleepMs: number }): Promise<boolean> {
+      return room.markAsleep(input.eventId, input.sleepMs);
     },
 
     /** Offers returned seats to the waitlist in order, each with an e-mail. */

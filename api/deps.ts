@@ -52,13 +52,14 @@ export interface AppEnv {
 
 /** The services over the API's connections. */
 export function buildServices(deps: ApiDeps): Services {
+  const room = new WaitingRoom(deps.redis);
   return {
     ...deps,
     events: new EventsView(deps.pool, deps.seatCache),
     admissions: new AdmissionTokens(deps.config.ADMISSION_TOKEN_SECRET, deps.redis),
-    room: new WaitingRoom(deps.redis),
+    room,
     limiter: new RateLimiter(deps.redis),
-    control: new AdmissionControl(deps.temporal, deps.pool, deps.config.TEMPORAL_TASK_QUEUE),
+    control: new AdmissionControl(deps.temporal, deps.pool, deps.config.TEMPORAL_TASK_QUEUE, room, deps.logger),
     fanout: new SeatFanout(deps.redis, deps.logger),
     payments: createPaymentProvider(deps.config),
   };

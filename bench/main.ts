@@ -4,7 +4,7 @@
  *
  *   npm run bench -- --quick                 under two minutes (the CI smoke test runs this)
  *   npm run bench -- --full                  the README's figures
- *   options: --json <file>  --out <dir> (default .state/bench/<time>)  --only http,holds,temporal,sse,simulate
+ *   options: --json <file>  --out <dir> (default .state/bench/<time>)  --only http,holds,temporal,admission,sse,simulate
  *            --no-png  --quiet  --seed <n>
  *
  * Needs the stack (./onsale stack up) and its settings in the environment
@@ -30,10 +30,17 @@ import { benchHolds, type HoldsOptions } from './suites/holds';
 import { benchGet, benchRawRedis, benchWaitingRoom, hasRoute, type HttpOptions, mintBuyers, redisBenchmark } from './suites/http';
 import { benchSse, type SseOptions } from './suites/sse';
 import { benchTemporal, type TemporalOptions } from './suites/temporal';
+import {
+  type AdmissionOptions,
+  benchAdmission,
+  DEPLOYED_IDLE_SLEEP_SECONDS,
+  onsaleCostWithAdmission,
+  TICKING_IDLE_ACTIONS_PER_HOUR,
+} from './suites/admission';
 import type { BenchResult, Figure } from './types';
 
 const ROOT = path.resolve(__dirname, '..');
-const SUITES = ['http', 'holds', 'temporal', 'sse', 'simulate'] as const;
+const SUITES = ['http', 'holds', 'temporal', 'admission', 'sse', 'simulate'] as const;
 type Suite = (typeof SUITES)[number];
 
 interface ModeSettings {
@@ -41,6 +48,7 @@ interface ModeSettings {
   seatMapSections: number;
   holds: Omit<HoldsOptions, 'seed'>;
   temporal: TemporalOptions;
+  admission: AdmissionOptions;
   sse: SseOptions;
   sim: Omit<SimOptions, 'seed'>;
 }
@@ -51,6 +59,7 @@ export const MODES: Record<'quick' | 'full', ModeSettings> = {
     seatMapSections: 1, // 5,000 seats
     holds: { rows: 30, seatsPerRow: 50, attempts: 2000, concurrency: 24, durationMs: 4000 },
     temporal: { checkouts: 20, empties: 80, concurrency: 12, durationMs: 8000, seatsPerCheckout: 2 },
+    admission: { cycleSeconds: 3, idleSeconds: 15, stormJoins: 1000, stormSeconds: 3, firstBuyerSamples: 3, quietSeconds: 2 },
     sse: { streams: 100, changes: 8, intervalMs: 100 },
     sim: {
       humans: 25,
@@ -72,6 +81,7 @@ export const MODES: Record<'quick' | 'full', ModeSettings> = {
     seatMapSections: 10, // 50,000 seats: one event at the design's size
     holds: { rows: 100, seatsPerRow: 100, attempts: 20_000, concurrency: 32, durationMs: 60_000 },
     temporal: { checkouts: 200, empties: 800, concurrency: 32, durationMs: 60_000, seatsPerCheckout: 2 },
+    admission: { cycleSeconds: 10, idleSeconds: 90, stormJoins: 5000, stormSeconds: 10, firstBuyerSamples: 5, quietSeconds: 15 },
     sse: { streams: 1000, changes: 30, intervalMs: 200 },
     sim: {
       humans: 400,
@@ -457,6 +467,42 @@ export async function runBench(args: BenchArgs): Promise<BenchResult> {
       result.latencies['empty workflow'] = t.empty.latency;
     }
 
+    // ------------------------------------------------------------ admission
+    if (want('admission')) {
+      progress.step('admission controller: idle cost, wake-ups, first buyer after quiet');
+      const a = await benchAdmission(http, temporal, config, workers.taskQueue, settings.admission, detail);
+      result.details.admission = a;
+      fig({
+        group: 'Admission',
+        name: 'billable actions per hour, open event, nobody waiting',
+        value: a.idle.actionsPerHour,
+        unit: 'actions/h',
+        baseline: 'ticking every 2 s (issue 17)',
+        baselineValue: TICKING_IDLE_ACTIONS_PER_HOUR,
+        ratio: ratio(a.idle.actionsPerHour, TICKING_IDLE_ACTIONS_PER_HOUR),
+        note: `${a.idle.actionsPerCycle} actions per ${DEPLOYED_IDLE_SLEEP_SECONDS} s sleep (${Object.entries(a.idle.byKind)
+          .map(([k, n]) => `${k} ${round(n / Math.max(1, a.idle.cycles), 2)}`)
+          .join(
+            ', ',
+          )}; ${a.idle.cycles} cycles measured at a ${settings.admission.cycleSeconds} s sleep); an event opened through the API used ${a.idle.deployed.actions} actions in its first ${a.idle.deployed.seconds} s, start-up included; target ≤ 60`,
+      });
+      fig({
+        group: 'Admission',
+        name: `wake-up signals per event per second, ${a.storm.joins} joins over ${round(a.storm.spanMs / 1000, 1)} s into a quiet event`,
+        value: a.storm.maxSignalsInAnySecond,
+        unit: 'signals/s (max in any second)',
+        note: `${a.storm.signals} signals in all; ${a.storm.accepted}/${a.storm.joins} joins accepted; target ≤ 1`,
+      });
+      fig({
+        group: 'Admission',
+        name: `first buyer after ${settings.admission.quietSeconds} s of quiet: join to admitted, max of ${a.firstBuyer.samples.length}`,
+        value: a.firstBuyer.max,
+        unit: 'ms',
+        note: `samples ${a.firstBuyer.samples.join(', ')} ms (join answered, wake-up signal, load read, admit; watched in Redis every 10 ms); target ≤ 2000`,
+      });
+      result.latencies['first buyer after quiet'] = a.firstBuyer;
+    }
+
     // ------------------------------------------------------------ simulation
     if (want('simulate')) {
       progress.step('flash-crowd simulation');
@@ -521,6 +567,19 @@ export async function runBench(args: BenchArgs): Promise<BenchResult> {
           note: `${sim.actions.total} actions over ${sim.actions.workflows} workflows; ${sim.actions.cost.actions} actions ≈ $${sim.actions.cost.usd} per 50,000-seat on-sale at $50/M`,
         });
       }
+      if (sim.admission?.perThousandAdmitted != null) {
+        fig({
+          group: 'Simulation',
+          name: 'admission actions per 1,000 admitted buyers',
+          value: sim.admission.perThousandAdmitted,
+          unit: 'actions',
+          note: `${sim.admission.actions} actions over ${sim.admission.runs} run(s) for ${sim.admission.admitted} admissions: ${Object.entries(
+            sim.admission.byKind,
+          )
+            .map(([k, n]) => `${k} ${n}`)
+            .join(', ')}; target ≤ 100`,
+        });
+      }
       fig({
         group: 'Simulation',
         name: 'database audit',
@@ -532,6 +591,26 @@ export async function runBench(args: BenchArgs): Promise<BenchResult> {
         if (['join', 'me', 'hold', 'purchase'].includes(k)) result.latencies[`sim ${k}`] = s;
       if (!sim.waitingRoom) result.skipped.push('simulation ran without the waiting room (the API does not serve it yet)');
       result.ok = sim.audit.ok;
+    }
+    // ------------------------------------------------------------ cost model
+    const checkoutPerTicket = result.details.temporal?.actions.perTicket;
+    const admission = result.details.admission;
+    const perThousand = result.details.simulation?.admission?.perThousandAdmitted;
+    if (checkoutPerTicket !== undefined && admission && perThousand != null) {
+      const cost = onsaleCostWithAdmission({
+        checkoutActionsPerTicket: checkoutPerTicket,
+        admissionActionsPerThousandAdmitted: perThousand,
+        idleActionsPerHour: admission.idle.actionsPerHour,
+        seatsPerBuyer: settings.temporal.seatsPerCheckout,
+        openDays: 14,
+      });
+      fig({
+        group: 'Temporal',
+        name: 'Temporal Cloud cost of a 50,000-seat on-sale open two weeks, admission included',
+        value: cost.usd,
+        unit: 'USD',
+        note: `${cost.actions.total} actions: checkouts ${cost.actions.checkout}, admitting ${cost.admittedBuyers} buyers ${cost.actions.admission}, idle controller ${cost.actions.idle}`,
+      });
     }
   } finally {
     progress.step('report');

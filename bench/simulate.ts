@@ -14,6 +14,9 @@ import { clientAddress, HttpClient } from './lib/http';
 import { kendallTauDistance } from './lib/fairness';
 import { inParallel } from './lib/load';
 import { Gauge, type LatencySummary, rng, round, summarize, Timeline } from './lib/stats';
+import { admissionQuery } from '../domain/admission';
+import { admissionWorkflowId } from '../domain/ids';
+import { countRunActions } from './suites/admission';
 import { countActions, onsaleCost } from './suites/temporal';
 
 export interface SimOptions {
@@ -80,6 +83,8 @@ export interface SimReport {
     perTicket: number | null;
     cost: ReturnType<typeof onsaleCost> | null;
   };
+  /** The admission controller alone, every run of it, against the buyers it admitted (queue and waitlist). */
+  admission: { actions: number; byKind: Record<string, number>; runs: number; admitted: number; perThousandAdmitted: number | null } | null;
   audit: AuditReport;
 }
 
@@ -371,6 +376,28 @@ export async function simulate(
   for await (const wf of deps.temporal.workflow.list({ query: `EventId = '${eventId}'` })) ids.push(wf.workflowId);
   const actions = await countActions(deps.temporal, ids).catch(() => ({ total: 0, byKind: {}, workflows: 0 }));
   const perTicket = ticketsSold ? round(actions.total / ticketsSold, 2) : null;
+  let admission: SimReport['admission'] = null;
+  if (waitingRoom) {
+    try {
+      const id = admissionWorkflowId(eventId);
+      const state = await deps.temporal.workflow.getHandle(id).query(admissionQuery);
+      const counted = await countRunActions(deps.temporal, id);
+      const admittedTotal = state.admittedTotal + state.offersTotal;
+      admission = {
+        actions: counted.total,
+        byKind: counted.byKind,
+        runs: counted.runs,
+        admitted: admittedTotal,
+        perThousandAdmitted: admittedTotal ? round((counted.total * 1000) / admittedTotal, 1) : null,
+      };
+    } catch {
+      admission = null;
+    }
+    // The sale is over: close it so its controller completes instead of idling on after the run.
+    const closer = new HttpClient(deps.base, 1);
+    await closer.json('POST', `/v1/admin/events/${eventId}/close`, { token: deps.adminToken }).catch(() => undefined);
+    closer.close();
+  }
 
   progress('auditing the database');
   let audit = await auditDatabase(deps.pool, { eventIds: [eventId] });
@@ -402,6 +429,7 @@ export async function simulate(
     timeline: Object.fromEntries([...timeline.buckets.keys()].map((k) => [k, timeline.rates(k)])),
     queue: { queueLength: queueLength.points, servingPosition: serving.points },
     actions: { ...actions, perTicket, cost: perTicket !== null ? onsaleCost(perTicket) : null },
+    admission,
     audit,
   };
 }

@@ -3,6 +3,7 @@ import type { LoadResult } from './lib/load';
 import type { HoldsFigure } from './suites/holds';
 import type { SseFigures } from './suites/sse';
 import type { TemporalFigures } from './suites/temporal';
+import type { AdmissionFigures } from './suites/admission';
 import type { SimReport } from './simulate';
 
 export interface Figure {
@@ -30,6 +31,7 @@ export interface BenchResult {
     http?: { timelines: Record<string, [number, number][]>; results: Record<string, LoadResult>; redisBenchmark: unknown };
     holds?: HoldsFigure[];
     temporal?: TemporalFigures;
+    admission?: AdmissionFigures;
     sse?: SseFigures | null;
     simulation?: SimReport;
   };

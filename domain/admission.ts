@@ -2,7 +2,7 @@
  * The admission controller's messages and its pure decision: how far to move
  * the serving position on one tick. Shared by the workflow and its tests.
  */
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
 export interface AdmissionLimits {
   maxActiveCheckouts: number;
@@ -19,6 +19,12 @@ export interface AdmissionInput {
   state?: AdmissionState;
   /** History length at which to continue as new (tests lower it). */
   maxHistoryEvents?: number;
+  /**
+   * How long the controller sleeps when nothing can happen without a buyer
+   * (nobody waiting, no admission or offer outstanding). A join wakes it
+   * sooner; this is only the backstop. Default 10 minutes.
+   */
+  idleSleepSeconds?: number;
 }
 
 export interface AdmissionState {
@@ -90,4 +96,10 @@ export const pauseUpdate = defineUpdate<AdmissionState, []>('pause');
 export const resumeUpdate = defineUpdate<AdmissionState, []>('resume');
 export const setLimitsUpdate = defineUpdate<AdmissionState, [Partial<AdmissionLimits>]>('setLimits');
 export const closeUpdate = defineUpdate<AdmissionState, []>('close');
+/**
+ * Wakes a sleeping controller. The API sends it at most once a second per
+ * event, and only while the controller has said it is asleep (see
+ * WaitingRoom.markAsleep / claimWake), never once per buyer.
+ */
+export const wakeSignal = defineSignal<[]>('wake');
 export const admissionQuery = defineQuery<AdmissionState>('admission');

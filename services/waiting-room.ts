@@ -10,7 +10,7 @@
  * into 1..N with a recorded seed.
  */
 import type Redis from 'ioredis';
-import type { QueueStatus } from '../domain/queue';
+import type { QueueStatus, RoomStatus } from '../domain/queue';
 import type { Result } from 'ioredis';
 import { newSeed, shuffle } from './shuffle';
 
@@ -32,6 +32,8 @@ export const queueKeys = (eventId: string) => {
     waitlist: k('wl'), // list of "buyer:quantity"
     waitlistPlaces: k('wlplaces'), // buyer → waitlist position
     ipPlaces: k('ip'), // ip → number of places taken
+    asleep: k('asleep'), // set while the admission controller sleeps with nobody waiting
+    wakeGate: k('wake'), // held for a second after a wake-up is sent
   };
 };
 
@@ -98,6 +100,24 @@ local pos = tonumber(redis.call('HINCRBY', KEYS[3], 'joined', 1))
 redis.call('HSET', KEYS[1], ARGV[1], pos)
 return {tostring(pos), 1}`;
 
+/**
+ * The controller goes to sleep only if nobody joined since it read the load:
+ * a join either lands before this script (and the controller stays awake) or
+ * after it (and the joiner sees the flag and wakes it).
+ */
+const MARK_ASLEEP = `
+if tonumber(redis.call('GET', KEYS[1]) or '0') > tonumber(redis.call('GET', KEYS[2]) or '0') then return 0 end
+if redis.call('LLEN', KEYS[3]) > 0 then return 0 end
+redis.call('SET', KEYS[4], '1', 'PX', ARGV[1])
+return 1`;
+
+/** At most one wake-up per gate period, and only while the controller is asleep; the sender clears the flag. */
+const CLAIM_WAKE = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then return 0 end
+redis.call('DEL', KEYS[1])
+return 1`;
+
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     wrJoin(...args: (string | number)[]): Result<[string, number, number], Context>;
@@ -105,6 +125,8 @@ declare module 'ioredis' {
     wrAssign(...args: (string | number)[]): Result<number, Context>;
     wrAdmit(...args: (string | number)[]): Result<number, Context>;
     wrWaitlistJoin(...args: (string | number)[]): Result<[string, number], Context>;
+    wrMarkAsleep(...args: (string | number)[]): Result<number, Context>;
+    wrClaimWake(...args: (string | number)[]): Result<number, Context>;
   }
 }
 
@@ -145,6 +167,8 @@ export class WaitingRoom {
       redis.defineCommand('wrAssign', { numberOfKeys: 3, lua: ASSIGN });
       redis.defineCommand('wrAdmit', { numberOfKeys: 4, lua: ADMIT });
       redis.defineCommand('wrWaitlistJoin', { numberOfKeys: 3, lua: WAITLIST_JOIN });
+      redis.defineCommand('wrMarkAsleep', { numberOfKeys: 4, lua: MARK_ASLEEP });
+      redis.defineCommand('wrClaimWake', { numberOfKeys: 2, lua: CLAIM_WAKE });
       defined.add(redis);
     }
   }
@@ -214,7 +238,8 @@ export class WaitingRoom {
       if (used === 1 || d > nowMs) return { ...base, ahead: 0, estimatedWaitSeconds: 0, status: 'admitted', admissionDeadline: d };
       return { ...base, ahead: 0, estimatedWaitSeconds: 0, status: 'expired', admissionDeadline: d };
     }
-    if (status === 'sold_out') return { ...base, status: 'sold_out' };
+    // A closed sale admits nobody else: to a buyer still in line that reads as sold out.
+    if (status === 'sold_out' || status === 'closed') return { ...base, status: 'sold_out' };
     return { ...base, status: 'waiting' };
   }
 
@@ -280,8 +305,34 @@ export class WaitingRoom {
     return admitted;
   }
 
-  async setStatus(eventId: string, status: 'open' | 'paused' | 'sold_out'): Promise<void> {
-    await this.redis.set(queueKeys(eventId).status, status);
+  async setStatus(eventId: string, status: RoomStatus): Promise<void> {
+    const k = queueKeys(eventId);
+    if (status === 'closed') await this.redis.multi().set(k.status, status).del(k.asleep).exec();
+    else await this.redis.set(k.status, status);
+  }
+
+  /**
+   * The admission controller is about to sleep for `ttlMs`: records it, unless
+   * someone is waiting in the queue or on the waitlist (then it must not).
+   */
+  async markAsleep(eventId: string, ttlMs: number): Promise<boolean> {
+    const k = queueKeys(eventId);
+    return (await this.redis.wrMarkAsleep(k.seq, k.serving, k.waitlist, k.asleep, Math.max(1, Math.round(ttlMs)))) === 1;
+  }
+
+  /**
+   * True for exactly one caller per `gateMs` while the controller is asleep:
+   * that caller sends the wake-up. Everyone else (awake controller, or a
+   * wake-up already sent) is told not to.
+   */
+  async claimWake(eventId: string, gateMs: number): Promise<boolean> {
+    const k = queueKeys(eventId);
+    return (await this.redis.wrClaimWake(k.asleep, k.wakeGate, gateMs)) === 1;
+  }
+
+  /** A wake-up could not be sent: the next joiner after the gate tries again. */
+  async rearmWake(eventId: string, ttlMs: number): Promise<void> {
+    await this.redis.set(queueKeys(eventId).asleep, '1', 'PX', Math.max(1, Math.round(ttlMs)), 'NX');
   }
 
   async joinWaitlist(eventId: string, buyerId: string, quantity: number): Promise<{ position: number; created: boolean }> {

@@ -1,14 +1,21 @@
 /**
  * The fair queue's controller: one per event. It never hears from buyers one
  * by one; each tick it reads the event's load through an activity and moves
- * the serving position as far as the limits allow. Pause, resume and limit
- * changes arrive as updates. It continues as new before its history grows
- * large, carrying its state.
+ * the serving position as far as the limits allow. Pause, resume, limit
+ * changes and close arrive as updates. It continues as new before its history
+ * grows large, carrying its state.
+ *
+ * It ticks only while there is work. With nobody to admit and no admission
+ * outstanding it records in Redis that it is asleep and waits on a long
+ * timer; the first buyer to join then wakes it with one signal (debounced in
+ * Redis, so never more than one a second per event). An idle open event costs
+ * a few actions per sleep period instead of two or three a second.
  */
 import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -25,8 +32,10 @@ import {
   planTick,
   resumeUpdate,
   setLimitsUpdate,
+  wakeSignal,
 } from '../domain/admission';
 import { QUEUE_STATE_KEY } from '../domain/checkout';
+import type { RoomStatus } from '../domain/queue';
 
 const queue = proxyActivities<Activities>({
   startToCloseTimeout: '10s',
@@ -38,6 +47,13 @@ const IDLE_TICK_MS = 2000;
 const RATE_WINDOW_MS = 60_000;
 /** Well below Temporal's limits; a tick adds about six events. */
 const MAX_HISTORY_EVENTS = 3000;
+/** Backstop for a sleeping controller; a join or an update wakes it sooner. */
+const IDLE_SLEEP_MS = 10 * 60_000;
+
+/** Sleep while idle instead of ticking every two seconds. */
+export const IDLE_SLEEP_PATCH = 'admission-idle-sleep';
+/** Close publishes the closed room and never opens a queue closed before its sale. */
+export const CLOSE_PATCH = 'admission-close';
 
 export async function admission(input: AdmissionInput): Promise<AdmissionState> {
   const { eventId } = input;
@@ -90,8 +106,11 @@ export async function admission(input: AdmissionInput): Promise<AdmissionState> 
     wake = true;
     return state;
   });
+  setHandler(wakeSignal, () => {
+    wake = true;
+  });
 
-  const report = async (status: 'open' | 'paused' | 'sold_out') => {
+  const report = async (status: RoomStatus) => {
     if (status === reported) return;
     reported = status;
     upsertSearchAttributes([{ key: QUEUE_STATE_KEY, value: status }]);
@@ -101,9 +120,11 @@ export async function admission(input: AdmissionInput): Promise<AdmissionState> 
   if (!state.opened) {
     const untilSale = input.onSaleAtMs - Date.now();
     if (untilSale > 0) await condition(() => state.closed, untilSale);
-    await queue.openQueue({ eventId });
-    state.opened = true;
-    state.lastTickMs = Date.now();
+    if (!(state.closed && patched(CLOSE_PATCH))) {
+      await queue.openQueue({ eventId });
+      state.opened = true;
+      state.lastTickMs = Date.now();
+    }
   }
 
   while (!state.closed) {
@@ -115,7 +136,8 @@ export async function admission(input: AdmissionInput): Promise<AdmissionState> 
     state.soldOut = plan.soldOut;
     state.recent = [...state.recent.filter(([t]) => now - t < RATE_WINDOW_MS), [now, plan.admitTo]];
     const deadlineMs = now + state.limits.admissionWindowSeconds * 1000;
-    if (plan.admitTo > Math.max(state.serving, load.serving)) {
+    const admitting = plan.admitTo > Math.max(state.serving, load.serving);
+    if (admitting) {
       state.admittedTotal += await queue.admitThrough({
         eventId,
         to: plan.admitTo,
@@ -134,9 +156,31 @@ export async function admission(input: AdmissionInput): Promise<AdmissionState> 
       await condition(allHandlersFinished);
       return continueAsNew<typeof admission>({ ...input, state: { ...state, runs: state.runs + 1 } });
     }
+    if (patched(IDLE_SLEEP_PATCH)) {
+      // Reset before going to sleep, not after: a wake-up that arrives while
+      // markAsleep runs must still end the sleep.
+      wake = false;
+      const waiting = load.queueLength > plan.admitTo || load.waitlistLength > 0;
+      // Work: an admission or offer made now or still open, or someone waiting while seats may still come back.
+      const working = admitting || plan.offerSeats > 0 || load.pending > 0 || (waiting && !plan.soldOut);
+      if (working && !state.paused) {
+        await condition(() => wake, BUSY_TICK_MS);
+        continue;
+      }
+      const sleepMs = (input.idleSleepSeconds ?? IDLE_SLEEP_MS / 1000) * 1000;
+      // Paused, or sold out with buyers in line: joins change nothing, so only an update or the timer wakes it.
+      const asleep = state.paused || waiting || (await queue.markAsleep({ eventId, sleepMs }));
+      // Not asleep: someone joined since the load was read, so tick again soon.
+      await condition(() => wake, asleep ? sleepMs : BUSY_TICK_MS);
+      continue;
+    }
     const busy = load.queueLength > plan.admitTo || load.pending > 0 || load.waitlistLength > 0;
     wake = false;
     await condition(() => wake, busy && !state.paused ? BUSY_TICK_MS : IDLE_TICK_MS);
+  }
+  if (patched(CLOSE_PATCH)) {
+    upsertSearchAttributes([{ key: QUEUE_STATE_KEY, value: 'closed' }]);
+    await queue.setQueueStatus({ eventId, status: 'closed' });
   }
   await condition(allHandlersFinished);
   return state;

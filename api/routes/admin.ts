@@ -21,7 +21,9 @@ const createEvent = createRoute({
 
 const StateChange = z.object({ eventId: z.string(), state: z.string() });
 
-const transition = (action: 'open' | 'pause' | 'resume') =>
+type Action = 'open' | 'pause' | 'resume' | 'close';
+
+const transition = (action: Action) =>
   createRoute({
     method: 'post',
     path: `/v1/admin/events/{eventId}/${action}`,
@@ -34,10 +36,12 @@ const transition = (action: 'open' | 'pause' | 'resume') =>
     },
   });
 
-const TRANSITIONS: Record<'open' | 'pause' | 'resume', { to: EventState; from: EventState[] }> = {
+const TRANSITIONS: Record<Action, { to: EventState; from: EventState[] }> = {
   open: { to: 'open', from: ['draft', 'open'] },
   pause: { to: 'paused', from: ['open', 'paused'] },
   resume: { to: 'open', from: ['paused', 'open'] },
+  // The end of the sale: from any state, and again (idempotent). Live holds run out or are bought.
+  close: { to: 'closed', from: ['draft', 'open', 'paused', 'closed'] },
 };
 
 export const newEventId = () => `evt_${randomBytes(12).toString('base64url')}`;
@@ -56,7 +60,7 @@ const setLimits = createRoute({
 });
 
 export function adminRoutes() {
-  const changeState = (action: 'open' | 'pause' | 'resume') =>
+  const changeState = (action: Action) =>
     router().openapi(transition(action), async (c) => {
       const { eventId } = c.req.valid('param');
       const { to, from } = TRANSITIONS[action];
@@ -67,7 +71,8 @@ export function adminRoutes() {
         throw new DomainError('EVENT_NOT_ON_SALE', `cannot ${action} an event that is ${event.state}`, { state: event.state });
       }
       events.forget(eventId);
-      await control.onSaleState(eventId, action);
+      if (action === 'close') await control.close(eventId);
+      else await control.onSaleState(eventId, action);
       return c.json({ eventId, state: event.state }, 200);
     });
 
@@ -95,6 +100,7 @@ export function adminRoutes() {
     .route('/', changeState('open'))
     .route('/', changeState('pause'))
     .route('/', changeState('resume'))
+    .route('/', changeState('close'))
     .openapi(setLimits, async (c) => {
       const { eventId } = c.req.valid('param');
       const limits = c.req.valid('json');

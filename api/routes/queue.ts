@@ -135,6 +135,7 @@ export function queueRoutes(powSecret: string) {
           retryAfterSeconds: 60,
         });
       }
+      if (place.created && !place.prequeue) await c.var.services.control.wake(eventId);
       const status = (await room.status(eventId, buyer.buyerId))?.status ?? (place.prequeue ? 'prequeue' : 'waiting');
       return c.json({ position: place.position, status }, place.created ? 201 : 200);
     })
@@ -194,6 +195,7 @@ export function queueRoutes(powSecret: string) {
       }
       await insertBuyer(c.var.services.pool, { id: buyer.buyerId, name: buyer.name, email: buyer.email });
       const place = await room.joinWaitlist(eventId, buyer.buyerId, quantity);
+      if (place.created) await c.var.services.control.wake(eventId);
       return c.json({ position: place.position }, place.created ? 201 : 200);
     });
 }

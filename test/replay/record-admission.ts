@@ -1,7 +1,9 @@
 /**
  * Records a real admission workflow history from the running Temporal dev
- * server into test/replay/, for replay.test.ts: a queue opened, admitted,
- * paused, resumed, given new limits, and closed. Run with the stack up:
+ * server into test/replay/, for replay.test.ts: a queue opened with nobody
+ * waiting (the controller goes to sleep), woken by the first joins, admitted,
+ * paused, resumed, given new limits, and closed through the admin API. Run
+ * with the stack up:
  *
  *   set -a; source .state/stack.env; set +a
  *   npx tsx test/replay/record-admission.ts [--prefix admission-v1]
@@ -9,14 +11,14 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { closeUpdate, pauseUpdate, resumeUpdate, setLimitsUpdate } from '../../domain/admission';
+import { pauseUpdate, resumeUpdate, setLimitsUpdate } from '../../domain/admission';
 import { admissionWorkflowId } from '../../domain/ids';
 import { call, createEvent, newBuyer } from '../support/http';
 import { startApi, startWorker, testConfig } from '../support/stack';
 
 const ROOT = path.resolve(__dirname, '../..');
 const TEMPORAL_BIN = execFileSync('bash', ['-c', 'source scripts/lib/common.sh && printf %s "$TEMPORAL_BIN"'], { cwd: ROOT }).toString();
-const prefix = process.argv.includes('--prefix') ? process.argv[process.argv.indexOf('--prefix') + 1]! : 'admission-v1';
+const prefix = process.argv.includes('--prefix') ? process.argv[process.argv.indexOf('--prefix') + 1]! : 'admission-v2';
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
@@ -30,6 +32,8 @@ async function main(): Promise<void> {
     });
     const buyers = [];
     for (let i = 0; i < 6; i++) buyers.push(await newBuyer(api.url, `Queued ${i}`));
+    // Nobody waits yet: the controller goes to sleep; the joins wake it.
+    await pause(2000);
     for (const b of buyers) await call(api.url, 'POST', `/v1/events/${eventId}/queue`, { token: b.token });
     await pause(3000);
     const handle = api.deps.temporal.workflow.getHandle(admissionWorkflowId(eventId));
@@ -38,7 +42,8 @@ async function main(): Promise<void> {
     await handle.executeUpdate(resumeUpdate);
     await handle.executeUpdate(setLimitsUpdate, { args: [{ maxActiveCheckouts: 6 }] });
     await pause(3000);
-    await handle.executeUpdate(closeUpdate);
+    const closed = await call(api.url, 'POST', `/v1/admin/events/${eventId}/close`, { token: config.ADMIN_TOKEN });
+    if (closed.status !== 200) throw new Error(`close failed: ${closed.status} ${JSON.stringify(closed.body)}`);
     await handle.result();
     const json = execFileSync(TEMPORAL_BIN, [
       'workflow',
@@ -54,7 +59,7 @@ async function main(): Promise<void> {
       '--disable-config-env',
       '--disable-config-file',
     ]).toString();
-    const file = path.join(__dirname, `${prefix}-pause-resume-limits-close.json`);
+    const file = path.join(__dirname, `${prefix}-sleep-wake-pause-resume-limits-close.json`);
     writeFileSync(file, json.endsWith('\n') ? json : json + '\n');
     process.stdout.write(`recorded ${path.basename(file)} (${(JSON.parse(json) as { events: unknown[] }).events.length} events)\n`);
   } finally {

@@ -7,7 +7,10 @@ import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
-import { type AdmissionInput, admissionQuery, pauseUpdate, resumeUpdate, setLimitsUpdate } from '../../domain/admission';
+import { temporal } from '@temporalio/proto';
+import { AdmissionControl } from '../../api/admission-control';
+import { type AdmissionInput, admissionQuery, closeUpdate, pauseUpdate, resumeUpdate, setLimitsUpdate } from '../../domain/admission';
+import { createLogger } from '../../platform/logger';
 import { admissionWorkflowId } from '../../domain/ids';
 import type { admission } from '../../workflows';
 import { installQuietRuntime } from '../platform/env';
@@ -21,11 +24,11 @@ jest.setTimeout(90_000);
 const config = testConfig();
 const world = useTimeSkipping(config);
 
-type Ctx = { handle: WorkflowHandle<typeof admission>; eventId: string; buyers: string[] };
+type Ctx = { handle: WorkflowHandle<typeof admission>; eventId: string; buyers: string[]; taskQueue: string };
 
 /** Seeds an event, queues `queued` buyers after the on-sale time, runs the admission workflow with a worker. */
 async function withAdmission<R>(
-  opts: { queued: number; limits: AdmissionInput['limits']; seats?: number; maxHistoryEvents?: number },
+  opts: { queued: number; limits: AdmissionInput['limits']; seats?: number; maxHistoryEvents?: number; idleSleepSeconds?: number },
   fn: (ctx: Ctx) => Promise<R>,
 ): Promise<R> {
   const eventId = await seedEvent(world.pool, {
@@ -46,11 +49,17 @@ async function withAdmission<R>(
       workflowId: admissionWorkflowId(eventId),
       taskQueue,
       args: [
-        { eventId, onSaleAtMs: (await world.env.currentTimeMs()) - 1000, limits: opts.limits, maxHistoryEvents: opts.maxHistoryEvents },
+        {
+          eventId,
+          onSaleAtMs: (await world.env.currentTimeMs()) - 1000,
+          limits: opts.limits,
+          maxHistoryEvents: opts.maxHistoryEvents,
+          idleSleepSeconds: opts.idleSleepSeconds,
+        },
       ],
     });
     try {
-      return await fn({ handle, eventId, buyers });
+      return await fn({ handle, eventId, buyers, taskQueue });
     } finally {
       await handle.terminate('test finished').catch(() => undefined);
     }
@@ -193,5 +202,109 @@ test('sold out once no holds remain; returned seats go to the waitlist in order'
     }
     await world.env.sleep(5_000);
     expect((await world.deps.waitingRoom.progress(eventId)).status).toBe('sold_out');
+  });
+});
+
+const E = temporal.api.enums.v1.EventType;
+/** How many events of each type the workflow's current run has recorded. */
+async function historyCounts(handle: WorkflowHandle) {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const count = (t: temporal.api.enums.v1.EventType) => events.filter((e) => e.eventType === t).length;
+  return {
+    timers: count(E.EVENT_TYPE_TIMER_STARTED),
+    timersFired: count(E.EVENT_TYPE_TIMER_FIRED),
+    activities: count(E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED),
+    signals: count(E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED),
+  };
+}
+const quietLogger = createLogger('admission-test', 'silent');
+
+test('an idle open event sleeps: a quiet hour costs a handful of timers and activities, not thousands', async () => {
+  const limits = { maxActiveCheckouts: 100, admitPerMinute: 600, admissionWindowSeconds: 60 };
+  await withAdmission({ queued: 0, limits, idleSleepSeconds: 600 }, async ({ handle, eventId }) => {
+    await world.env.sleep(3_600_000);
+    const counts = await historyCounts(handle);
+    // Six ten-minute sleeps in the hour (ticking every two seconds would be 1,800 timers).
+    expect(counts.timers).toBeGreaterThanOrEqual(5);
+    expect(counts.timers).toBeLessThanOrEqual(8);
+    // Per sleep: read the load, record the sleep; plus opening the queue and publishing its status.
+    expect(counts.activities).toBeLessThanOrEqual(2 * 8 + 2);
+    expect(counts.signals).toBe(0);
+    expect((await world.deps.waitingRoom.progress(eventId)).status).toBe('open');
+  });
+});
+
+test('a join wakes the sleeping controller with one signal and the buyer is admitted long before the timer', async () => {
+  const limits = { maxActiveCheckouts: 100, admitPerMinute: 600, admissionWindowSeconds: 60 };
+  await withAdmission({ queued: 0, limits, idleSleepSeconds: 600 }, async ({ handle, eventId, taskQueue }) => {
+    await world.env.sleep(60_000);
+    const control = new AdmissionControl(world.env.client, world.pool, taskQueue, world.deps.waitingRoom, quietLogger);
+    const before = await historyCounts(handle);
+    const first = `buyer-late-${randomUUID().slice(0, 8)}`;
+    const second = `buyer-later-${randomUUID().slice(0, 8)}`;
+    await world.deps.waitingRoom.join(eventId, first, { beforeSale: false, ip: first, maxPlacesPerIp: 5 });
+    await control.wake(eventId);
+    // A second joiner right behind: the controller is already being woken, so no second signal.
+    await world.deps.waitingRoom.join(eventId, second, { beforeSale: false, ip: second, maxPlacesPerIp: 5 });
+    await control.wake(eventId);
+    await world.env.sleep(3_000);
+    expect((await statusOf(eventId, first)).status).toBe('admitted');
+    expect((await statusOf(eventId, second)).status).toBe('admitted');
+    const after = await historyCounts(handle);
+    expect(after.signals).toBe(1);
+    // Woken well before its ten-minute timer: only the busy ticks since.
+    expect(after.timers - before.timers).toBeLessThanOrEqual(5);
+  });
+});
+
+test('sleep is refused while someone is in line, and a sleeping room yields one wake-up per gate', async () => {
+  const limits = { maxActiveCheckouts: 100, admitPerMinute: 600, admissionWindowSeconds: 60 };
+  await withAdmission({ queued: 0, limits, idleSleepSeconds: 600 }, async ({ eventId }) => {
+    await world.env.sleep(30_000);
+    // The room says nobody waits and the controller is asleep; a join lands and nobody sends a wake-up.
+    const b = `buyer-${randomUUID().slice(0, 8)}`;
+    await world.deps.waitingRoom.join(eventId, b, { beforeSale: false, ip: b, maxPlacesPerIp: 5 });
+    // Recording sleep now is refused: someone is waiting beyond the serving position.
+    expect(await world.deps.waitingRoom.markAsleep(eventId, 600_000)).toBe(false);
+    // And with nobody waiting it is accepted, and one wake-up can be claimed, once.
+    const quiet = await seedEvent(world.pool, { waitingRoom: { enabled: true, ...limits } });
+    await world.deps.waitingRoom.seal(quiet);
+    expect(await world.deps.waitingRoom.markAsleep(quiet, 600_000)).toBe(true);
+    expect(await world.deps.waitingRoom.claimWake(quiet, 1000)).toBe(true);
+    expect(await world.deps.waitingRoom.claimWake(quiet, 1000)).toBe(false);
+  });
+});
+
+test('close completes the workflow, admits nobody else and marks the room closed', async () => {
+  const limits = { maxActiveCheckouts: 2, admitPerMinute: 6000, admissionWindowSeconds: 600 };
+  await withAdmission({ queued: 5, limits, idleSleepSeconds: 600 }, async ({ handle, eventId, buyers }) => {
+    await world.env.sleep(5_000);
+    expect(await serving(eventId)).toBe(2);
+    const state = await handle.executeUpdate(closeUpdate);
+    // Once nothing is left to run, the time-skipping server jumps its clock far ahead: judge statuses at close time.
+    const closedAt = await world.env.currentTimeMs();
+    expect(state.closed).toBe(true);
+    const result = await handle.result();
+    expect(result.closed).toBe(true);
+    expect(result.serving).toBe(2);
+    expect((await world.deps.waitingRoom.progress(eventId)).status).toBe('closed');
+    // Admitted buyers keep their turn; those still in line are told the sale is over.
+    const at = (b: string) => world.deps.waitingRoom.status(eventId, b, closedAt);
+    expect((await at(buyers[0]!))!.status).toBe('admitted');
+    expect((await at(buyers[4]!))!.status).toBe('sold_out');
+    expect((await handle.describe()).status.name).toBe('COMPLETED');
+  });
+});
+
+test('close of a sleeping controller completes it at once', async () => {
+  const limits = { maxActiveCheckouts: 100, admitPerMinute: 600, admissionWindowSeconds: 60 };
+  await withAdmission({ queued: 0, limits, idleSleepSeconds: 600 }, async ({ handle, eventId }) => {
+    await world.env.sleep(60_000);
+    const before = await historyCounts(handle);
+    await handle.executeUpdate(closeUpdate);
+    await handle.result();
+    // Completed without waiting out the ten-minute sleep: its timer never fired.
+    expect((await historyCounts(handle)).timersFired).toBe(before.timersFired);
+    expect((await world.deps.waitingRoom.progress(eventId)).status).toBe('closed');
   });
 });
