@@ -102,6 +102,40 @@ export const SeatBody = z.object({
 
 export const SeatMapBody = z.object({ eventId: z.string(), version: z.number(), seats: z.array(SeatBody) }).openapi('SeatMap');
 
+export const SeatLayoutBody = z
+  .object({
+    eventId: z.string(),
+    layoutVersion: z.string().openapi({ description: 'A digest of the layout; also the ETag' }),
+    seatCount: z.number(),
+    sections: z.array(
+      z.object({
+        id: z.string(),
+        name: z.string(),
+        priceCents: z.number(),
+        rows: z.array(z.object({ row: z.number(), numbers: z.array(z.number()) })),
+      }),
+    ),
+  })
+  .openapi('SeatLayout');
+
+export const SeatStatusesBody = z
+  .object({
+    eventId: z.string(),
+    version: z.number().openapi({ description: 'The seat-map version; also the ETag' }),
+    encoding: z.literal('2bit-base64'),
+    seatCount: z.number(),
+    statuses: z.string().openapi({
+      description:
+        "Base64 of every seat's status in the seatmap's order (sections, rows, numbers as listed), two bits a seat " +
+        '(0 available, 1 held, 2 sold), four seats a byte, the first seat in the high bits',
+    }),
+  })
+  .openapi('SeatStatuses');
+
+export const IfNoneMatchHeader = z.object({
+  'if-none-match': z.string().max(1024).optional().openapi({ description: 'An ETag this client holds: 304 when still current' }),
+});
+
 const SeatIdString = z.string().regex(/^[A-Za-z0-9_]{1,16}-[1-9][0-9]{0,3}-[1-9][0-9]{0,3}$/, 'not a seat id');
 
 export const HoldBody = z
@@ -180,12 +214,10 @@ export const DevBuyerResult = z.object({ buyerId: z.string(), token: z.string() 
 
 export const Ok = z.object({ ok: z.literal(true) });
 
-const TemporalLink = z
-  .string()
-  .openapi({
-    description: 'A page of the Temporal UI',
-    example: 'http://127.0.0.1:8233/namespaces/default/workflows/checkout%3Aevt_x%3Abyr_y',
-  });
+const TemporalLink = z.string().openapi({
+  description: 'A page of the Temporal UI',
+  example: 'http://127.0.0.1:8233/namespaces/default/workflows/checkout%3Aevt_x%3Abyr_y',
+});
 
 export const AdminEventBody = z
   .object({

@@ -154,3 +154,15 @@ export async function updateWaitingRoomLimits(
     [eventId, limits.maxActiveCheckouts ?? null, limits.admitPerMinute ?? null, limits.admissionWindowSeconds ?? null],
   );
 }
+
+/** An event's sections in their display order. */
+export async function loadSections(
+  client: Pick<PoolClient, 'query'>,
+  eventId: string,
+): Promise<{ id: string; name: string; priceCents: number }[]> {
+  const { rows } = await client.query<{ id: string; name: string; price_cents: number }>(
+    'SELECT id, name, price_cents FROM sections WHERE event_id = $1 ORDER BY rank',
+    [eventId],
+  );
+  return rows.map((r) => ({ id: r.id, name: r.name, priceCents: r.price_cents }));
+}
