@@ -1,7 +1,16 @@
 /** Request and response schemas of the public contract (API.md), also served as OpenAPI 3.1. */
 import { z } from '@hono/zod-openapi';
 import { RESOURCE_ID } from '../domain/ids';
-import { QUEUE_STATUSES, type QueueStatus } from '../domain/queue';
+import { QUEUE_STATUSES, type QueueStatus, ROOM_LIMIT_DEFAULTS } from '../domain/queue';
+
+/** The waiting room's per-event limits of its public paths; defaults fit shared addresses (README: "Limits"). */
+const roomLimitFields = {
+  rateWindowSeconds: z.number().int().min(1).max(3600).openapi({ description: 'The window the rate limits count in' }),
+  joinLimitPerIp: z.number().int().min(1).max(10_000_000).openapi({ description: 'Joins per window from one address' }),
+  joinLimitPerBuyer: z.number().int().min(1).max(100_000).openapi({ description: 'Joins per window by one buyer' }),
+  statusLimitPerBuyer: z.number().int().min(1).max(100_000).openapi({ description: 'GET /queue/me per window by one buyer' }),
+  maxPlacesPerIp: z.number().int().min(1).max(100_000).openapi({ description: 'Queue places one address may hold in the event' }),
+};
 
 export const ErrorBody = z
   .object({
@@ -46,7 +55,11 @@ export const CreateEventBody = z
         admitPerMinute: z.number().int().min(1).max(10_000_000).default(6000),
         admissionWindowSeconds: z.number().int().min(10).max(3600).default(120),
         powDifficulty: z.number().int().min(0).max(28).default(0),
-        maxPlacesPerIp: z.number().int().min(1).max(100_000).default(20),
+        rateWindowSeconds: roomLimitFields.rateWindowSeconds.default(ROOM_LIMIT_DEFAULTS.rateWindowSeconds),
+        joinLimitPerIp: roomLimitFields.joinLimitPerIp.default(ROOM_LIMIT_DEFAULTS.joinLimitPerIp),
+        joinLimitPerBuyer: roomLimitFields.joinLimitPerBuyer.default(ROOM_LIMIT_DEFAULTS.joinLimitPerBuyer),
+        statusLimitPerBuyer: roomLimitFields.statusLimitPerBuyer.default(ROOM_LIMIT_DEFAULTS.statusLimitPerBuyer),
+        maxPlacesPerIp: roomLimitFields.maxPlacesPerIp.default(ROOM_LIMIT_DEFAULTS.maxPlacesPerIp),
       })
       .strict()
       .default({
@@ -55,7 +68,7 @@ export const CreateEventBody = z
         admitPerMinute: 6000,
         admissionWindowSeconds: 120,
         powDifficulty: 0,
-        maxPlacesPerIp: 20,
+        ...ROOM_LIMIT_DEFAULTS,
       }),
     sections: z
       .array(SectionInput)
@@ -86,6 +99,10 @@ export const EventBody = z
       admissionWindowSeconds: z.number(),
       powDifficulty: z.number(),
       maxPlacesPerIp: z.number(),
+      rateWindowSeconds: z.number(),
+      joinLimitPerIp: z.number(),
+      joinLimitPerBuyer: z.number(),
+      statusLimitPerBuyer: z.number(),
     }),
     counts: SeatCountsBody,
   })
@@ -298,6 +315,11 @@ export const LimitsBody = z
     maxActiveCheckouts: z.number().int().min(1).max(1_000_000).optional(),
     admitPerMinute: z.number().int().min(1).max(10_000_000).optional(),
     admissionWindowSeconds: z.number().int().min(10).max(3600).optional(),
+    rateWindowSeconds: roomLimitFields.rateWindowSeconds.optional(),
+    joinLimitPerIp: roomLimitFields.joinLimitPerIp.optional(),
+    joinLimitPerBuyer: roomLimitFields.joinLimitPerBuyer.optional(),
+    statusLimitPerBuyer: roomLimitFields.statusLimitPerBuyer.optional(),
+    maxPlacesPerIp: roomLimitFields.maxPlacesPerIp.optional(),
   })
   .strict()
   .refine((b) => Object.keys(b).length > 0, 'give at least one limit')
