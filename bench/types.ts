@@ -1,5 +1,6 @@
 import type { LatencySummary } from './lib/stats';
 import type { LoadResult } from './lib/load';
+import type { CompactSeatMapFigures } from './suites/compact-seatmap';
 import type { HoldsFigure } from './suites/holds';
 import type { SseFigures } from './suites/sse';
 import type { TemporalFigures } from './suites/temporal';
@@ -31,6 +32,7 @@ export interface BenchResult {
     holds?: HoldsFigure[];
     temporal?: TemporalFigures;
     sse?: SseFigures | null;
+    compactSeatMap?: CompactSeatMapFigures;
     simulation?: SimReport;
   };
   skipped: string[];

@@ -42,6 +42,6 @@ export function compressAnswers(opts: { threshold?: number; asyncAbove?: number 
     headers.delete('Content-Length');
     if (out !== raw) headers.set('Content-Encoding', coding);
     c.res = undefined;
-    c.res = new Response(out as unknown as ArrayBuffer, { status: res.status, headers });
+    c.res = new Response(out as Uint8Array<ArrayBuffer>, { status: res.status, headers });
   });
 }

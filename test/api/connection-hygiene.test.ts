@@ -35,7 +35,7 @@ interface Answer {
 function send(method: string, path: string, opts: { headers?: Record<string, string>; body?: string | Buffer; chunks?: Buffer[] } = {}) {
   return new Promise<Answer>((resolve, reject) => {
     const req = http.request(`${api.url}${path}`, { method, agent, headers: opts.headers }, (res) => {
-      const socket = res.socket as Socket;
+      const socket = res.socket;
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () =>

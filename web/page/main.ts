@@ -7,6 +7,7 @@ import { ApiError, PageApi, type QueueView } from './api';
 import { clock, formatDuration, formatMoney, formatNumber, formatTime, h } from './format';
 import { SeatList } from './seatlist';
 import { SeatMap, STATE_NAMES, TIER_COLOURS, type SeatLayout } from './seatmap';
+import { loadSeats, seatStreamUrl } from './seat-status';
 import { loadSession, saveSession, type HoldInfo, type Session } from './session';
 
 interface PageConfig {
@@ -361,16 +362,16 @@ class EventPage {
     this.clearTimers();
     if (!this.map) {
       this.body.replaceChildren(h('p', { class: 'loading', role: 'status' }, 'Loading the seat map…'));
-      let seats: Awaited<ReturnType<PageApi['seats']>>;
+      let seats: Awaited<ReturnType<typeof loadSeats>>;
       try {
-        seats = await api.seats(this.eventId);
+        seats = await loadSeats(this.eventId);
       } catch (err) {
         this.body.replaceChildren(h('p', { class: 'error', role: 'alert' }, errorMessage(err)));
         return;
       }
       this.buildMap(seats.seats);
       for (const s of seats.seats) this.map!.apply(s.seatId, s.status, 0);
-      this.openStream();
+      this.openStream(seats.version);
     }
     this.body.replaceChildren(this.mapShell!, this.sidebar);
     if (this.session.hold) this.holding(this.session.hold);
@@ -449,8 +450,8 @@ class EventPage {
     );
   }
 
-  private openStream(): void {
-    const stream = new EventSource(`/v1/events/${encodeURIComponent(this.eventId)}/seats/stream`);
+  private openStream(fromVersion?: number): void {
+    const stream = new EventSource(seatStreamUrl(this.eventId, fromVersion));
     this.stream = stream;
     const onChanges = (seats: [string, string, number][], fromSnapshot: boolean) => {
       const map = this.map!;
