@@ -10,6 +10,8 @@ import { routePath } from 'hono/route';
 import { DomainError } from '../domain/errors';
 import { type ApiDeps, type AppEnv, buildServices, type Services } from './deps';
 import { errorResponse, toDomainError } from './errors';
+import { cachePolicy } from './middleware/cache-policy';
+import { compressAnswers } from './middleware/compress';
 import { shedLoad, shedOptionsFrom } from './middleware/shed';
 import { httpDuration, httpRequests } from './metrics';
 import { adminRoutes } from './routes/admin';
@@ -41,6 +43,8 @@ export function createApp(deps: ApiDeps, services: Services = buildServices(deps
   app.use('*', secureHeaders());
   app.use('/v1/*', cors({ origin: origins, allowHeaders: ['Authorization', 'Content-Type', 'X-Admission-Token'], maxAge: 600 }));
   app.use('*', shedLoad(shedOptionsFrom(deps.config)));
+  app.use('*', compressAnswers());
+  app.use('/v1/*', cachePolicy);
   app.use(
     '/v1/*',
     bodyLimit({

@@ -9,6 +9,7 @@ import { WaitingRoom } from '../services/waiting-room';
 import { AdmissionControl } from './admission-control';
 import { EventsView } from './events-view';
 import { SeatFanout } from './seat-fanout';
+import { SeatReads } from './seat-reads';
 import { type BuyerTokens, createBuyerTokens } from '../services/buyer-tokens';
 import type { Config } from '../platform/config';
 import type { Logger } from '../platform/logger';
@@ -39,6 +40,7 @@ export interface Services extends ApiDeps {
   limiter: RateLimiter;
   control: AdmissionControl;
   fanout: SeatFanout;
+  seatReads: SeatReads;
   payments: PaymentProvider;
 }
 
@@ -61,6 +63,7 @@ export function buildServices(deps: ApiDeps): Services {
     limiter: new RateLimiter(deps.redis),
     control: new AdmissionControl(deps.temporal, deps.pool, deps.config.TEMPORAL_TASK_QUEUE, room, deps.logger),
     fanout: new SeatFanout(deps.redis, deps.logger),
+    seatReads: new SeatReads(deps.seatCache),
     payments: createPaymentProvider(deps.config),
   };
 }

@@ -1,7 +1,16 @@
 /** Request and response schemas of the public contract (API.md), also served as OpenAPI 3.1. */
 import { z } from '@hono/zod-openapi';
 import { RESOURCE_ID } from '../domain/ids';
-import { QUEUE_STATUSES, type QueueStatus } from '../domain/queue';
+import { QUEUE_STATUSES, type QueueStatus, ROOM_LIMIT_DEFAULTS } from '../domain/queue';
+
+/** The waiting room's per-event limits of its public paths; defaults fit shared addresses (README: "Limits"). */
+const roomLimitFields = {
+  rateWindowSeconds: z.number().int().min(1).max(3600).openapi({ description: 'The window the rate limits count in' }),
+  joinLimitPerIp: z.number().int().min(1).max(10_000_000).openapi({ description: 'Joins per window from one address' }),
+  joinLimitPerBuyer: z.number().int().min(1).max(100_000).openapi({ description: 'Joins per window by one buyer' }),
+  statusLimitPerBuyer: z.number().int().min(1).max(100_000).openapi({ description: 'GET /queue/me per window by one buyer' }),
+  maxPlacesPerIp: z.number().int().min(1).max(100_000).openapi({ description: 'Queue places one address may hold in the event' }),
+};
 
 export const ErrorBody = z
   .object({
@@ -46,7 +55,11 @@ export const CreateEventBody = z
         admitPerMinute: z.number().int().min(1).max(10_000_000).default(6000),
         admissionWindowSeconds: z.number().int().min(10).max(3600).default(120),
         powDifficulty: z.number().int().min(0).max(28).default(0),
-        maxPlacesPerIp: z.number().int().min(1).max(100_000).default(20),
+        rateWindowSeconds: roomLimitFields.rateWindowSeconds.default(ROOM_LIMIT_DEFAULTS.rateWindowSeconds),
+        joinLimitPerIp: roomLimitFields.joinLimitPerIp.default(ROOM_LIMIT_DEFAULTS.joinLimitPerIp),
+        joinLimitPerBuyer: roomLimitFields.joinLimitPerBuyer.default(ROOM_LIMIT_DEFAULTS.joinLimitPerBuyer),
+        statusLimitPerBuyer: roomLimitFields.statusLimitPerBuyer.default(ROOM_LIMIT_DEFAULTS.statusLimitPerBuyer),
+        maxPlacesPerIp: roomLimitFields.maxPlacesPerIp.default(ROOM_LIMIT_DEFAULTS.maxPlacesPerIp),
       })
       .strict()
       .default({
@@ -55,7 +68,7 @@ export const CreateEventBody = z
         admitPerMinute: 6000,
         admissionWindowSeconds: 120,
         powDifficulty: 0,
-        maxPlacesPerIp: 20,
+        ...ROOM_LIMIT_DEFAULTS,
       }),
     sections: z
       .array(SectionInput)
@@ -86,6 +99,10 @@ export const EventBody = z
       admissionWindowSeconds: z.number(),
       powDifficulty: z.number(),
       maxPlacesPerIp: z.number(),
+      rateWindowSeconds: z.number(),
+      joinLimitPerIp: z.number(),
+      joinLimitPerBuyer: z.number(),
+      statusLimitPerBuyer: z.number(),
     }),
     counts: SeatCountsBody,
   })
@@ -101,6 +118,40 @@ export const SeatBody = z.object({
 });
 
 export const SeatMapBody = z.object({ eventId: z.string(), version: z.number(), seats: z.array(SeatBody) }).openapi('SeatMap');
+
+export const SeatLayoutBody = z
+  .object({
+    eventId: z.string(),
+    layoutVersion: z.string().openapi({ description: 'A digest of the layout; also the ETag' }),
+    seatCount: z.number(),
+    sections: z.array(
+      z.object({
+        id: z.string(),
+        name: z.string(),
+        priceCents: z.number(),
+        rows: z.array(z.object({ row: z.number(), numbers: z.array(z.number()) })),
+      }),
+    ),
+  })
+  .openapi('SeatLayout');
+
+export const SeatStatusesBody = z
+  .object({
+    eventId: z.string(),
+    version: z.number().openapi({ description: 'The seat-map version; also the ETag' }),
+    encoding: z.literal('2bit-base64'),
+    seatCount: z.number(),
+    statuses: z.string().openapi({
+      description:
+        "Base64 of every seat's status in the seatmap's order (sections, rows, numbers as listed), two bits a seat " +
+        '(0 available, 1 held, 2 sold), four seats a byte, the first seat in the high bits',
+    }),
+  })
+  .openapi('SeatStatuses');
+
+export const IfNoneMatchHeader = z.object({
+  'if-none-match': z.string().max(1024).optional().openapi({ description: 'An ETag this client holds: 304 when still current' }),
+});
 
 const SeatIdString = z.string().regex(/^[A-Za-z0-9_]{1,16}-[1-9][0-9]{0,3}-[1-9][0-9]{0,3}$/, 'not a seat id');
 
@@ -264,6 +315,11 @@ export const LimitsBody = z
     maxActiveCheckouts: z.number().int().min(1).max(1_000_000).optional(),
     admitPerMinute: z.number().int().min(1).max(10_000_000).optional(),
     admissionWindowSeconds: z.number().int().min(10).max(3600).optional(),
+    rateWindowSeconds: roomLimitFields.rateWindowSeconds.optional(),
+    joinLimitPerIp: roomLimitFields.joinLimitPerIp.optional(),
+    joinLimitPerBuyer: roomLimitFields.joinLimitPerBuyer.optional(),
+    statusLimitPerBuyer: roomLimitFields.statusLimitPerBuyer.optional(),
+    maxPlacesPerIp: roomLimitFields.maxPlacesPerIp.optional(),
   })
   .strict()
   .refine((b) => Object.keys(b).length > 0, 'give at least one limit')

@@ -1,8 +1,11 @@
 /**
  * Live seat changes for the API process. One Redis subscriber connection per
- * process carries every event's `seats:<eventId>` channel; each message is
- * encoded once as an SSE frame and the same bytes go to every open stream of
- * that event, so fan-out costs one parse per message, not one per buyer.
+ * process carries every event's `seats:<eventId>` channel. Messages of one
+ * event are coalesced over a short window (100 ms by default) into one
+ * `changes` frame, encoded once, and the same bytes go to every open stream of
+ * that event: during a rush of sales each stream gets ten writes a second
+ * however many changes commit, and fan-out costs one encoding per window, not
+ * one per buyer or per change.
  *
  * Redis pub/sub drops what it cannot deliver. When the subscriber reconnects,
  * every stream is asked to resync from the change log
@@ -11,6 +14,7 @@
 import type Redis from 'ioredis';
 import { Gauge } from 'prom-client';
 import type { Logger } from '../platform/logger';
+import type { SeatChangeMessage } from '../domain/seats';
 import { messageVersion, seatChannel } from '../services/seat-cache';
 import { registry } from './metrics';
 
@@ -44,6 +48,22 @@ interface Channel {
   listeners: Set<SeatListener>;
   subscribed: Promise<unknown>;
   linger?: NodeJS.Timeout;
+  /** Messages received in the current window, with their versions. */
+  pending: { raw: string; version: number }[];
+  flush?: NodeJS.Timeout;
+}
+
+/** One message carrying every change of several, under the highest version. */
+export function mergeMessages(messages: { raw: string; version: number }[]): { raw: string; version: number } {
+  if (messages.length === 1) return messages[0]!;
+  let version = 0;
+  const changes: SeatChangeMessage['changes'] = [];
+  for (const m of messages) {
+    const parsed = JSON.parse(m.raw) as SeatChangeMessage;
+    version = Math.max(version, parsed.version);
+    for (const c of parsed.changes) changes.push(c);
+  }
+  return { raw: JSON.stringify({ version, changes }), version };
 }
 
 export class SeatFanout {
@@ -59,6 +79,7 @@ export class SeatFanout {
     private readonly redis: Redis,
     private readonly logger: Logger,
     private readonly keepaliveMs = 20_000,
+    private readonly windowMs = 100,
   ) {
     // The subscriber lives as long as the process's main Redis client.
     redis.once('end', () => this.close());
@@ -66,7 +87,11 @@ export class SeatFanout {
 
   private subscriber(): Redis {
     if (this.sub) return this.sub;
-    const sub = this.redis.duplicate({ connectionName: 'onsale-api-seat-streams', maxRetriesPerRequest: null });
+    const sub = this.redis.duplicate({
+      connectionName: 'onsale-api-seat-streams',
+      maxRetriesPerRequest: null,
+      enableAutoPipelining: false,
+    });
     sub.on('message', (channel: string, message: string) => this.dispatch(channel, message));
     sub.on('ready', () => {
       if (this.wasReady && this.lostConnection) {
@@ -93,7 +118,7 @@ export class SeatFanout {
     let ch = this.channels.get(name);
     if (!ch) {
       const sub = this.subscriber();
-      ch = { listeners: new Set(), subscribed: sub.subscribe(name) };
+      ch = { listeners: new Set(), subscribed: sub.subscribe(name), pending: [] };
       this.channels.set(name, ch);
       ch.subscribed.catch(() => this.channels.get(name) === ch && this.channels.delete(name));
     }
@@ -138,8 +163,27 @@ export class SeatFanout {
       this.logger.warn({ channel }, 'unreadable seat change message');
       return;
     }
-    const bytes = changesFrame(raw, version);
-    for (const l of ch.listeners) l.frame(bytes, version);
+    ch.pending.push({ raw, version });
+    if (this.windowMs <= 0) return this.flush(ch);
+    ch.flush ??= setTimeout(() => this.flush(ch), this.windowMs);
+  }
+
+  /** Sends the window's changes as one frame, encoded once for every stream of the event. */
+  private flush(ch: Channel): void {
+    ch.flush = undefined;
+    const messages = ch.pending;
+    ch.pending = [];
+    if (!messages.length || ch.listeners.size === 0) return;
+    let merged: { raw: string; version: number };
+    try {
+      merged = mergeMessages(messages);
+    } catch (err) {
+      this.logger.warn({ err }, 'unreadable seat change message; streams resync from the change log');
+      for (const l of ch.listeners) l.resync();
+      return;
+    }
+    const bytes = changesFrame(merged.raw, merged.version);
+    for (const l of ch.listeners) l.frame(bytes, merged.version);
   }
 
   private broadcast(bytes: Uint8Array): void {
@@ -150,7 +194,10 @@ export class SeatFanout {
     if (this.closed) return;
     this.closed = true;
     if (this.keepalive) clearInterval(this.keepalive);
-    for (const ch of this.channels.values()) if (ch.linger) clearTimeout(ch.linger);
+    for (const ch of this.channels.values()) {
+      if (ch.linger) clearTimeout(ch.linger);
+      if (ch.flush) clearTimeout(ch.flush);
+    }
     this.channels.clear();
     this.sub?.disconnect();
     this.sub = null;

@@ -27,6 +27,7 @@ import { renderPng } from './report/png';
 import { renderTable } from './report/table';
 import { type SimOptions, simulate } from './simulate';
 import { benchHolds, type HoldsOptions } from './suites/holds';
+import { benchCompactSeatMap } from './suites/compact-seatmap';
 import { benchGet, benchRawRedis, benchWaitingRoom, hasRoute, type HttpOptions, mintBuyers, redisBenchmark } from './suites/http';
 import { benchSse, type SseOptions } from './suites/sse';
 import { benchTemporal, type TemporalOptions } from './suites/temporal';
@@ -281,6 +282,46 @@ export async function runBench(args: BenchArgs): Promise<BenchResult> {
       result.latencies['seat map'] = seatMap.latency;
       const timelines: Record<string, [number, number][]> = { healthz: health.timeline.ok ?? [], 'seat map': seatMap.timeline.ok ?? [] };
       const results: Record<string, typeof health> = { healthz: health, rawRedis: raw, seatMap };
+
+      if (await hasRoute(http, 'GET', `/v1/events/${mapEventId}/seats/status`)) {
+        const compact = await benchCompactSeatMap(http, config, o, detail);
+        result.details.compactSeatMap = compact;
+        const base = compact.healthz.rates.ok ?? 0;
+        const vs = (name: string, r: typeof health, note = '') =>
+          fig({
+            group: 'Seat map',
+            name,
+            value: r.rates.ok ?? 0,
+            unit: 'req/s',
+            baseline: 'GET /healthz (measured next to it)',
+            baselineValue: base,
+            ratio: ratio(r.rates.ok ?? 0, base),
+            note: `p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms${note}`,
+          });
+        for (const [coding, b] of Object.entries(compact.statusBytes)) {
+          fig({
+            group: 'Seat map',
+            name: `GET /seats/status, ${compact.seats} seats (${compact.changedShare}% held or sold): bytes on the wire, ${coding}`,
+            value: b,
+            unit: 'bytes',
+            baseline: 'GET /seats, same coding',
+            baselineValue: compact.fullBytes[coding] ?? 0,
+            ratio: ratio(b, compact.fullBytes[coding] ?? 0),
+          });
+        }
+        fig({
+          group: 'Seat map',
+          name: `GET /seatmap (layout), ${compact.seats} seats: bytes on the wire, gzip`,
+          value: compact.layoutBytes.gzip ?? 0,
+          unit: 'bytes',
+          note: `identity ${compact.layoutBytes.identity} bytes, br ${compact.layoutBytes.br} bytes`,
+        });
+        vs(`GET /seats/status, ${compact.seats} seats, gzip`, compact.status);
+        vs('GET /seats/status → 304 (If-None-Match, unchanged)', compact.status304);
+        vs('GET /seatmap → 304 (If-None-Match, unchanged)', compact.layout304);
+        result.latencies['seat statuses'] = compact.status.latency;
+        timelines['seat statuses'] = compact.status.timeline.ok ?? [];
+      } else result.skipped.push('compact seat map: GET /v1/events/{id}/seats/status is not served by this API yet');
 
       const probeBuyer = (await mintBuyers(config, 1, 'probe'))[0]!;
       if (await hasRoute(http, 'POST', `/v1/events/${mapEventId}/queue`, probeBuyer.token)) {
@@ -619,6 +660,12 @@ export async function runBench(args: BenchArgs): Promise<BenchResult> {
     await workers.stop();
   }
   result.seconds = round((Date.now() - started) / 1000, 1);
+  result.notes.push(
+    `Machine load (1/5/15 min): ${result.machine.loadAverageAtStart.join(' / ')} at start, ${os
+      .loadavg()
+      .map((l) => round(l, 2))
+      .join(' / ')} at end; other work shares these cores, so read the ratios.`,
+  );
   progress.finish();
   return result;
 }

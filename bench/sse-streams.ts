@@ -12,6 +12,7 @@
  * nothing.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { serve } from '@hono/node-server';
 import { createPool } from '../db/pool';
@@ -111,6 +112,13 @@ const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 };
+const loadavg = () => {
+  try {
+    return readFileSync('/proc/loadavg', 'utf8').trim();
+  } catch {
+    return 'unknown';
+  }
+};
 const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MB`;
 const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
 
@@ -118,6 +126,7 @@ async function bench(): Promise<void> {
   const streams = arg('streams', 10_000);
   const rounds = arg('rounds', 20);
   const config = loadConfig();
+  const loadAtStart = loadavg();
   const child = fork(__filename, ['server'], {
     execArgv: [...process.execArgv, '--expose-gc'],
     env: { ...process.env, LOG_LEVEL: 'warn', SHED_MAX_IN_FLIGHT: process.env.SHED_MAX_IN_FLIGHT ?? '1024' },
@@ -197,8 +206,9 @@ async function bench(): Promise<void> {
       firstStream: { median: pct(p('first'), 50), worst: Math.max(...p('first')) },
       p50OfStreams: { median: pct(p('p50'), 50), worst: Math.max(...p('p50')) },
       p99OfStreams: { median: pct(p('p99'), 50), worst: Math.max(...p('p99')) },
-      lastStream: { median: pct(p('last'), 50), worst: Math.max(...p('last')) },
+      lastStream: { median: pct(p('last'), 50), p99: pct(p('last'), 99), worst: Math.max(...p('last')) },
     },
+    loadavg: { start: loadAtStart, end: loadavg() },
   };
   process.stdout.write(
     [
@@ -210,8 +220,9 @@ async function bench(): Promise<void> {
       `  first stream: median ${out.fanoutMs.firstStream.median.toFixed(1)}, worst ${out.fanoutMs.firstStream.worst.toFixed(1)}`,
       `  median stream: median ${out.fanoutMs.p50OfStreams.median.toFixed(1)}, worst ${out.fanoutMs.p50OfStreams.worst.toFixed(1)}`,
       `  99th pct stream: median ${out.fanoutMs.p99OfStreams.median.toFixed(1)}, worst ${out.fanoutMs.p99OfStreams.worst.toFixed(1)}`,
-      `  last stream: median ${out.fanoutMs.lastStream.median.toFixed(1)}, worst ${out.fanoutMs.lastStream.worst.toFixed(1)}`,
-      `(clients and server share this machine's cores; the client side reads all ${streams} sockets on one thread)`,
+      `  last stream: median ${out.fanoutMs.lastStream.median.toFixed(1)}, p99 ${out.fanoutMs.lastStream.p99.toFixed(1)}, worst ${out.fanoutMs.lastStream.worst.toFixed(1)}`,
+      `machine load (/proc/loadavg): at start ${out.loadavg.start}; at end ${out.loadavg.end}`,
+      `(the API runs in its own process; the clients and the publisher in this one, on the same machine's cores)`,
       JSON.stringify(out),
       '',
     ].join('\n'),

@@ -1,5 +1,6 @@
 import type { LatencySummary } from './lib/stats';
 import type { LoadResult } from './lib/load';
+import type { CompactSeatMapFigures } from './suites/compact-seatmap';
 import type { HoldsFigure } from './suites/holds';
 import type { SseFigures } from './suites/sse';
 import type { TemporalFigures } from './suites/temporal';
@@ -33,6 +34,7 @@ export interface BenchResult {
     temporal?: TemporalFigures;
     admission?: AdmissionFigures;
     sse?: SseFigures | null;
+    compactSeatMap?: CompactSeatMapFigures;
     simulation?: SimReport;
   };
   skipped: string[];

@@ -2,14 +2,35 @@
  * Fixed-window rate limits in Redis, shared by every API replica. A limit
  * that Redis cannot check is not enforced: losing Redis must not take the
  * API down with it.
+ *
+ * This module owns the counters' format (`rl:…` keys, one INCR per window).
+ * Scripts that check a limit in the same call as their own work (the waiting
+ * room's join and status) embed RATE_HIT_LUA and name their counters with
+ * eventRateKey, so a Redis Cluster keeps them on the event's slot.
  */
 import type Redis from 'ioredis';
 import type { Result } from 'ioredis';
 import { DomainError } from '../domain/errors';
 
+/**
+ * A Lua function for scripts: counts one hit on KEY; answers 0 when within
+ * LIMIT, else the milliseconds until its window ends.
+ */
+export const RATE_HIT_LUA = `
+local function rate_hit(key, limit, windowMs)
+  local n = redis.call('INCR', key)
+  local ttl = redis.call('PTTL', key)
+  if n == 1 or ttl < 0 then
+    redis.call('PEXPIRE', key, windowMs)
+    ttl = windowMs
+  end
+  if n > limit then return ttl end
+  return 0
+end`;
+
 const HIT = `
 local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return {n, redis.call('PTTL', KEYS[1])}`;
 
 declare module 'ioredis' {
@@ -26,6 +47,19 @@ export interface Limit {
   windowMs: number;
 }
 
+/** A per-event counter, on the event's hash slot. */
+export const eventRateKey = (eventId: string, scope: string, subject: string) => `rl:{${eventId}}:${scope}:${subject}`;
+
+/** The error a request over its limit gets: 429 with Retry-After. */
+export function rateLimited(scope: string, { limit, windowMs }: Limit, retryAfterMs: number, message = 'too many requests; slow down') {
+  return new DomainError('RATE_LIMITED', message, {
+    scope,
+    limit,
+    windowSeconds: windowMs / 1000,
+    retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)),
+  });
+}
+
 export class RateLimiter {
   constructor(private readonly redis: Redis) {
     if (!defined.has(redis)) {
@@ -35,21 +69,14 @@ export class RateLimiter {
   }
 
   /** Counts one request against `key`; throws RATE_LIMITED with Retry-After when over the limit. */
-  async check(scope: string, key: string, { limit, windowMs }: Limit): Promise<void> {
+  async check(scope: string, key: string, limit: Limit): Promise<void> {
     let count: number;
     let ttl: number;
     try {
-      [count, ttl] = await this.redis.rateHit(`rl:${scope}:${key}`, windowMs);
+      [count, ttl] = await this.redis.rateHit(`rl:${scope}:${key}`, limit.windowMs);
     } catch {
       return;
     }
-    if (count > limit) {
-      throw new DomainError('RATE_LIMITED', 'too many requests; slow down', {
-        scope,
-        limit,
-        windowSeconds: windowMs / 1000,
-        retryAfterSeconds: Math.max(1, Math.ceil(ttl / 1000)),
-      });
-    }
+    if (count > limit.limit) throw rateLimited(scope, limit, ttl);
   }
 }

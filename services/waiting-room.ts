@@ -12,6 +12,7 @@
 import type Redis from 'ioredis';
 import type { QueueStatus, RoomStatus } from '../domain/queue';
 import type { Result } from 'ioredis';
+import { eventRateKey, type Limit, RATE_HIT_LUA, rateLimited } from './rate-limit';
 import { newSeed, shuffle } from './shuffle';
 
 export const queueKeys = (eventId: string) => {
@@ -37,17 +38,49 @@ export const queueKeys = (eventId: string) => {
   };
 };
 
-const JOIN = `
-local existing = redis.call('HGET', KEYS[1], ARGV[1])
-if existing then return {existing, 0, 0} end
+/** A placed buyer's status, as /queue/me would report it (Lua; KEYS as in JOIN). */
+const STATUS_OF_PLACE = `
+local function status_of(place, buyer, nowMs)
+  if string.sub(place, 1, 1) == 'p' then return 'prequeue' end
+  local deadline = redis.call('HGET', KEYS[9], buyer)
+  if deadline then
+    if redis.call('SISMEMBER', KEYS[10], buyer) == 1 or tonumber(deadline) > nowMs then return 'admitted' end
+    return 'expired'
+  end
+  if redis.call('GET', KEYS[11]) == 'sold_out' then return 'sold_out' end
+  return 'waiting'
+end`;
+
+/**
+ * The whole join in one call: the buyer's and the address's rate limits, the
+ * per-address place cap, the place itself and the status to answer with.
+ * A buyer who already has a place gets it back without spending the
+ * address's budget, so a crowd behind one address can reload freely.
+ * Answers {place, outcome, sealedNow, status, retryAfterMs}; outcome is
+ * 1 created, 0 existing, -1 place cap, -2 buyer over limit, -3 address over limit.
+ */
+const JOIN = `${RATE_HIT_LUA}
+${STATUS_OF_PLACE}
+local buyer, nowMs, windowMs = ARGV[1], tonumber(ARGV[7]), tonumber(ARGV[6])
+local buyerLimit, ipLimit = tonumber(ARGV[8]), tonumber(ARGV[9])
+if buyerLimit > 0 then
+  local wait = rate_hit(KEYS[8], buyerLimit, windowMs)
+  if wait > 0 then return {'', -2, 0, '', wait} end
+end
+local existing = redis.call('HGET', KEYS[1], buyer)
+if existing then return {existing, 0, 0, status_of(existing, buyer, nowMs), 0} end
+if ipLimit > 0 then
+  local wait = rate_hit(KEYS[7], ipLimit, windowMs)
+  if wait > 0 then return {'', -3, 0, '', wait} end
+end
 local limit = tonumber(ARGV[5])
-if limit > 0 and tonumber(redis.call('HGET', KEYS[6], ARGV[4]) or '0') >= limit then return {'', -1, 0} end
+if limit > 0 and tonumber(redis.call('HGET', KEYS[6], ARGV[4]) or '0') >= limit then return {'', -1, 0, '', 0} end
 redis.call('HINCRBY', KEYS[6], ARGV[4], 1)
 local sealed = redis.call('EXISTS', KEYS[4]) == 1
 if ARGV[2] == 'pre' and not sealed then
-  local n = redis.call('RPUSH', KEYS[2], ARGV[1])
-  redis.call('HSET', KEYS[1], ARGV[1], 'p' .. n)
-  return {'p' .. n, 1, 0}
+  local n = redis.call('RPUSH', KEYS[2], buyer)
+  redis.call('HSET', KEYS[1], buyer, 'p' .. n)
+  return {'p' .. n, 1, 0, 'prequeue', 0}
 end
 local sealedNow = 0
 if not sealed then
@@ -56,9 +89,27 @@ if not sealed then
   sealedNow = 1
 end
 local pos = redis.call('INCR', KEYS[3])
-redis.call('HSET', KEYS[1], ARGV[1], pos)
-redis.call('HSET', KEYS[5], pos, ARGV[1])
-return {tostring(pos), 1, sealedNow}`;
+redis.call('HSET', KEYS[1], buyer, pos)
+redis.call('HSET', KEYS[5], pos, buyer)
+return {tostring(pos), 1, sealedNow, status_of(tostring(pos), buyer, nowMs), 0}`;
+
+/**
+ * /queue/me in one call: the buyer's status-poll limit, then everything the
+ * answer needs. Answers {retryAfterMs, place, serving, deadline, used, status, rate}.
+ */
+const STATUS = `${RATE_HIT_LUA}
+local limit = tonumber(ARGV[3])
+if limit > 0 then
+  local wait = rate_hit(KEYS[1], limit, tonumber(ARGV[2]))
+  if wait > 0 then return {wait} end
+end
+return {0,
+  redis.call('HGET', KEYS[2], ARGV[1]) or '',
+  redis.call('GET', KEYS[3]) or '',
+  redis.call('HGET', KEYS[4], ARGV[1]) or '',
+  redis.call('SISMEMBER', KEYS[5], ARGV[1]),
+  redis.call('GET', KEYS[6]) or '',
+  redis.call('HGET', KEYS[7], 'ratePerMinute') or ''}`;
 
 const SEAL = `
 if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
@@ -120,7 +171,8 @@ return 1`;
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    wrJoin(...args: (string | number)[]): Result<[string, number, number], Context>;
+    wrJoin(...args: (string | number)[]): Result<[string, number, number, string, number], Context>;
+    wrStatus(...args: (string | number)[]): Result<[number, string?, string?, string?, number?, string?, string?], Context>;
     wrSeal(...args: (string | number)[]): Result<number, Context>;
     wrAssign(...args: (string | number)[]): Result<number, Context>;
     wrAdmit(...args: (string | number)[]): Result<number, Context>;
@@ -137,6 +189,15 @@ export interface Place {
   position: number;
   prequeue: boolean;
   created: boolean;
+  /** The buyer's status right after joining (only from join). */
+  status?: QueueStatus;
+}
+
+/** The per-event limits a join is held to; absent figures are not enforced. */
+export interface JoinLimits {
+  windowMs: number;
+  perBuyer: number;
+  perIp: number;
 }
 
 export interface BuyerStatus {
@@ -145,6 +206,8 @@ export interface BuyerStatus {
   ahead: number;
   status: QueueStatus;
   admissionDeadline?: number;
+  /** The admission already started a checkout: no token to hand out. */
+  admissionUsed?: boolean;
   estimatedWaitSeconds: number;
 }
 
@@ -162,7 +225,8 @@ export interface QueueSnapshot {
 export class WaitingRoom {
   constructor(private readonly redis: Redis) {
     if (!defined.has(redis)) {
-      redis.defineCommand('wrJoin', { numberOfKeys: 6, lua: JOIN });
+      redis.defineCommand('wrJoin', { numberOfKeys: 11, lua: JOIN });
+      redis.defineCommand('wrStatus', { numberOfKeys: 7, lua: STATUS });
       redis.defineCommand('wrSeal', { numberOfKeys: 3, lua: SEAL });
       redis.defineCommand('wrAssign', { numberOfKeys: 3, lua: ASSIGN });
       redis.defineCommand('wrAdmit', { numberOfKeys: 4, lua: ADMIT });
@@ -173,25 +237,47 @@ export class WaitingRoom {
     }
   }
 
-  /** One place per buyer: joining again returns the same place. */
-  async join(eventId: string, buyerId: string, opts: { beforeSale: boolean; ip: string; maxPlacesPerIp: number }): Promise<Place | null> {
+  /**
+   * One place per buyer: joining again returns the same place. Rate limits,
+   * the per-address place cap and the join are one Redis call. Null when the
+   * address holds its cap of places; throws RATE_LIMITED over a rate limit.
+   */
+  async join(
+    eventId: string,
+    buyerId: string,
+    opts: { beforeSale: boolean; ip: string; maxPlacesPerIp: number; limits?: JoinLimits; nowMs?: number },
+  ): Promise<Place | null> {
     const k = queueKeys(eventId);
-    const [place, created, sealedNow] = await this.redis.wrJoin(
+    const l = opts.limits;
+    const [place, outcome, sealedNow, status, retryAfterMs] = await this.redis.wrJoin(
       k.places,
       k.prequeue,
       k.seq,
       k.seed,
       k.at,
       k.ipPlaces,
+      eventRateKey(eventId, 'join-ip', opts.ip),
+      eventRateKey(eventId, 'join-buyer', buyerId),
+      k.deadlines,
+      k.used,
+      k.status,
       buyerId,
       opts.beforeSale ? 'pre' : 'main',
       newSeed(),
       opts.ip,
       opts.maxPlacesPerIp,
+      l?.windowMs ?? 0,
+      opts.nowMs ?? Date.now(),
+      l?.perBuyer ?? 0,
+      l?.perIp ?? 0,
     );
-    if (created === -1) return null;
+    if (outcome === -2) throw rateLimited('join-buyer', { limit: l!.perBuyer, windowMs: l!.windowMs }, retryAfterMs);
+    if (outcome === -3) {
+      throw rateLimited('join-ip', { limit: l!.perIp, windowMs: l!.windowMs }, retryAfterMs, 'too many joins from this address; slow down');
+    }
+    if (outcome === -1) return null;
     if (sealedNow === 1) await this.assignPrequeue(eventId);
-    return parsePlace(place, created === 1);
+    return { ...parsePlace(place, outcome === 1), status: status as QueueStatus };
   }
 
   /** Seals the pre-queue at the on-sale time; idempotent. Returns the seed. */
@@ -212,20 +298,31 @@ export class WaitingRoom {
     return { seed, order };
   }
 
-  async status(eventId: string, buyerId: string, nowMs = Date.now()): Promise<BuyerStatus | null> {
+  /**
+   * Where the buyer stands, in one Redis call. With `limit`, the call also
+   * counts the poll against the buyer's per-event status limit and throws
+   * RATE_LIMITED over it.
+   */
+  async status(eventId: string, buyerId: string, nowMs = Date.now(), limit?: Limit): Promise<BuyerStatus | null> {
     const k = queueKeys(eventId);
-    const [place, serving, deadline, used, status, rate] = await this.redis
-      .multi()
-      .hget(k.places, buyerId)
-      .get(k.serving)
-      .hget(k.deadlines, buyerId)
-      .sismember(k.used, buyerId)
-      .get(k.status)
-      .hget(k.stats, 'ratePerMinute')
-      .exec()
-      .then((r) => r!.map(([, v]) => v) as [string | null, string | null, string | null, number, string | null, string | null]);
-    const servingPosition = Number(serving ?? 0);
-    const ratePerMinute = Number(rate ?? 0);
+    const r = await this.redis.wrStatus(
+      eventRateKey(eventId, 'queue-me', buyerId),
+      k.places,
+      k.serving,
+      k.deadlines,
+      k.used,
+      k.status,
+      k.stats,
+      buyerId,
+      limit?.windowMs ?? 0,
+      limit?.limit ?? 0,
+    );
+    if (r[0] > 0) throw rateLimited('queue-me', limit!, r[0]);
+    const [, placeRaw, serving, deadlineRaw, used, status, rate] = r;
+    const place = placeRaw || null;
+    const deadline = deadlineRaw || null;
+    const servingPosition = Number(serving || 0);
+    const ratePerMinute = Number(rate || 0);
     // A waitlist offer admits a buyer who may hold no queue place.
     if (!place && !deadline) return null;
     const p = place ? parsePlace(place, false) : { position: 0, prequeue: false, created: false };
@@ -235,7 +332,9 @@ export class WaitingRoom {
     if (p.prequeue) return { ...base, ahead: p.position - 1, status: 'prequeue' };
     if (deadline) {
       const d = Number(deadline);
-      if (used === 1 || d > nowMs) return { ...base, ahead: 0, estimatedWaitSeconds: 0, status: 'admitted', admissionDeadline: d };
+      if (used === 1 || d > nowMs) {
+        return { ...base, ahead: 0, estimatedWaitSeconds: 0, status: 'admitted', admissionDeadline: d, admissionUsed: used === 1 };
+      }
       return { ...base, ahead: 0, estimatedWaitSeconds: 0, status: 'expired', admissionDeadline: d };
     }
     // A closed sale admits nobody else: to a buyer still in line that reads as sold out.

@@ -51,7 +51,9 @@ const setLimits = createRoute({
   path: '/v1/admin/events/{eventId}/waiting-room',
   tags: ['Administration'],
   security: [{ admin: [] }],
-  description: "Changes the waiting room's limits; the admission workflow applies them on its next tick.",
+  description:
+    "Changes the waiting room's limits: pacing (the admission workflow applies it on its next tick), and the per-event " +
+    'rate limits and per-address place cap (every API replica within about a second).',
   request: { params: EventIdParam, body: { content: { 'application/json': { schema: LimitsBody } }, required: true } },
   responses: {
     200: { description: 'Limits changed', content: { 'application/json': { schema: z.object({ eventId: z.string() }) } } },
@@ -105,10 +107,16 @@ export function adminRoutes() {
       const { eventId } = c.req.valid('param');
       const limits = c.req.valid('json');
       const { pool, events, control } = c.var.services;
-      await events.event(eventId);
-      await updateWaitingRoomLimits(pool, eventId, limits);
+      if (!(await updateWaitingRoomLimits(pool, eventId, limits))) {
+        throw new DomainError('NOT_FOUND', `event ${eventId} does not exist`, { eventId });
+      }
       events.forget(eventId);
-      await control.setLimits(eventId, limits);
+      // The admission workflow paces admissions; the rate limits and place cap are read per request from the event.
+      const { maxActiveCheckouts, admitPerMinute, admissionWindowSeconds } = limits;
+      const pacing = Object.fromEntries(
+        Object.entries({ maxActiveCheckouts, admitPerMinute, admissionWindowSeconds }).filter(([, v]) => v !== undefined),
+      );
+      if (Object.keys(pacing).length) await control.setLimits(eventId, pacing);
       return c.json({ eventId }, 200);
     });
 }

@@ -1,7 +1,11 @@
 import { createRoute } from '@hono/zod-openapi';
 import { router } from '../router';
 import { publicStatus } from '../events-view';
-import { errorResponses, EventBody, EventIdParam, SeatMapBody } from '../schemas';
+import { matchesEtag, sendPrepared } from '../http-cache';
+import { LAYOUT_CACHE_CONTROL, STATUS_CACHE_CONTROL } from '../seat-reads';
+import { errorResponses, EventBody, EventIdParam, IfNoneMatchHeader, SeatLayoutBody, SeatMapBody, SeatStatusesBody } from '../schemas';
+
+const notModified = { 304: { description: 'Not modified: the ETag sent in If-None-Match is current' } };
 
 const getEvent = createRoute({
   method: 'get',
@@ -15,9 +19,41 @@ const getSeats = createRoute({
   method: 'get',
   path: '/v1/events/{eventId}/seats',
   tags: ['Browsing'],
+  description:
+    'Every seat with its status, in full. Prefer /seatmap (once) and /seats/status: together they are a few KB. ' +
+    'ETag = version; If-None-Match with the current version answers 304.',
   request: { params: EventIdParam },
   responses: {
     200: { description: 'The seat map', content: { 'application/json': { schema: SeatMapBody } } },
+    ...notModified,
+    ...errorResponses(400, 404),
+  },
+});
+
+const getSeatLayout = createRoute({
+  method: 'get',
+  path: '/v1/events/{eventId}/seatmap',
+  tags: ['Browsing'],
+  description: `The layout alone; it does not change during a sale. \`Cache-Control: ${LAYOUT_CACHE_CONTROL}\`, ETag = layoutVersion.`,
+  request: { params: EventIdParam, headers: IfNoneMatchHeader },
+  responses: {
+    200: { description: 'The layout', content: { 'application/json': { schema: SeatLayoutBody } } },
+    ...notModified,
+    ...errorResponses(400, 404),
+  },
+});
+
+const getSeatStatuses = createRoute({
+  method: 'get',
+  path: '/v1/events/{eventId}/seats/status',
+  tags: ['Browsing'],
+  description:
+    `Every seat's status, two bits a seat, in the seatmap's order. ETag = version; \`Cache-Control: ${STATUS_CACHE_CONTROL}\`. ` +
+    'Follow /seats/stream from this version for what changes next.',
+  request: { params: EventIdParam, headers: IfNoneMatchHeader },
+  responses: {
+    200: { description: 'Packed statuses', content: { 'application/json': { schema: SeatStatusesBody } } },
+    ...notModified,
     ...errorResponses(400, 404),
   },
 });
@@ -29,6 +65,7 @@ export function eventRoutes() {
       const { events } = c.var.services;
       const e = await events.event(eventId);
       const counts = await events.counts(eventId);
+      c.header('Cache-Control', 'public, max-age=1');
       return c.json(
         {
           eventId: e.id,
@@ -45,9 +82,32 @@ export function eventRoutes() {
     })
     .openapi(getSeats, async (c) => {
       const { eventId } = c.req.valid('param');
-      const { events } = c.var.services;
+      const { events, seatCache } = c.var.services;
       await events.event(eventId);
+      c.header('Cache-Control', STATUS_CACHE_CONTROL);
+      const ifNoneMatch = c.req.header('if-none-match');
+      if (ifNoneMatch) {
+        const etag = `"${await seatCache.version(eventId)}"`;
+        if (matchesEtag(ifNoneMatch, etag)) return c.body(null, 304, { ETag: etag, Vary: 'Accept-Encoding' });
+      }
       const map = await events.seatMap(eventId);
+      c.header('ETag', `"${map.version}"`);
       return c.json({ eventId, version: map.version, seats: map.seats }, 200);
+    })
+    .openapi(getSeatLayout, async (c) => {
+      const { eventId } = c.req.valid('param');
+      const { events, seatReads } = c.var.services;
+      const cached = seatReads.peekLayout(eventId);
+      if (cached) return sendPrepared(c, cached);
+      await events.event(eventId);
+      return sendPrepared(c, await seatReads.layout(eventId));
+    })
+    .openapi(getSeatStatuses, async (c) => {
+      const { eventId } = c.req.valid('param');
+      const { events, seatReads } = c.var.services;
+      const cached = seatReads.peekStatuses(eventId);
+      if (cached) return sendPrepared(c, cached);
+      await events.event(eventId);
+      return sendPrepared(c, await seatReads.packedStatuses(eventId));
     });
 }

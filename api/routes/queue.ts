@@ -82,9 +82,8 @@ const waitlist = createRoute({
   },
 });
 
-const JOIN_PER_IP = { limit: 60, windowMs: 10_000 };
-const JOIN_PER_BUYER = { limit: 10, windowMs: 10_000 };
-const STATUS_PER_BUYER = { limit: 20, windowMs: 10_000 };
+/** Waitlist joins are rare: a fixed per-buyer limit across events is enough. */
+const WAITLIST_PER_BUYER = { limit: 10, windowMs: 10_000 };
 
 export function queueRoutes(powSecret: string) {
   const pow = new ProofOfWork(powSecret);
@@ -108,13 +107,11 @@ export function queueRoutes(powSecret: string) {
       return c.json({ challenge: pow.challenge(eventId, c.var.buyer.buyerId), difficulty: event.waitingRoom.powDifficulty }, 200);
     })
     .openapi(join, async (c) => {
-      const { room, limiter } = c.var.services;
+      const { room } = c.var.services;
       const { eventId } = c.req.valid('param');
       const body = c.req.valid('json') ?? {};
       const buyer = c.var.buyer;
       const ip = clientIp(c, c.var.services.config.TRUST_PROXY_HOPS);
-      await limiter.check('join-ip', ip, JOIN_PER_IP);
-      await limiter.check('join-buyer', buyer.buyerId, JOIN_PER_BUYER);
       const event = await roomEvent(c.var.services.events, eventId);
       const difficulty = event.waitingRoom.powDifficulty;
       if (difficulty > 0 && !(body.pow && pow.verify(eventId, buyer.buyerId, body.pow.challenge, body.pow.nonce, difficulty))) {
@@ -124,10 +121,12 @@ export function queueRoutes(powSecret: string) {
           difficulty,
         });
       }
+      const wr = event.waitingRoom;
       const place = await room.join(eventId, buyer.buyerId, {
         beforeSale: event.onSaleAt.getTime() > Date.now(),
         ip,
-        maxPlacesPerIp: event.waitingRoom.maxPlacesPerIp,
+        maxPlacesPerIp: wr.maxPlacesPerIp,
+        limits: { windowMs: wr.rateWindowSeconds * 1000, perBuyer: wr.joinLimitPerBuyer, perIp: wr.joinLimitPerIp },
       });
       if (!place) {
         throw new DomainError('RATE_LIMITED', 'too many queue places from this address', {
@@ -136,22 +135,25 @@ export function queueRoutes(powSecret: string) {
         });
       }
       if (place.created && !place.prequeue) await c.var.services.control.wake(eventId);
-      const status = (await room.status(eventId, buyer.buyerId))?.status ?? (place.prequeue ? 'prequeue' : 'waiting');
+      const status = place.status ?? (place.prequeue ? 'prequeue' : 'waiting');
       return c.json({ position: place.position, status }, place.created ? 201 : 200);
     })
     .openapi(me, async (c) => {
-      const { events, room, admissions, limiter } = c.var.services;
+      const { events, room, admissions } = c.var.services;
       const { eventId } = c.req.valid('param');
       const buyer = c.var.buyer;
-      await limiter.check('queue-me', buyer.buyerId, STATUS_PER_BUYER);
       const event = await events.event(eventId);
-      const s = await room.status(eventId, buyer.buyerId);
+      const wr = event.waitingRoom;
+      const s = await room.status(eventId, buyer.buyerId, Date.now(), {
+        limit: wr.statusLimitPerBuyer,
+        windowMs: wr.rateWindowSeconds * 1000,
+      });
       if (!s) throw new DomainError('NOT_FOUND', 'you are not in the queue for this event', { eventId });
-      const { admissionDeadline, ...view } = s;
+      const { admissionDeadline, admissionUsed, ...view } = s;
       if (view.status === 'prequeue') {
         view.estimatedWaitSeconds = Math.max(0, Math.ceil((event.onSaleAt.getTime() - Date.now()) / 1000));
       }
-      if (view.status === 'admitted' && admissionDeadline && !(await room.isUsed(eventId, buyer.buyerId))) {
+      if (view.status === 'admitted' && admissionDeadline && !admissionUsed) {
         const admissionToken = await admissions.issue({
           buyerId: buyer.buyerId,
           eventId,
@@ -181,7 +183,7 @@ export function queueRoutes(powSecret: string) {
       const { eventId } = c.req.valid('param');
       const { quantity } = c.req.valid('json');
       const buyer = c.var.buyer;
-      await limiter.check('join-buyer', buyer.buyerId, JOIN_PER_BUYER);
+      await limiter.check('waitlist', buyer.buyerId, WAITLIST_PER_BUYER);
       const event = await events.event(eventId);
       if (event.state !== 'open') throw new DomainError('EVENT_NOT_ON_SALE', 'this event is not on sale', { state: event.state });
       if (quantity > event.maxSeatsPerBuyer) {

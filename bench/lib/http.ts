@@ -8,6 +8,8 @@ import http from 'node:http';
 export interface HttpReply {
   status: number;
   body: string;
+  /** With `raw`: the body's length as received, before any decoding. */
+  bytes?: number;
   headers: http.IncomingHttpHeaders;
 }
 
@@ -43,7 +45,7 @@ export class HttpClient {
   request(
     method: string,
     path: string,
-    opts: { token?: string; body?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {},
+    opts: { token?: string; body?: unknown; headers?: Record<string, string>; timeoutMs?: number; raw?: boolean } = {},
   ): Promise<HttpReply> {
     const headers: Record<string, string> = { ...opts.headers };
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
@@ -59,7 +61,10 @@ export class HttpClient {
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
+          res.on('end', () => {
+            const all = Buffer.concat(chunks);
+            resolve({ status: res.statusCode ?? 0, body: opts.raw ? '' : all.toString('utf8'), headers: res.headers, bytes: all.length });
+          });
           res.on('error', reject);
         },
       );

@@ -40,13 +40,35 @@ export async function mintBuyers(config: Config, n: number, prefix = 'bench'): P
   return out;
 }
 
-export async function benchGet(http: HttpClient, path: string, o: HttpOptions, progress: Progress, label = path): Promise<LoadResult> {
+export async function benchGet(
+  http: HttpClient,
+  path: string,
+  o: HttpOptions,
+  progress: Progress,
+  label = path,
+  opts: { headers?: Record<string, string>; expect?: number } = {},
+): Promise<LoadResult> {
+  const want = opts.expect ?? 200;
   return runLoad({
     concurrency: o.concurrency,
     durationMs: o.durationMs,
-    op: async () => ((await http.request('GET', path)).status === 200 ? 'ok' : 'error'),
+    op: async () => ((await http.request('GET', path, { headers: opts.headers })).status === want ? 'ok' : 'error'),
     onTick: (n) => progress(`${label}: ${n} requests`),
   });
+}
+
+/** Bytes of one answer's body as sent, in the coding the headers ask for. */
+export async function wireBytes(
+  http: HttpClient,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ bytes: number; coding: string; etag: string }> {
+  const r = await http.request('GET', path, { headers, raw: true });
+  return {
+    bytes: r.bytes ?? Buffer.byteLength(r.body),
+    coding: String(r.headers['content-encoding'] ?? 'identity'),
+    etag: String(r.headers.etag ?? ''),
+  };
 }
 
 /** Pipelined INCRs from one ioredis connection per loop: what Redis itself does per second here. */

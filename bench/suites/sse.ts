@@ -82,9 +82,12 @@ export async function benchSse(
             if (event === 'snapshot') snapshots++;
             if (event !== 'changes') return;
             const now = performance.now();
-            const version = (JSON.parse(data) as { version: number }).version;
-            const t0 = sentAt.get(version);
-            if (t0 !== undefined) latencies.push(now - t0);
+            // Changes of one window arrive as one frame: each change it carries counts once.
+            const frame = JSON.parse(data) as { changes: [string, string, number][] };
+            for (const [, , version] of frame.changes) {
+              const t0 = sentAt.get(version);
+              if (t0 !== undefined) latencies.push(now - t0);
+            }
           }),
         );
       } catch {

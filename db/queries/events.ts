@@ -1,4 +1,5 @@
 import type { PoolClient } from 'pg';
+import { ROOM_LIMIT_DEFAULTS, type RoomLimits } from '../../domain/queue';
 import { insertSeatsForSections } from './seats';
 
 export interface SectionSpec {
@@ -9,7 +10,7 @@ export interface SectionSpec {
   priceCents: number;
 }
 
-export interface WaitingRoomSpec {
+export interface WaitingRoomSpec extends Partial<RoomLimits> {
   enabled: boolean;
   maxActiveCheckouts: number;
   admitPerMinute: number;
@@ -17,7 +18,6 @@ export interface WaitingRoomSpec {
   admissionWindowSeconds?: number;
   /** Leading zero bits a joining client must find; 0 turns proof-of-work off. */
   powDifficulty?: number;
-  maxPlacesPerIp?: number;
 }
 
 export interface EventSpec {
@@ -48,8 +48,9 @@ export async function insertEvent(client: PoolClient, spec: EventSpec): Promise<
   await client.query(
     `INSERT INTO events (id, name, on_sale_at, hold_seconds, max_seats_per_buyer,
                          waiting_room_enabled, max_active_checkouts, admit_per_minute,
-                         admission_window_seconds, pow_difficulty, max_places_per_ip)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, COALESCE($9, 120), COALESCE($10, 0), COALESCE($11, 20))`,
+                         admission_window_seconds, pow_difficulty, max_places_per_ip,
+                         rate_window_seconds, join_limit_per_ip, join_limit_per_buyer, status_limit_per_buyer)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, COALESCE($9, 120), COALESCE($10, 0), $11, $12, $13, $14, $15)`,
     [
       spec.id,
       spec.name,
@@ -61,7 +62,11 @@ export async function insertEvent(client: PoolClient, spec: EventSpec): Promise<
       spec.waitingRoom.admitPerMinute,
       spec.waitingRoom.admissionWindowSeconds ?? null,
       spec.waitingRoom.powDifficulty ?? null,
-      spec.waitingRoom.maxPlacesPerIp ?? null,
+      spec.waitingRoom.maxPlacesPerIp ?? ROOM_LIMIT_DEFAULTS.maxPlacesPerIp,
+      spec.waitingRoom.rateWindowSeconds ?? ROOM_LIMIT_DEFAULTS.rateWindowSeconds,
+      spec.waitingRoom.joinLimitPerIp ?? ROOM_LIMIT_DEFAULTS.joinLimitPerIp,
+      spec.waitingRoom.joinLimitPerBuyer ?? ROOM_LIMIT_DEFAULTS.joinLimitPerBuyer,
+      spec.waitingRoom.statusLimitPerBuyer ?? ROOM_LIMIT_DEFAULTS.statusLimitPerBuyer,
     ],
   );
   await client.query(
@@ -83,7 +88,7 @@ export async function insertEvent(client: PoolClient, spec: EventSpec): Promise<
 
 const EVENT_COLUMNS = `id, name, state, on_sale_at, hold_seconds, max_seats_per_buyer,
   waiting_room_enabled, max_active_checkouts, admit_per_minute, admission_window_seconds, pow_difficulty,
-  max_places_per_ip, created_at`;
+  max_places_per_ip, rate_window_seconds, join_limit_per_ip, join_limit_per_buyer, status_limit_per_buyer, created_at`;
 
 interface RawEvent {
   id: string;
@@ -98,6 +103,10 @@ interface RawEvent {
   admission_window_seconds: number;
   pow_difficulty: number;
   max_places_per_ip: number;
+  rate_window_seconds: number;
+  join_limit_per_ip: number;
+  join_limit_per_buyer: number;
+  status_limit_per_buyer: number;
   created_at: Date;
 }
 
@@ -116,6 +125,10 @@ function toEvent(r: RawEvent): EventRow {
       admissionWindowSeconds: r.admission_window_seconds,
       powDifficulty: r.pow_difficulty,
       maxPlacesPerIp: r.max_places_per_ip,
+      rateWindowSeconds: r.rate_window_seconds,
+      joinLimitPerIp: r.join_limit_per_ip,
+      joinLimitPerBuyer: r.join_limit_per_buyer,
+      statusLimitPerBuyer: r.status_limit_per_buyer,
     },
     createdAt: r.created_at,
   };
@@ -141,16 +154,49 @@ export async function setEventState(
   return { event: await findEvent(client, eventId), changed: false };
 }
 
+export type WaitingRoomLimitsChange = Partial<
+  Pick<WaitingRoomSpec, 'maxActiveCheckouts' | 'admitPerMinute' | 'admissionWindowSeconds'> & RoomLimits
+>;
+
+/** Changes the given limits and keeps the others; answers whether the event exists. */
 export async function updateWaitingRoomLimits(
   client: Pick<PoolClient, 'query'>,
   eventId: string,
-  limits: { maxActiveCheckouts?: number; admitPerMinute?: number; admissionWindowSeconds?: number },
-): Promise<void> {
-  await client.query(
+  limits: WaitingRoomLimitsChange,
+): Promise<boolean> {
+  const { rowCount } = await client.query(
     `UPDATE events SET max_active_checkouts = COALESCE($2, max_active_checkouts),
                        admit_per_minute = COALESCE($3, admit_per_minute),
-                       admission_window_seconds = COALESCE($4, admission_window_seconds)
+                       admission_window_seconds = COALESCE($4, admission_window_seconds),
+                       rate_window_seconds = COALESCE($5, rate_window_seconds),
+                       join_limit_per_ip = COALESCE($6, join_limit_per_ip),
+                       join_limit_per_buyer = COALESCE($7, join_limit_per_buyer),
+                       status_limit_per_buyer = COALESCE($8, status_limit_per_buyer),
+                       max_places_per_ip = COALESCE($9, max_places_per_ip)
       WHERE id = $1`,
-    [eventId, limits.maxActiveCheckouts ?? null, limits.admitPerMinute ?? null, limits.admissionWindowSeconds ?? null],
+    [
+      eventId,
+      limits.maxActiveCheckouts ?? null,
+      limits.admitPerMinute ?? null,
+      limits.admissionWindowSeconds ?? null,
+      limits.rateWindowSeconds ?? null,
+      limits.joinLimitPerIp ?? null,
+      limits.joinLimitPerBuyer ?? null,
+      limits.statusLimitPerBuyer ?? null,
+      limits.maxPlacesPerIp ?? null,
+    ],
   );
+  return rowCount === 1;
+}
+
+/** An event's sections in their display order. */
+export async function loadSections(
+  client: Pick<PoolClient, 'query'>,
+  eventId: string,
+): Promise<{ id: string; name: string; priceCents: number }[]> {
+  const { rows } = await client.query<{ id: string; name: string; price_cents: number }>(
+    'SELECT id, name, price_cents FROM sections WHERE event_id = $1 ORDER BY rank',
+    [eventId],
+  );
+  return rows.map((r) => ({ id: r.id, name: r.name, priceCents: r.price_cents }));
 }

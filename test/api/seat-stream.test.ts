@@ -2,6 +2,8 @@
  * The seat-map stream over real HTTP: a snapshot, then live changes, and a
  * reconnect with Last-Event-ID that replays only what was missed.
  */
+import { SeatFanout } from '../../api/seat-fanout';
+import { createLogger } from '../../platform/logger';
 import { call, createEvent, newBuyer } from '../support/http';
 import { type RunningApi, type RunningWorker, startApi, startWorker, testConfig } from '../support/stack';
 
@@ -112,6 +114,35 @@ test('snapshot, live changes, and a resume that replays the missed changes inste
   expect(fresh.data.seats.map((s: any[]) => s[0]).sort()).toEqual(['A-1-1', 'A-1-2', 'A-4-4']);
   expect(fresh.data.seats.every((s: any[]) => s[1] === 'held' && s[2] > 0)).toBe(true);
   stale.close();
+});
+
+test('changes committed within one window reach a stream as one frame, encoded once for every stream', async () => {
+  const eventId = await createEvent(api.url, config.ADMIN_TOKEN);
+  // A long window, so the five changes below surely fall into one.
+  const fanout = new SeatFanout(api.deps.redis, createLogger('test-fanout', 'warn'), 60_000, 3_000);
+  const frames: { bytes: Uint8Array; version: number }[][] = [[], []];
+  const listeners = frames.map((got) => ({ frame: (bytes: Uint8Array, version: number) => got.push({ bytes, version }), resync() {} }));
+  const unsubscribe = await Promise.all(listeners.map((l) => fanout.subscribe(eventId, l)));
+  try {
+    const { rows } = await api.deps.pool.query<{ v: string }>(`SELECT nextval('seat_version_seq')::text AS v FROM generate_series(1, 5)`);
+    const versions = rows.map((r) => Number(r.v));
+    for (const [i, version] of versions.entries()) {
+      await api.deps.seatCache.apply(eventId, [{ seatId: `A-2-${i + 1}`, status: 'held', version }]);
+    }
+    const until = Date.now() + 15_000;
+    while (frames[1]!.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    for (const got of frames) expect(got).toHaveLength(1);
+    expect(frames[0]![0]!.bytes).toBe(frames[1]![0]!.bytes); // the same bytes, not a copy per stream
+    const text = new TextDecoder().decode(frames[0]![0]!.bytes);
+    const max = Math.max(...versions);
+    expect(text.startsWith(`id: ${max}\nevent: changes\ndata: `)).toBe(true);
+    const data = JSON.parse(text.split('data: ')[1]!) as { version: number; changes: [string, string, number][] };
+    expect(data.version).toBe(max);
+    expect(data.changes.map((c) => c[0]).sort()).toEqual(['A-2-1', 'A-2-2', 'A-2-3', 'A-2-4', 'A-2-5']);
+  } finally {
+    unsubscribe.forEach((u) => u());
+    fanout.close();
+  }
 });
 
 test('bad input is refused before a stream opens', async () => {

@@ -57,16 +57,16 @@ describe('in Redis', () => {
     const early = Array.from({ length: 50 }, (_, i) => `early-${i}`);
     const join = (b: string, beforeSale: boolean) => room.join(eventId, b, { beforeSale, ip: b, maxPlacesPerIp: 5 });
     for (const [i, b] of early.entries()) {
-      expect(await join(b, true)).toEqual({ position: i + 1, prequeue: true, created: true });
+      expect(await join(b, true)).toEqual({ position: i + 1, prequeue: true, created: true, status: 'prequeue' });
     }
     expect((await room.status(eventId, 'early-3'))!.status).toBe('prequeue');
     // The first arrival after the on-sale time seals the pre-queue.
     const late = Array.from({ length: 20 }, (_, i) => `late-${i}`);
     for (const [i, b] of late.entries()) {
-      expect(await join(b, false)).toEqual({ position: 51 + i, prequeue: false, created: true });
+      expect(await join(b, false)).toEqual({ position: 51 + i, prequeue: false, created: true, status: 'waiting' });
     }
     // Joining again, before or after, keeps the place.
-    expect(await join('late-0', false)).toEqual({ position: 51, prequeue: false, created: false });
+    expect(await join('late-0', false)).toEqual({ position: 51, prequeue: false, created: false, status: 'waiting' });
     const positions = await Promise.all(early.map(async (b) => (await room.status(eventId, b))!.position));
     expect([...positions].sort((a, b) => a - b)).toEqual(early.map((_, i) => i + 1));
     expect(positions).not.toEqual(early.map((_, i) => i + 1)); // shuffled (1 in 50! chance of identity)

@@ -152,3 +152,94 @@ test("forged, expired, replayed and other buyers' admission tokens get 403 NOT_A
   expect(after.body.status).toBe('admitted');
   expect(after.body.admissionToken).toBeUndefined();
 });
+
+test('1,000 new buyers from one shared address all get a place with the default limits', async () => {
+  const eventId = await createEvent(api.url, config.ADMIN_TOKEN, {
+    waitingRoom: { enabled: true, maxActiveCheckouts: 10, admitPerMinute: 60 },
+  });
+  const event = await call(api.url, 'GET', `/v1/events/${eventId}`);
+  const wr = event.body.waitingRoom;
+  // The defaults are per window: at least 1,000 joins from one address in any 10 s, and as many places.
+  expect((wr.joinLimitPerIp * 10) / wr.rateWindowSeconds).toBeGreaterThanOrEqual(1000);
+  expect(wr.maxPlacesPerIp).toBeGreaterThanOrEqual(1000);
+
+  const campus = '100.64.7.7'; // one carrier-grade NAT address for everyone
+  const buyers = await Promise.all(Array.from({ length: 1000 }, async () => ({ ...(await buyer()), ip: campus })));
+  const joined = await Promise.all(buyers.map((b) => join(eventId, b)));
+  expect(joined.filter((r) => r.status !== 201).map((r) => [r.status, r.body.error?.code])).toEqual([]);
+  expect(new Set(joined.map((r) => r.body.position)).size).toBe(1000);
+  // Reloading the page (joining again) does not spend the address's budget.
+  const again = await Promise.all(buyers.slice(0, 100).map((b) => join(eventId, b)));
+  expect(again.map((r) => r.status)).toEqual(again.map(() => 200));
+});
+
+test('join and status limits and the place cap are per event, set through the admin API', async () => {
+  const admin = { token: config.ADMIN_TOKEN };
+  const created = await call(api.url, 'POST', '/v1/admin/events', {
+    ...admin,
+    body: {
+      name: 'Limits',
+      waitingRoom: { enabled: true, maxActiveCheckouts: 10, admitPerMinute: 60, maxPlacesPerIp: 3, joinLimitPerBuyer: 7 },
+      sections: [{ id: 'A', name: 'A', rows: 1, seatsPerRow: 10, priceCents: 100 }],
+    },
+  });
+  expect(created.status).toBe(201);
+  const eventId = created.body.eventId as string;
+  await call(api.url, 'POST', `/v1/admin/events/${eventId}/open`, admin);
+  expect((await call(api.url, 'GET', `/v1/events/${eventId}`)).body.waitingRoom).toMatchObject({
+    maxPlacesPerIp: 3,
+    joinLimitPerBuyer: 7,
+    joinLimitPerIp: 3000,
+    rateWindowSeconds: 10,
+  });
+
+  // The place cap: a fourth buyer from the same address gets no place.
+  const home = await Promise.all(Array.from({ length: 4 }, async () => ({ ...(await buyer()), ip: '192.0.2.10' })));
+  const placed = [];
+  for (const b of home) placed.push(await join(eventId, b));
+  expect(placed.map((r) => r.status)).toEqual([201, 201, 201, 429]);
+  expect(placed[3]!.body.error.details.reason).toBe('places_per_ip');
+
+  // Bad limits change nothing.
+  for (const bad of [{ joinLimitPerIp: 0 }, { rateWindowSeconds: 'ten' }, { statusLimitPerBuyer: 1.5 }, { nope: 1 }, {}]) {
+    const r = await call(api.url, 'POST', `/v1/admin/events/${eventId}/waiting-room`, { ...admin, body: bad });
+    expect({ status: r.status, code: r.body.error?.code }).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
+  }
+  const missing = await call(api.url, 'POST', '/v1/admin/events/evt_doesnotexist000/waiting-room', {
+    ...admin,
+    body: { joinLimitPerIp: 5 },
+  });
+  expect(missing.status).toBe(404);
+
+  // Tight limits in a long window, so the test cannot race a window boundary.
+  const set = await call(api.url, 'POST', `/v1/admin/events/${eventId}/waiting-room`, {
+    ...admin,
+    body: { rateWindowSeconds: 600, joinLimitPerIp: 2, joinLimitPerBuyer: 3, statusLimitPerBuyer: 2, maxPlacesPerIp: 100 },
+  });
+  expect(set.status).toBe(200);
+  await new Promise((r) => setTimeout(r, 1100)); // the API's event cache lives a second
+
+  const office = await Promise.all(Array.from({ length: 3 }, async () => ({ ...(await buyer()), ip: '192.0.2.20' })));
+  const first = await join(eventId, office[0]!);
+  const second = await join(eventId, office[1]!);
+  const third = await join(eventId, office[2]!);
+  expect([first.status, second.status, third.status]).toEqual([201, 201, 429]);
+  expect(third.body.error.details).toMatchObject({ scope: 'join-ip', limit: 2, windowSeconds: 600 });
+  expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(500);
+  // A buyer who already has a place gets it back; the per-buyer limit stops one identity hammering.
+  const rejoins = [];
+  for (let i = 0; i < 3; i++) rejoins.push(await join(eventId, office[0]!));
+  expect(rejoins.map((r) => r.status)).toEqual([200, 200, 429]);
+  expect(rejoins[2]!.body.error.details.scope).toBe('join-buyer');
+  // Status polls: two per window for this event.
+  const polls = [];
+  for (let i = 0; i < 3; i++) polls.push(await me(eventId, office[1]!));
+  expect(polls.map((r) => r.status)).toEqual([200, 200, 429]);
+  expect(polls[2]!.body.error.details.scope).toBe('queue-me');
+  expect(polls[0]!.body).toMatchObject({ position: second.body.position, status: expect.any(String) });
+  // Another event keeps its own, default limits.
+  const other = await createEvent(api.url, config.ADMIN_TOKEN, {
+    waitingRoom: { enabled: true, maxActiveCheckouts: 10, admitPerMinute: 60 },
+  });
+  expect((await join(other, office[2]!)).status).toBe(201);
+});

@@ -6,6 +6,7 @@
 import { formatMoney, h } from './format';
 import { SeatList } from './seatlist';
 import { SeatMap, STATE_NAMES, TIER_COLOURS, type SeatLayout } from './seatmap';
+import { seatStreamUrl } from './seat-status';
 
 /** [seatId, status, version], as the seat stream sends them. */
 export type SeatChange = [string, string, number];
@@ -87,9 +88,12 @@ export class SeatView {
     );
   }
 
-  /** Follows the event's seat stream; a snapshot lists every seat that is not available. */
-  openStream(eventId: string, onChanges: (seats: SeatChange[], fromSnapshot: boolean) => void): void {
-    const stream = new EventSource(`/v1/events/${encodeURIComponent(eventId)}/seats/stream`);
+  /**
+   * Follows the event's seat stream from a version the page has (only later changes arrive);
+   * when the server cannot resume from there it sends a snapshot of every seat that is not available.
+   */
+  openStream(eventId: string, fromVersion: number | undefined, onChanges: (seats: SeatChange[], fromSnapshot: boolean) => void): void {
+    const stream = new EventSource(seatStreamUrl(eventId, fromVersion));
     this.stream = stream;
     stream.addEventListener('snapshot', (e) => {
       const data = JSON.parse((e as MessageEvent<string>).data) as { seats: SeatChange[] };

@@ -4,6 +4,7 @@
  * takes a seat first.
  */
 import { ApiError, type PageApi } from './api';
+import { loadSeats } from './seat-status';
 import { formatMoney, h } from './format';
 import { STATE_NAMES } from './seatmap';
 import { SeatView, type SeatChange } from './seat-view';
@@ -25,17 +26,18 @@ export class SeatsStage {
     v.clearTimers();
     if (!v.seatView) {
       v.body.replaceChildren(h('p', { class: 'loading', role: 'status' }, 'Loading the seat map…'));
-      let seats: Awaited<ReturnType<PageApi['seats']>>;
+      let seats: Awaited<ReturnType<typeof loadSeats>>;
       try {
-        seats = await v.api.seats(v.eventId);
+        seats = await loadSeats(v.eventId);
       } catch (err) {
         v.body.replaceChildren(h('p', { class: 'error', role: 'alert' }, errorMessage(err)));
         return;
       }
       const view = new SeatView(seats.seats, (i) => this.pick(i));
       v.seatView = view;
-      for (const s of seats.seats) view.map.apply(s.seatId, s.status, 0);
-      view.openStream(v.eventId, (changes, fromSnapshot) => this.onChanges(changes, fromSnapshot));
+      // Every status is as of the statuses' version: a replayed change older than it must not win.
+      for (const s of seats.seats) view.map.apply(s.seatId, s.status, seats.version);
+      view.openStream(v.eventId, seats.version, (changes, fromSnapshot) => this.onChanges(changes, fromSnapshot));
     }
     v.body.replaceChildren(v.seatView.shell, v.sidebar);
     if (v.session.hold) v.toHold(v.session.hold);

@@ -1,0 +1,47 @@
+/**
+ * gzip or br for JSON and text answers whose client accepts it. Event streams
+ * are never touched (a compressor would hold frames back), nor are answers that
+ * a route already encoded, nor small ones, where the headers cost more than
+ * the saving.
+ */
+import { promisify } from 'node:util';
+import { brotliCompress, constants, gzip } from 'node:zlib';
+import { createMiddleware } from 'hono/factory';
+import { addVary, compressSync, pickEncoding } from '../http-cache';
+
+const COMPRESSIBLE = /^\s*(application\/(json|javascript|problem\+json)|text\/(html|css|javascript|plain))\b/i;
+const gzipAsync = promisify(gzip);
+const brAsync = promisify(brotliCompress);
+
+export function compressAnswers(opts: { threshold?: number; asyncAbove?: number } = {}) {
+  const threshold = opts.threshold ?? 1024;
+  const asyncAbove = opts.asyncAbove ?? 64 * 1024;
+  return createMiddleware(async (c, next) => {
+    await next();
+    const res = c.res;
+    if (!COMPRESSIBLE.test(res.headers.get('Content-Type') ?? '')) return;
+    addVary(res.headers, 'Accept-Encoding');
+    if (c.req.method === 'HEAD' || res.status === 204 || res.status === 304 || !res.body) return;
+    if (res.headers.has('Content-Encoding') || /no-transform/i.test(res.headers.get('Cache-Control') ?? '')) return;
+    const coding = pickEncoding(c.req.header('accept-encoding'));
+    if (!coding) return;
+    const declared = Number(res.headers.get('Content-Length') ?? NaN);
+    if (declared < threshold) return;
+    const raw = new Uint8Array(await res.arrayBuffer());
+    let out: Uint8Array = raw;
+    if (raw.length >= threshold) {
+      // Large answers are compressed on the thread pool so the event loop keeps serving.
+      out =
+        raw.length < asyncAbove
+          ? compressSync(coding, raw)
+          : coding === 'gzip'
+            ? await gzipAsync(raw)
+            : await brAsync(raw, { params: { [constants.BROTLI_PARAM_QUALITY]: 4 } });
+    }
+    const headers = new Headers(res.headers);
+    headers.delete('Content-Length');
+    if (out !== raw) headers.set('Content-Encoding', coding);
+    c.res = undefined;
+    c.res = new Response(out as Uint8Array<ArrayBuffer>, { status: res.status, headers });
+  });
+}
