@@ -5,7 +5,8 @@
  */
 import { auditDatabase } from '../../db/audit';
 import { call, createEvent, newBuyer } from '../support/http';
-import { testConfig, useApiAndWorker } from '../support/stack';
+import { testConfig } from '../../harness/stack';
+import { useApiAndWorker } from '../support/stack';
 
 jest.setTimeout(300_000);
 

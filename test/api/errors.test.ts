@@ -4,7 +4,8 @@
  */
 import { stateFingerprint } from '../../db/audit';
 import { call, createEvent, newBuyer } from '../support/http';
-import { testConfig, useApiAndWorker } from '../support/stack';
+import { testConfig } from '../../harness/stack';
+import { useApiAndWorker } from '../support/stack';
 
 jest.setTimeout(120_000);
 

@@ -3,7 +3,7 @@
  * reconnect with Last-Event-ID that replays only what was missed.
  */
 import { call, createEvent, newBuyer } from '../support/http';
-import { type RunningApi, type RunningWorker, startApi, startWorker, testConfig } from '../support/stack';
+import { type RunningApi, type RunningWorker, startApi, startWorker, testConfig } from '../../harness/stack';
 
 const config = testConfig();
 let api: RunningApi;

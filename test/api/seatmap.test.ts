@@ -1,7 +1,8 @@
 /** Seat-map reads: served from the Redis cache, rebuilt from Postgres when missing, and from Postgres when Redis is gone. */
 import { seatKeys } from '../../services/seat-cache';
 import { call, createEvent, newBuyer } from '../support/http';
-import { startApi, testConfig, useApiAndWorker } from '../support/stack';
+import { startApi, testConfig } from '../../harness/stack';
+import { useApiAndWorker } from '../support/stack';
 
 const config = testConfig();
 const stack = useApiAndWorker(config);

@@ -1,7 +1,7 @@
 /** Stripe's webhook: the signature is verified over the raw body before anything happens. */
 import Stripe from 'stripe';
 import { call } from '../support/http';
-import { type RunningApi, startApi, testConfig } from '../support/stack';
+import { type RunningApi, startApi, testConfig } from '../../harness/stack';
 
 const config = testConfig();
 let api: RunningApi;

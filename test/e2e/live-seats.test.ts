@@ -3,7 +3,7 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { call, createEvent } from '../support/http';
-import { type RunningApi, type RunningWorker, startApi, startWorker, testConfig } from '../support/stack';
+import { type RunningApi, type RunningWorker, startApi, startWorker, testConfig } from '../../harness/stack';
 import { clickSeat, launchBrowser, newBuyerPage, openAsBuyer, seatStatus, waitForLiveMap } from './browser';
 
 const config = testConfig();

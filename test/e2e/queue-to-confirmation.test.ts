@@ -7,7 +7,7 @@ import type { Browser } from 'playwright-core';
 import { createMailer, startOutboxRelay, type OutboxRelay } from '../../notifications/relay';
 import { createLogger } from '../../platform/logger';
 import { call, createEvent, newBuyer } from '../support/http';
-import { type RunningApi, type RunningWorker, startApi, startWorker, testConfig } from '../support/stack';
+import { type RunningApi, type RunningWorker, startApi, startWorker, testConfig } from '../../harness/stack';
 import { clickSeat, launchBrowser, newBuyerPage, openAsBuyer, screenshot, waitForLiveMap } from './browser';
 
 const config = testConfig();

@@ -5,7 +5,7 @@
  */
 import { auditEvents } from '../../scripts/faults/audit';
 import { call, createEvent, newBuyer } from '../support/http';
-import { type RunningApi, type RunningWorker, startApi, startWorker, testConfig } from '../support/stack';
+import { type RunningApi, type RunningWorker, startApi, startWorker, testConfig } from '../../harness/stack';
 import { Prober } from './probe';
 
 jest.setTimeout(180_000);

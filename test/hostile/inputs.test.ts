@@ -8,7 +8,7 @@ import Stripe from 'stripe';
 import { SignJWT } from 'jose';
 import { AdmissionTokens } from '../../services/admission-tokens';
 import { call, createEvent, newBuyer } from '../support/http';
-import { type RunningApi, type RunningWorker, startApi, startWorker, testConfig } from '../support/stack';
+import { type RunningApi, type RunningWorker, startApi, startWorker, testConfig } from '../../harness/stack';
 import { NASTY_STRINGS, Prober } from './probe';
 
 jest.setTimeout(180_000);

@@ -7,7 +7,7 @@ import { stateFingerprint } from '../../db/audit';
 import { AdmissionTokens } from '../../services/admission-tokens';
 import { createBuyerTokens } from '../../services/buyer-tokens';
 import { call, createEvent } from '../support/http';
-import { type RunningApi, type RunningWorker, startApi, startWorker, testConfig } from '../support/stack';
+import { type RunningApi, type RunningWorker, startApi, startWorker, testConfig } from '../../harness/stack';
 
 jest.setTimeout(240_000);
 

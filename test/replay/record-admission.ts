@@ -12,7 +12,7 @@ import path from 'node:path';
 import { closeUpdate, pauseUpdate, resumeUpdate, setLimitsUpdate } from '../../domain/admission';
 import { admissionWorkflowId } from '../../domain/ids';
 import { call, createEvent, newBuyer } from '../support/http';
-import { startApi, startWorker, testConfig } from '../support/stack';
+import { startApi, startWorker, testConfig } from '../../harness/stack';
 
 const ROOT = path.resolve(__dirname, '../..');
 const TEMPORAL_BIN = execFileSync('bash', ['-c', 'source scripts/lib/common.sh && printf %s "$TEMPORAL_BIN"'], { cwd: ROOT }).toString();

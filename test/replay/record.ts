@@ -16,8 +16,8 @@ import path from 'node:path';
 import { paymentOutcomeSignal } from '../../domain/checkout';
 import { checkoutWorkflowId } from '../../domain/ids';
 import { call, newBuyer } from '../support/http';
-import { seedEvent } from '../support/seed';
-import { startApi, startWorker, testConfig } from '../support/stack';
+import { seedEvent } from '../../harness/seed';
+import { startApi, startWorker, testConfig } from '../../harness/stack';
 
 const ROOT = path.resolve(__dirname, '../..');
 /** The pinned Temporal CLI of scripts/lib/common.sh: its JSON export is the format every Temporal SDK's replayer reads. */

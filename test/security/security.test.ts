@@ -5,9 +5,9 @@
  * logs of a real API and worker process driven through a checkout.
  */
 import { randomUUID } from 'node:crypto';
-import { AppProcess, freePort } from '../../scripts/faults/procs';
+import { AppProcess, freePort } from '../../harness/processes';
 import { call, createEvent, newBuyer } from '../support/http';
-import { type RunningApi, type RunningWorker, startApi, startWorker, testConfig } from '../support/stack';
+import { type RunningApi, type RunningWorker, startApi, startWorker, testConfig } from '../../harness/stack';
 
 jest.setTimeout(240_000);
 

@@ -10,9 +10,9 @@ import { createActivities } from '../../activities';
 import { type AdmissionInput, admissionQuery, pauseUpdate, resumeUpdate, setLimitsUpdate } from '../../domain/admission';
 import { admissionWorkflowId } from '../../domain/ids';
 import type { admission } from '../../workflows';
-import { installQuietRuntime } from '../platform/env';
-import { seedBuyer, seedEvent } from '../support/seed';
-import { testConfig, workflowBundle } from '../support/stack';
+import { installQuietRuntime } from '../../harness/runtime';
+import { seedBuyer, seedEvent } from '../../harness/seed';
+import { testConfig, workflowBundle } from '../../harness/stack';
 import { useTimeSkipping } from '../support/timeskipping';
 
 installQuietRuntime();
