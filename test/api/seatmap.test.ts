@@ -1,6 +1,6 @@
 /** Seat-map reads: served from the Redis cache, rebuilt from Postgres when missing, and from Postgres when Redis is gone. */
 import { seatKeys } from '../../services/seat-cache';
-import { call, createEvent, newBuyer } from '../support/http';
+import { apiClient, createEvent, expectOk, newBuyer, reply } from '../support/http';
 import { startApi, testConfig } from '../../harness/stack';
 import { useApiAndWorker } from '../support/stack';
 
@@ -8,10 +8,19 @@ const config = testConfig();
 const stack = useApiAndWorker(config);
 
 const statuses = async (base: string, eventId: string) => {
-  const r = await call(base, 'GET', `/v1/events/${eventId}/seats`);
-  expect(r.status).toBe(200);
-  return { version: r.body.version as number, map: Object.fromEntries(r.body.seats.map((s: any) => [s.seatId, s.status])) };
+  const r = await reply(apiClient(base).v1.events[':eventId'].seats.$get({ param: { eventId } }));
+  expectOk(r, 200);
+  return { version: r.body.version, map: Object.fromEntries(r.body.seats.map((s) => [s.seatId, s.status])) };
 };
+
+const counts = async (base: string, eventId: string) => {
+  const r = await reply(apiClient(base).v1.events[':eventId'].$get({ param: { eventId } }));
+  expectOk(r, 200);
+  return r.body.counts;
+};
+
+const hold = (base: string, token: string, eventId: string, seatIds: string[]) =>
+  reply(apiClient(base, token).v1.events[':eventId'].hold.$post({ param: { eventId }, json: { seatIds }, header: {} }));
 
 test('the cache follows every change, and is rebuilt from Postgres after it is lost', async () => {
   const eventId = await createEvent(stack.api.url, config.ADMIN_TOKEN);
@@ -20,11 +29,8 @@ test('the cache follows every change, and is rebuilt from Postgres after it is l
   expect(await stack.api.deps.redis.exists(seatKeys(eventId).ready)).toBe(1);
 
   const buyer = await newBuyer(stack.api.url);
-  const hold = await call(stack.api.url, 'POST', `/v1/events/${eventId}/hold`, {
-    token: buyer.token,
-    body: { seatIds: ['A-5-9', 'A-5-10'] },
-  });
-  expect(hold.status).toBe(201);
+  const held5 = await hold(stack.api.url, buyer.token, eventId, ['A-5-9', 'A-5-10']);
+  expectOk(held5, 201);
   const held = await statuses(stack.api.url, eventId);
   expect(held.map['A-5-9']).toBe('held');
   expect(held.version).toBeGreaterThan(before.version);
@@ -34,13 +40,13 @@ test('the cache follows every change, and is rebuilt from Postgres after it is l
   await stack.api.deps.redis.del(k.ready, k.status, k.counts, k.layout, k.version);
   const rebuilt = await statuses(stack.api.url, eventId);
   expect(rebuilt.map).toEqual(held.map);
-  const event = await call(stack.api.url, 'GET', `/v1/events/${eventId}`);
-  expect(event.body.counts).toEqual({ available: 48, held: 2, sold: 0 });
+  expect(await counts(stack.api.url, eventId)).toEqual({ available: 48, held: 2, sold: 0 });
 
-  await call(stack.api.url, 'POST', `/v1/events/${eventId}/purchase`, {
-    token: buyer.token,
-    body: { holdId: hold.body.holdId, paymentMethod: 'pm_card_visa' },
+  const paid = apiClient(stack.api.url, buyer.token).v1.events[':eventId'].purchase.$post({
+    param: { eventId },
+    json: { holdId: held5.body.holdId, paymentMethod: 'pm_card_visa' },
   });
+  expectOk(await reply(paid), 200);
   const sold = await statuses(stack.api.url, eventId);
   expect(sold.map['A-5-10']).toBe('sold');
 });
@@ -48,15 +54,12 @@ test('the cache follows every change, and is rebuilt from Postgres after it is l
 test('with Redis unreachable, seat maps and counts come from Postgres', async () => {
   const eventId = await createEvent(stack.api.url, config.ADMIN_TOKEN);
   const buyer = await newBuyer(stack.api.url);
-  expect(
-    (await call(stack.api.url, 'POST', `/v1/events/${eventId}/hold`, { token: buyer.token, body: { seatIds: ['A-1-1'] } })).status,
-  ).toBe(201);
+  expectOk(await hold(stack.api.url, buyer.token, eventId, ['A-1-1']), 201);
   const blind = await startApi({ ...config, REDIS_URL: 'redis://127.0.0.1:1' });
   try {
     const m = await statuses(blind.url, eventId);
     expect(m.map['A-1-1']).toBe('held');
-    const event = await call(blind.url, 'GET', `/v1/events/${eventId}`);
-    expect(event.body.counts).toEqual({ available: 49, held: 1, sold: 0 });
+    expect(await counts(blind.url, eventId)).toEqual({ available: 49, held: 1, sold: 0 });
   } finally {
     await blind.stop();
   }
