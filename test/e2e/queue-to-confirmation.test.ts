@@ -10,9 +10,17 @@ import { testConfig } from '../../harness/stack';
 import { clickSeat, useApiWorkerAndBrowser, newBuyerPage, openAsBuyer, screenshot, waitForLiveMap } from './browser';
 
 const config = testConfig();
-const stack = useApiWorkerAndBrowser(config);
 let relay: OutboxRelay;
 let mailer: ReturnType<typeof createMailer>;
+
+// Declared before the stack's hooks: jest runs afterAll hooks in declaration order, and the relay
+// must stop before the API's pool it polls is closed.
+afterAll(async () => {
+  await relay?.stop();
+  mailer?.close();
+});
+
+const stack = useApiWorkerAndBrowser(config);
 
 beforeAll(() => {
   mailer = createMailer(config.SMTP_URL);
@@ -23,11 +31,6 @@ beforeAll(() => {
     logger: createLogger('test-relay', 'warn'),
     pollMs: 500,
   });
-});
-
-afterAll(async () => {
-  await relay?.stop();
-  mailer?.close();
 });
 
 async function mailTo(address: string, subjectPart: string): Promise<{ Subject: string; Text: string }> {
