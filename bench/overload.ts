@@ -13,7 +13,7 @@
  * the admitted requests keep their latency. After the last step one request
  * shows the process recovered by itself.
  */
-import { AppProcess, freePort, sleep } from '../scripts/faults/procs';
+import { AppProcess, freePort, sleep } from '../harness/processes';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);

@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
-import { installQuietRuntime, quietLogger } from '../test/platform/env';
+import { installQuietRuntime, quietLogger } from '../harness/runtime';
 import { runLoad } from './lib/load';
 
 interface Target {

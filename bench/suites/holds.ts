@@ -17,7 +17,7 @@ import type { Pool, PoolClient } from 'pg';
 import { createPool, withClient, withTransaction } from '../../db/pool';
 import { reserveSeats } from '../../db/queries/seats';
 import { DomainError } from '../../domain/errors';
-import { seedEvent } from '../../test/support/seed';
+import { seedEvent } from '../../harness/seed';
 import { type LoadResult, runLoad } from '../lib/load';
 import { rng } from '../lib/stats';
 

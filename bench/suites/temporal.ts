@@ -10,7 +10,7 @@ import { createPool } from '../../db/pool';
 import { insertBuyer } from '../../db/queries/buyers';
 import { BUYER_ID_KEY, EVENT_ID_KEY, holdUpdate, purchaseUpdate } from '../../domain/checkout';
 import { checkoutWorkflowId } from '../../domain/ids';
-import { seedEvent } from '../../test/support/seed';
+import { seedEvent } from '../../harness/seed';
 import { inParallel, type LoadResult, runLoad } from '../lib/load';
 import { round } from '../lib/stats';
 

@@ -5,7 +5,7 @@
  * same hold, and stops at a final answer. Each buyer's journey is recorded so
  * a scenario can tell what was in flight when the fault hit and how it ended.
  */
-import { sleep } from './procs';
+import { sleep } from '../../harness/processes';
 
 export type Outcome = 'confirmed' | 'declined' | 'expired' | 'gave_up' | 'no_seats';
 

@@ -9,12 +9,14 @@
  * `./onsale faults`, not in a shared CI run.
  */
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import type { Pool } from 'pg';
 import { createPool } from '../../db/pool';
 import { auditEvents, providerChargesMatch, type ScopedAudit } from './audit';
 import { type ApiTarget, createFaultEvent, hold, type Journey, newBuyers, ordersVisible, purchase, summarize } from './burst';
 import { FaultProxy } from './proxy';
-import { AppProcess, freePort, sleep, stack, waitFor } from './procs';
+import { AppProcess, freePort, ROOT, sleep, waitFor } from '../../harness/processes';
+import { stack } from './stack';
 
 export interface ScenarioOptions {
   /** Shorter outages and fewer buyers, for CI. */
@@ -49,6 +51,9 @@ export interface Scenario {
   run(opts: ScenarioOptions): Promise<ScenarioReport>;
 }
 
+/** Each scenario's process output, kept apart from other runs' for the report. */
+const LOG_DIR = path.join(ROOT, '.state/logs/faults');
+
 /** The processes and connections of one scenario run. */
 class Harness {
   readonly proxy: FaultProxy;
@@ -75,13 +80,13 @@ class Harness {
     const proxyUrl = await this.proxy.start();
     this.apiPort = await freePort();
     const common = { TEMPORAL_TASK_QUEUE: this.taskQueue, LOG_LEVEL: 'info', STRIPE_API_URL: proxyUrl };
-    this.worker = new AppProcess(`${this.name}-worker`, 'workers/main.ts', { ...common, DATABASE_POOL_SIZE: '10' });
-    this.api = new AppProcess(`${this.name}-api`, 'api/server.ts', {
-      ...common,
-      API_HOST: '127.0.0.1',
-      API_PORT: String(this.apiPort),
-      DATABASE_POOL_SIZE: '10',
-    });
+    this.worker = new AppProcess(`${this.name}-worker`, 'workers/main.ts', { ...common, DATABASE_POOL_SIZE: '10' }, LOG_DIR);
+    this.api = new AppProcess(
+      `${this.name}-api`,
+      'api/server.ts',
+      { ...common, API_HOST: '127.0.0.1', API_PORT: String(this.apiPort), DATABASE_POOL_SIZE: '10' },
+      LOG_DIR,
+    );
     await Promise.all([this.worker.start(), this.api.start()]);
   }
 

@@ -4,14 +4,16 @@
  * clean whatever the interleaving was.
  */
 import { auditDatabase } from '../../db/audit';
-import { call, createEvent, newBuyer } from '../support/http';
-import { testConfig, useApiAndWorker } from '../support/stack';
+import { apiClient, createEvent, expectOk, newBuyer, reply } from '../support/http';
+import { testConfig } from '../../harness/stack';
+import { useApiAndWorker } from '../support/stack';
 
 jest.setTimeout(300_000);
 
 const BUYERS = 1000;
 const config = testConfig({ DATABASE_POOL_SIZE: '30' });
 const stack = useApiAndWorker(config);
+const events = (token?: string) => apiClient(stack.api.url, token).v1.events[':eventId'];
 
 /**
  * What a purchase may answer: paid; the window passed (410); or, past
@@ -72,7 +74,7 @@ test('1,000 concurrent buyers, 100 seats: nothing oversold, every charge account
 
   const started = Date.now();
   const holds = await Promise.all(
-    plans.map((p) => call(stack.api.url, 'POST', `/v1/events/${eventId}/hold`, { token: p.buyer.token, body: p.body })),
+    plans.map((p) => reply(events(p.buyer.token).hold.$post({ param: { eventId }, json: p.body, header: {} }))),
   );
   const holdSeconds = (Date.now() - started) / 1000;
   const statuses = holds.reduce<Record<number, number>>((m, h) => ({ ...m, [h.status]: (m[h.status] ?? 0) + 1 }), {});
@@ -81,7 +83,7 @@ test('1,000 concurrent buyers, 100 seats: nothing oversold, every charge account
   expect(Object.keys(statuses).map(Number).sort()).toEqual(expect.arrayContaining([201, 409]));
   // A refusal is either "taken" or, past capacity, a fast "try again" (503) — never anything else.
   for (const h of holds) {
-    if (h.status !== 201) expect(['SEATS_UNAVAILABLE', 'UNAVAILABLE']).toContain(h.body.error.code);
+    if (!h.ok) expect(['SEATS_UNAVAILABLE', 'UNAVAILABLE']).toContain(h.body.error.code);
   }
   // No seat was ever in two holds at once: a seat is granted again only after the earlier hold
   // ended (released, or its 30 s window passed while the burst was still being served).
@@ -101,14 +103,11 @@ test('1,000 concurrent buyers, 100 seats: nothing oversold, every charge account
   await Promise.all(
     plans.map(async (p, i) => {
       const h = holds[i]!;
-      if (h.status !== 201) return;
+      if (!h.ok) return;
       const purchase = (paymentMethod: string) =>
-        call(stack.api.url, 'POST', `/v1/events/${eventId}/purchase`, {
-          token: p.buyer.token,
-          body: { holdId: h.body.holdId, paymentMethod },
-        });
+        reply(events(p.buyer.token).purchase.$post({ param: { eventId }, json: { holdId: h.body.holdId, paymentMethod } }));
       if (p.after === 'release') {
-        const r = await call(stack.api.url, 'DELETE', `/v1/events/${eventId}/hold/${h.body.holdId}`, { token: p.buyer.token });
+        const r = await reply(events(p.buyer.token).hold[':holdId'].$delete({ param: { eventId, holdId: h.body.holdId } }));
         expect([200, 410]).toContain(r.status);
       } else if (p.after === 'decline-then-pay') {
         // On a slow machine a 30 s window may pass before the buyer pays: 410 is the honest answer then.
@@ -156,6 +155,7 @@ test('1,000 concurrent buyers, 100 seats: nothing oversold, every charge account
   expect(rows[0].sold).toBe(rows[0].ordered);
   expect(rows[0].orders).toBe(purchases);
   expect(rows[0].charges).toBe(purchases);
-  const event = await call(stack.api.url, 'GET', `/v1/events/${eventId}`);
+  const event = await reply(events().$get({ param: { eventId } }));
+  expectOk(event, 200);
   expect(event.body.counts).toEqual({ available: 100 - rows[0].sold, held: 0, sold: rows[0].sold });
 });

@@ -3,8 +3,9 @@
  * input through real HTTP; the state fingerprint shows nothing changed.
  */
 import { stateFingerprint } from '../../db/audit';
-import { call, createEvent, newBuyer } from '../support/http';
-import { testConfig, useApiAndWorker } from '../support/stack';
+import { apiClient, createEvent, errorOf, expectError, expectOk, newBuyer, type RawRequest, reply, request } from '../support/http';
+import { testConfig } from '../../harness/stack';
+import { useApiAndWorker } from '../support/stack';
 
 jest.setTimeout(120_000);
 
@@ -14,20 +15,16 @@ const stack = useApiAndWorker(config);
 const seen = new Set<string>();
 
 /** Sends the request, checks status and code, and that the event's state did not move. */
-async function rejects(
-  eventId: string,
-  req: { method: string; path: string; token?: string; body?: unknown; raw?: string; headers?: Record<string, string> },
-  status: number,
-  code: string,
-) {
+async function rejects(eventId: string, req: RawRequest & { method: string; path: string }, status: number, code: string) {
   const before = await stateFingerprint(stack.api.deps.pool, eventId);
-  const r = await call(stack.api.url, req.method, req.path, req);
-  expect({ status: r.status, code: r.body?.error?.code }).toEqual({ status, code });
-  expect(typeof r.body.error.message).toBe('string');
-  expect(typeof r.body.error.details).toBe('object');
+  const r = await request(stack.api.url, req.method, req.path, req);
+  const error = errorOf(r);
+  expect({ status: r.status, code: error?.code }).toEqual({ status, code });
+  expect(typeof error?.message).toBe('string');
+  expect(typeof error?.details).toBe('object');
   expect(await stateFingerprint(stack.api.deps.pool, eventId)).toBe(before);
   seen.add(code);
-  return r;
+  return error!;
 }
 
 test('hold: malformed and invalid input is rejected with VALIDATION_FAILED', async () => {
@@ -74,7 +71,8 @@ test('hold: identity, existence, sale state and limits', async () => {
   const later = await createEvent(stack.api.url, config.ADMIN_TOKEN, { onSaleAt: new Date(Date.now() + 3_600_000).toISOString() });
   await rejects(later, { method: 'POST', path: `/v1/events/${later}/hold`, token, body: { quantity: 1 } }, 409, 'EVENT_NOT_ON_SALE');
   const paused = await createEvent(stack.api.url, config.ADMIN_TOKEN);
-  expect((await call(stack.api.url, 'POST', `/v1/admin/events/${paused}/pause`, { token: config.ADMIN_TOKEN })).status).toBe(200);
+  const pause = apiClient(stack.api.url, config.ADMIN_TOKEN).v1.admin.events[':eventId'].pause.$post({ param: { eventId: paused } });
+  expectOk(await reply(pause), 200);
   await rejects(paused, { method: 'POST', path: `/v1/events/${paused}/hold`, token, body: { quantity: 1 } }, 409, 'EVENT_NOT_ON_SALE');
 
   const room = await createEvent(stack.api.url, config.ADMIN_TOKEN, { waitingRoom: { enabled: true } });
@@ -93,8 +91,9 @@ test('hold: seats taken, a second checkout, and limits counting seats already bo
   const first = await newBuyer(stack.api.url);
   const second = await newBuyer(stack.api.url);
   const path = `/v1/events/${eventId}/hold`;
-  const held = await call(stack.api.url, 'POST', path, { token: first.token, body: { seatIds: ['A-1-1', 'A-1-2'] } });
-  expect(held.status).toBe(201);
+  const event = apiClient(stack.api.url, first.token).v1.events[':eventId'];
+  const held = await reply(event.hold.$post({ param: { eventId }, json: { seatIds: ['A-1-1', 'A-1-2'] }, header: {} }));
+  expectOk(held, 201);
 
   const taken = await rejects(
     eventId,
@@ -102,22 +101,19 @@ test('hold: seats taken, a second checkout, and limits counting seats already bo
     409,
     'SEATS_UNAVAILABLE',
   );
-  expect(taken.body.error.details.seatIds).toEqual(['A-1-2']);
+  expect(taken.details.seatIds).toEqual(['A-1-2']);
   await rejects(eventId, { method: 'POST', path, token: first.token, body: { seatIds: ['A-2-1'] } }, 409, 'CHECKOUT_IN_PROGRESS');
 
-  const paid = await call(stack.api.url, 'POST', `/v1/events/${eventId}/purchase`, {
-    token: first.token,
-    body: { holdId: held.body.holdId, paymentMethod: 'pm_card_visa' },
-  });
-  expect(paid.status).toBe(200);
+  const paid = await reply(event.purchase.$post({ param: { eventId }, json: { holdId: held.body.holdId, paymentMethod: 'pm_card_visa' } }));
+  expectOk(paid, 200);
   // Two seats bought already: two more would exceed three.
-  let again = await call(stack.api.url, 'POST', path, { token: first.token, body: { quantity: 2 } });
-  for (let i = 0; again.body?.error?.code === 'CHECKOUT_IN_PROGRESS' && i < 50; i++) {
+  const holdTwo = () => reply(event.hold.$post({ param: { eventId }, json: { quantity: 2 }, header: {} }));
+  let again = await holdTwo();
+  for (let i = 0; !again.ok && again.body.error.code === 'CHECKOUT_IN_PROGRESS' && i < 50; i++) {
     await new Promise((r) => setTimeout(r, 100)); // the confirmed checkout is still closing
-    again = await call(stack.api.url, 'POST', path, { token: first.token, body: { quantity: 2 } });
+    again = await holdTwo();
   }
-  expect(again.status).toBe(422);
-  expect(again.body.error.code).toBe('LIMIT_EXCEEDED');
+  expectError(again, 422, 'LIMIT_EXCEEDED');
   seen.add('LIMIT_EXCEEDED');
 });
 
@@ -125,10 +121,11 @@ test('purchase: unknown, foreign, ended and declined holds; oversized bodies', a
   const eventId = await createEvent(stack.api.url, config.ADMIN_TOKEN);
   const owner = await newBuyer(stack.api.url);
   const other = await newBuyer(stack.api.url);
-  const held = await call(stack.api.url, 'POST', `/v1/events/${eventId}/hold`, { token: owner.token, body: { seatIds: ['A-3-3'] } });
-  expect(held.status).toBe(201);
+  const event = apiClient(stack.api.url, owner.token).v1.events[':eventId'];
+  const held = await reply(event.hold.$post({ param: { eventId }, json: { seatIds: ['A-3-3'] }, header: {} }));
+  expectOk(held, 201);
   const path = `/v1/events/${eventId}/purchase`;
-  const holdId = held.body.holdId as string;
+  const { holdId } = held.body;
 
   await rejects(
     eventId,
@@ -153,17 +150,13 @@ test('purchase: unknown, foreign, ended and declined holds; oversized bodies', a
   await rejects(eventId, { method: 'DELETE', path: `/v1/events/${eventId}/hold/${holdId}`, token: other.token }, 404, 'HOLD_NOT_FOUND');
 
   // A decline records a declined payment, so it is checked without the fingerprint.
-  const declined = await call(stack.api.url, 'POST', path, {
-    token: owner.token,
-    body: { holdId, paymentMethod: 'pm_card_chargeDeclined' },
-  });
-  expect(declined.status).toBe(402);
-  expect(declined.body.error.code).toBe('PAYMENT_DECLINED');
+  const declined = await reply(event.purchase.$post({ param: { eventId }, json: { holdId, paymentMethod: 'pm_card_chargeDeclined' } }));
+  expectError(declined, 402, 'PAYMENT_DECLINED');
   seen.add('PAYMENT_DECLINED');
   const seat = await stack.api.deps.pool.query(`SELECT status FROM seats WHERE event_id = $1 AND seat_id = 'A-3-3'`, [eventId]);
   expect(seat.rows[0].status).toBe('held');
 
-  expect((await call(stack.api.url, 'DELETE', `/v1/events/${eventId}/hold/${holdId}`, { token: owner.token })).status).toBe(200);
+  expectOk(await reply(event.hold[':holdId'].$delete({ param: { eventId, holdId } })), 200);
   await rejects(
     eventId,
     { method: 'POST', path, token: owner.token, body: { holdId, paymentMethod: 'pm_card_visa' } },

@@ -4,21 +4,12 @@
  */
 import { SeatFanout } from '../../api/seat-fanout';
 import { createLogger } from '../../platform/logger';
-import { call, createEvent, newBuyer } from '../support/http';
-import { type RunningApi, type RunningWorker, startApi, startWorker, testConfig } from '../support/stack';
+import { testConfig } from '../../harness/stack';
+import { apiClient, createEvent, errorOf, expectOk, newBuyer, reply, request } from '../support/http';
+import { useApiAndWorker } from '../support/stack';
 
 const config = testConfig();
-let api: RunningApi;
-let worker: RunningWorker;
-
-beforeAll(async () => {
-  [api, worker] = await Promise.all([startApi(config), startWorker(config)]);
-});
-
-afterAll(async () => {
-  await worker?.stop();
-  await api?.stop();
-});
+const stack = useApiAndWorker(config);
 
 interface SseEvent {
   event: string;
@@ -66,15 +57,17 @@ async function openStream(url: string, headers: Record<string, string> = {}) {
 }
 
 async function hold(eventId: string, seatIds: string[]) {
-  const buyer = await newBuyer(api.url);
-  const r = await call(api.url, 'POST', `/v1/events/${eventId}/hold`, { token: buyer.token, body: { seatIds } });
-  expect(r.status).toBe(201);
+  const buyer = await newBuyer(stack.api.url);
+  const r = await reply(
+    apiClient(stack.api.url, buyer.token).v1.events[':eventId'].hold.$post({ param: { eventId }, json: { seatIds }, header: {} }),
+  );
+  expectOk(r, 201);
   return r.body;
 }
 
 test('snapshot, live changes, and a resume that replays the missed changes instead of a snapshot', async () => {
-  const eventId = await createEvent(api.url, config.ADMIN_TOKEN);
-  const url = `${api.url}/v1/events/${eventId}/seats/stream`;
+  const eventId = await createEvent(stack.api.url, config.ADMIN_TOKEN);
+  const url = `${stack.api.url}/v1/events/${eventId}/seats/stream`;
   const first = await openStream(url);
   expect(first.res.status).toBe(200);
   expect(first.res.headers.get('content-type')).toMatch(/text\/event-stream/);
@@ -117,17 +110,19 @@ test('snapshot, live changes, and a resume that replays the missed changes inste
 });
 
 test('changes committed within one window reach a stream as one frame, encoded once for every stream', async () => {
-  const eventId = await createEvent(api.url, config.ADMIN_TOKEN);
+  const eventId = await createEvent(stack.api.url, config.ADMIN_TOKEN);
   // A long window, so the five changes below surely fall into one.
-  const fanout = new SeatFanout(api.deps.redis, createLogger('test-fanout', 'warn'), 60_000, 3_000);
+  const fanout = new SeatFanout(stack.api.deps.redis, createLogger('test-fanout', 'warn'), 60_000, 3_000);
   const frames: { bytes: Uint8Array; version: number }[][] = [[], []];
   const listeners = frames.map((got) => ({ frame: (bytes: Uint8Array, version: number) => got.push({ bytes, version }), resync() {} }));
   const unsubscribe = await Promise.all(listeners.map((l) => fanout.subscribe(eventId, l)));
   try {
-    const { rows } = await api.deps.pool.query<{ v: string }>(`SELECT nextval('seat_version_seq')::text AS v FROM generate_series(1, 5)`);
+    const { rows } = await stack.api.deps.pool.query<{ v: string }>(
+      `SELECT nextval('seat_version_seq')::text AS v FROM generate_series(1, 5)`,
+    );
     const versions = rows.map((r) => Number(r.v));
     for (const [i, version] of versions.entries()) {
-      await api.deps.seatCache.apply(eventId, [{ seatId: `A-2-${i + 1}`, status: 'held', version }]);
+      await stack.api.deps.seatCache.apply(eventId, [{ seatId: `A-2-${i + 1}`, status: 'held', version }]);
     }
     const until = Date.now() + 15_000;
     while (frames[1]!.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
@@ -146,25 +141,24 @@ test('changes committed within one window reach a stream as one frame, encoded o
 });
 
 test('bad input is refused before a stream opens', async () => {
-  const unknown = await call(api.url, 'GET', '/v1/events/evt_doesnotexist00/seats/stream');
-  expect(unknown.status).toBe(404);
-  expect(unknown.body.error.code).toBe('NOT_FOUND');
-  const eventId = await createEvent(api.url, config.ADMIN_TOKEN);
-  const bad = await call(api.url, 'GET', `/v1/events/${eventId}/seats/stream`, { headers: { 'last-event-id': 'yesterday' } });
-  expect(bad.status).toBe(400);
-  expect(bad.body.error.code).toBe('VALIDATION_FAILED');
+  const unknown = await request(stack.api.url, 'GET', '/v1/events/evt_doesnotexist00/seats/stream');
+  expect({ status: unknown.status, code: errorOf(unknown)?.code }).toEqual({ status: 404, code: 'NOT_FOUND' });
+  const eventId = await createEvent(stack.api.url, config.ADMIN_TOKEN);
+  const bad = await request(stack.api.url, 'GET', `/v1/events/${eventId}/seats/stream`, { headers: { 'last-event-id': 'yesterday' } });
+  expect({ status: bad.status, code: errorOf(bad)?.code }).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
 });
 
 test('the admin event view counts seats and links each checkout to the Temporal UI', async () => {
-  const eventId = await createEvent(api.url, config.ADMIN_TOKEN);
+  const eventId = await createEvent(stack.api.url, config.ADMIN_TOKEN);
   const h = await hold(eventId, ['A-5-1']);
-  const denied = await call(api.url, 'GET', `/v1/admin/events/${eventId}`);
-  expect(denied.status).toBe(401);
-  const view = await call(api.url, 'GET', `/v1/admin/events/${eventId}`, { token: config.ADMIN_TOKEN });
-  expect(view.status).toBe(200);
+  const adminView = (token?: string) =>
+    reply(apiClient(stack.api.url, token).v1.admin.events[':eventId'].$get({ param: { eventId }, query: {} }));
+  expect((await adminView()).status).toBe(401);
+  const view = await adminView(config.ADMIN_TOKEN);
+  expectOk(view, 200);
   expect(view.body.counts).toEqual({ available: 49, held: 1, sold: 0 });
   expect(view.body.holds.active).toBe(1);
-  const checkout = view.body.recentCheckouts[0];
+  const checkout = view.body.recentCheckouts[0]!;
   expect(checkout.holdId).toBe(h.holdId);
   expect(checkout.workflowId).toMatch(new RegExp(`^checkout:${eventId}:byr_`));
   expect(checkout.temporalUrl).toBe(
@@ -174,7 +168,7 @@ test('the admin event view counts seats and links each checkout to the Temporal 
 });
 
 test('the API reference and the page are served without any third-party origin', async () => {
-  const docs = await fetch(`${api.url}/docs`);
+  const docs = await fetch(`${stack.api.url}/docs`);
   const html = await docs.text();
   expect(docs.status).toBe(200);
   expect(html).not.toMatch(/https?:\/\//);
@@ -185,9 +179,9 @@ test('the API reference and the page are served without any third-party origin',
     '/web/app.js',
     '/web/app.css',
   ]) {
-    expect((await fetch(`${api.url}${asset}`)).status).toBe(200);
+    expect((await fetch(`${stack.api.url}${asset}`)).status).toBe(200);
   }
-  const page = await fetch(`${api.url}/events/evt_anything1234`);
+  const page = await fetch(`${stack.api.url}/events/evt_anything1234`);
   expect(page.status).toBe(200);
   expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
 });

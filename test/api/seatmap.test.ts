@@ -8,16 +8,31 @@ import http from 'node:http';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { statusAt } from '../../domain/seats';
 import { seatKeys } from '../../services/seat-cache';
-import { call, createEvent, newBuyer } from '../support/http';
-import { startApi, testConfig, useApiAndWorker } from '../support/stack';
+import { startApi, testConfig } from '../../harness/stack';
+import { apiClient, createEvent, expectOk, newBuyer, okBody, reply } from '../support/http';
+import { useApiAndWorker } from '../support/stack';
 
 const config = testConfig();
 const stack = useApiAndWorker(config);
 
+const events = (base: string, token?: string) => apiClient(base, token).v1.events[':eventId'];
+
 const statuses = async (base: string, eventId: string) => {
-  const r = await call(base, 'GET', `/v1/events/${eventId}/seats`);
-  expect(r.status).toBe(200);
-  return { version: r.body.version as number, map: Object.fromEntries(r.body.seats.map((s: any) => [s.seatId, s.status])) };
+  const r = await reply(events(base).seats.$get({ param: { eventId }, header: {} }));
+  expectOk(r, 200);
+  return { version: r.body.version, map: Object.fromEntries(r.body.seats.map((s) => [s.seatId, s.status])) };
+};
+
+const hold = (base: string, token: string, eventId: string, seatIds: string[]) =>
+  reply(events(base, token).hold.$post({ param: { eventId }, json: { seatIds }, header: {} }));
+
+const purchase = (base: string, token: string, eventId: string, holdId: string) =>
+  reply(events(base, token).purchase.$post({ param: { eventId }, json: { holdId, paymentMethod: 'pm_card_visa' } }));
+
+const seatmap = async (base: string, eventId: string) => {
+  const r = await reply(events(base).seatmap.$get({ param: { eventId }, header: {} }));
+  expectOk(r, 200);
+  return r;
 };
 
 /** A GET that keeps the raw bytes, so compressed answers can be checked as sent. */
@@ -38,12 +53,11 @@ function rawGet(
 
 /** Layout + packed statuses, decoded into seatId → status, as the buyer page does. */
 async function compactStatuses(base: string, eventId: string) {
-  const layout = await call(base, 'GET', `/v1/events/${eventId}/seatmap`);
-  expect(layout.status).toBe(200);
-  const s = await call(base, 'GET', `/v1/events/${eventId}/seats/status`);
-  expect(s.status).toBe(200);
+  const layout = await seatmap(base, eventId);
+  const s = await reply(events(base).seats.status.$get({ param: { eventId }, header: {} }));
+  expectOk(s, 200);
   expect(s.body.encoding).toBe('2bit-base64');
-  const packed = new Uint8Array(Buffer.from(s.body.statuses as string, 'base64'));
+  const packed = new Uint8Array(Buffer.from(s.body.statuses, 'base64'));
   const map: Record<string, string> = {};
   let i = 0;
   for (const sec of layout.body.sections) {
@@ -51,7 +65,7 @@ async function compactStatuses(base: string, eventId: string) {
   }
   expect(s.body.seatCount).toBe(i);
   expect(layout.body.seatCount).toBe(i);
-  return { version: s.body.version as number, map, layout: layout.body, etag: s.headers.get('etag') };
+  return { version: s.body.version, map, layout: layout.body, etag: s.headers.get('etag') };
 }
 
 const SECTIONS = [
@@ -66,11 +80,8 @@ test('the cache follows every change, and is rebuilt from Postgres after it is l
   expect(await stack.api.deps.redis.exists(seatKeys(eventId).ready)).toBe(1);
 
   const buyer = await newBuyer(stack.api.url);
-  const hold = await call(stack.api.url, 'POST', `/v1/events/${eventId}/hold`, {
-    token: buyer.token,
-    body: { seatIds: ['A-5-9', 'A-5-10'] },
-  });
-  expect(hold.status).toBe(201);
+  const held0 = await hold(stack.api.url, buyer.token, eventId, ['A-5-9', 'A-5-10']);
+  expectOk(held0, 201);
   const held = await statuses(stack.api.url, eventId);
   expect(held.map['A-5-9']).toBe('held');
   expect(held.version).toBeGreaterThan(before.version);
@@ -80,13 +91,10 @@ test('the cache follows every change, and is rebuilt from Postgres after it is l
   await stack.api.deps.redis.del(k.ready, k.status, k.counts, k.layout, k.version, k.bits, k.index);
   const rebuilt = await statuses(stack.api.url, eventId);
   expect(rebuilt.map).toEqual(held.map);
-  const event = await call(stack.api.url, 'GET', `/v1/events/${eventId}`);
-  expect(event.body.counts).toEqual({ available: 48, held: 2, sold: 0 });
+  const event = okBody(await reply(events(stack.api.url).$get({ param: { eventId } })));
+  expect(event.counts).toEqual({ available: 48, held: 2, sold: 0 });
 
-  await call(stack.api.url, 'POST', `/v1/events/${eventId}/purchase`, {
-    token: buyer.token,
-    body: { holdId: hold.body.holdId, paymentMethod: 'pm_card_visa' },
-  });
+  expectOk(await purchase(stack.api.url, buyer.token, eventId, held0.body.holdId), 200);
   const sold = await statuses(stack.api.url, eventId);
   expect(sold.map['A-5-10']).toBe('sold');
   // Only the packed bits lost: the status read rebuilds them instead of answering "all available".
@@ -97,7 +105,7 @@ test('the cache follows every change, and is rebuilt from Postgres after it is l
 
 test('layout + packed statuses decode to exactly what GET /seats says, after holds and sales', async () => {
   const eventId = await createEvent(stack.api.url, config.ADMIN_TOKEN, { sections: SECTIONS, maxSeatsPerBuyer: 10 });
-  const layout = await call(stack.api.url, 'GET', `/v1/events/${eventId}/seatmap`);
+  const layout = await seatmap(stack.api.url, eventId);
   expect(layout.body).toMatchObject({
     eventId,
     seatCount: 31,
@@ -114,19 +122,10 @@ test('layout + packed statuses decode to exactly what GET /seats says, after hol
 
   const alice = await newBuyer(stack.api.url);
   const bob = await newBuyer(stack.api.url);
-  const sold = await call(stack.api.url, 'POST', `/v1/events/${eventId}/hold`, {
-    token: alice.token,
-    body: { seatIds: ['B-1-1', 'B-2-7', 'A-2-5'] },
-  });
-  expect(sold.status).toBe(201);
-  const paid = await call(stack.api.url, 'POST', `/v1/events/${eventId}/purchase`, {
-    token: alice.token,
-    body: { holdId: sold.body.holdId, paymentMethod: 'pm_card_visa' },
-  });
-  expect(paid.status).toBe(200);
-  expect(
-    (await call(stack.api.url, 'POST', `/v1/events/${eventId}/hold`, { token: bob.token, body: { seatIds: ['B-1-2', 'A-1-4'] } })).status,
-  ).toBe(201);
+  const sold = await hold(stack.api.url, alice.token, eventId, ['B-1-1', 'B-2-7', 'A-2-5']);
+  expectOk(sold, 201);
+  expectOk(await purchase(stack.api.url, alice.token, eventId, sold.body.holdId), 200);
+  expect((await hold(stack.api.url, bob.token, eventId, ['B-1-2', 'A-1-4'])).status).toBe(201);
   await new Promise((r) => setTimeout(r, 300)); // past the process's status freshness window
 
   const full = await statuses(stack.api.url, eventId);
@@ -138,7 +137,7 @@ test('layout + packed statuses decode to exactly what GET /seats says, after hol
   expect([compact.map['B-1-2'], compact.map['A-1-4']]).toEqual(['held', 'held']);
   expect(Object.values(compact.map).filter((s) => s === 'available')).toHaveLength(26);
   // The layout did not change with the sales.
-  expect((await call(stack.api.url, 'GET', `/v1/events/${eventId}/seatmap`)).body.layoutVersion).toBe(layout.body.layoutVersion);
+  expect((await seatmap(stack.api.url, eventId)).body.layoutVersion).toBe(layout.body.layoutVersion);
 });
 
 test('ETags: 304 while current, a new version after a change; GET /seats too', async () => {
@@ -164,9 +163,7 @@ test('ETags: 304 while current, a new version after a change; GET /seats too', a
   expect(seats.headers.etag).toBe(`"${v1}"`);
 
   const buyer = await newBuyer(stack.api.url);
-  expect(
-    (await call(stack.api.url, 'POST', `/v1/events/${eventId}/hold`, { token: buyer.token, body: { seatIds: ['A-1-1'] } })).status,
-  ).toBe(201);
+  expect((await hold(stack.api.url, buyer.token, eventId, ['A-1-1'])).status).toBe(201);
   await new Promise((r) => setTimeout(r, 300));
   const s2 = await rawGet(`${base}/seats/status`, { 'if-none-match': `"${v1}"` });
   expect(s2.status).toBe(200);
@@ -228,15 +225,13 @@ test('JSON is gzip- or br-compressed when accepted; event streams are not; answe
 test('with Redis unreachable, seat maps and counts come from Postgres', async () => {
   const eventId = await createEvent(stack.api.url, config.ADMIN_TOKEN);
   const buyer = await newBuyer(stack.api.url);
-  expect(
-    (await call(stack.api.url, 'POST', `/v1/events/${eventId}/hold`, { token: buyer.token, body: { seatIds: ['A-1-1'] } })).status,
-  ).toBe(201);
+  expect((await hold(stack.api.url, buyer.token, eventId, ['A-1-1'])).status).toBe(201);
   const blind = await startApi({ ...config, REDIS_URL: 'redis://127.0.0.1:1' });
   try {
     const m = await statuses(blind.url, eventId);
     expect(m.map['A-1-1']).toBe('held');
-    const event = await call(blind.url, 'GET', `/v1/events/${eventId}`);
-    expect(event.body.counts).toEqual({ available: 49, held: 1, sold: 0 });
+    const event = okBody(await reply(events(blind.url).$get({ param: { eventId } })));
+    expect(event.counts).toEqual({ available: 49, held: 1, sold: 0 });
     const compact = await compactStatuses(blind.url, eventId);
     expect(compact.map).toEqual(m.map);
   } finally {

@@ -1,7 +1,7 @@
 /** Stripe's webhook: the signature is verified over the raw body before anything happens. */
 import Stripe from 'stripe';
-import { call } from '../support/http';
-import { type RunningApi, startApi, testConfig } from '../support/stack';
+import { errorOf, request } from '../support/http';
+import { type RunningApi, startApi, testConfig } from '../../harness/stack';
 
 const config = testConfig();
 let api: RunningApi;
@@ -23,7 +23,7 @@ const payload = JSON.stringify({
 
 test('a correctly signed event is accepted', async () => {
   const header = Stripe.webhooks.generateTestHeaderString({ payload, secret: config.STRIPE_WEBHOOK_SECRET });
-  const r = await call(api.url, 'POST', '/v1/webhooks/stripe', { raw: payload, headers: { 'stripe-signature': header } });
+  const r = await request(api.url, 'POST', '/v1/webhooks/stripe', { raw: payload, headers: { 'stripe-signature': header } });
   expect(r.status).toBe(200);
   expect(r.body).toEqual({ received: true, handled: false });
 });
@@ -43,11 +43,11 @@ test('a bad, missing or stale signature is rejected with 400 VALIDATION_FAILED',
     { 'stripe-signature': 't=1,v1=abc' },
   ];
   for (const headers of cases) {
-    const r = await call(api.url, 'POST', '/v1/webhooks/stripe', { raw: payload, headers });
-    expect({ status: r.status, code: r.body.error?.code }).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
+    const r = await request(api.url, 'POST', '/v1/webhooks/stripe', { raw: payload, headers });
+    expect({ status: r.status, code: errorOf(r)?.code }).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
   }
   // The body is part of what is signed: a changed body fails with a genuine header.
-  const r = await call(api.url, 'POST', '/v1/webhooks/stripe', {
+  const r = await request(api.url, 'POST', '/v1/webhooks/stripe', {
     raw: payload.replace('succeeded', 'payment_failed'),
     headers: { 'stripe-signature': good },
   });

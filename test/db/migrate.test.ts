@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { createPool } from '../../db/pool';
 import { loadMigrations, migrate } from '../../db/migrate';
-import { requireEnv } from '../platform/env';
+import { requireEnv } from '../../harness/runtime';
 
 const adminUrl = requireEnv('DATABASE_URL');
 const dbName = `onsale_mig_${randomBytes(4).toString('hex')}`;

@@ -10,8 +10,8 @@ import { releaseHold, reserveSeats } from '../../db/queries/seats';
 import type { HoldRequest } from '../../domain/checkout';
 import { DomainError } from '../../domain/errors';
 import { chooseBlock } from '../../domain/seating';
-import { requireEnv } from '../platform/env';
-import { seedBuyer, seedEvent } from '../support/seed';
+import { requireEnv } from '../../harness/runtime';
+import { seedBuyer, seedEvent } from '../../harness/seed';
 
 let pool: Pool;
 

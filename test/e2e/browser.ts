@@ -6,6 +6,8 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type RunningApi, type RunningWorker, startApi, startWorker } from '../../harness/stack';
+import type { Config } from '../../platform/config';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -24,6 +26,24 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+/** For the whole test file: the API, a worker and the browser, started together and stopped after it. */
+export function useApiWorkerAndBrowser(config: Config): {
+  readonly api: RunningApi;
+  readonly worker: RunningWorker;
+  readonly browser: Browser;
+} {
+  const running = {} as { api: RunningApi; worker: RunningWorker; browser: Browser };
+  beforeAll(async () => {
+    [running.api, running.worker, running.browser] = await Promise.all([startApi(config), startWorker(config), launchBrowser()]);
+  });
+  afterAll(async () => {
+    await running.browser?.close();
+    await running.worker?.stop();
+    await running.api?.stop();
+  });
+  return running;
 }
 
 export async function newBuyerPage(browser: Browser, opts: { phone?: boolean } = {}): Promise<{ context: BrowserContext; page: Page }> {

@@ -1,35 +1,23 @@
 /**
  * Two buyers in two browser contexts watching the same live seat map.
  */
-import type { Browser, Page } from 'playwright-core';
-import { call, createEvent } from '../support/http';
-import { type RunningApi, type RunningWorker, startApi, startWorker, testConfig } from '../support/stack';
-import { clickSeat, launchBrowser, newBuyerPage, openAsBuyer, seatStatus, waitForLiveMap } from './browser';
+import type { Page } from 'playwright-core';
+import { createEvent, seatStatuses } from '../support/http';
+import { testConfig } from '../../harness/stack';
+import { clickSeat, useApiWorkerAndBrowser, newBuyerPage, openAsBuyer, seatStatus, waitForLiveMap } from './browser';
 
 const config = testConfig();
-let api: RunningApi;
-let worker: RunningWorker;
-let browser: Browser;
-
-beforeAll(async () => {
-  [api, worker, browser] = await Promise.all([startApi(config), startWorker(config), launchBrowser()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await worker?.stop();
-  await api?.stop();
-});
+const stack = useApiWorkerAndBrowser(config);
 
 async function twoBuyers(eventId: string): Promise<[Page, Page]> {
-  const [a, b] = await Promise.all([newBuyerPage(browser), newBuyerPage(browser)]);
-  await Promise.all([openAsBuyer(a.page, api.url, eventId, 'Alice'), openAsBuyer(b.page, api.url, eventId, 'Bob')]);
+  const [a, b] = await Promise.all([newBuyerPage(stack.browser), newBuyerPage(stack.browser)]);
+  await Promise.all([openAsBuyer(a.page, stack.api.url, eventId, 'Alice'), openAsBuyer(b.page, stack.api.url, eventId, 'Bob')]);
   await Promise.all([waitForLiveMap(a.page), waitForLiveMap(b.page)]);
   return [a.page, b.page];
 }
 
 test('two buyers click the same seat: one holds it, the other sees it taken within a second and is told', async () => {
-  const eventId = await createEvent(api.url, config.ADMIN_TOKEN, { name: 'Contested Seat Night' });
+  const eventId = await createEvent(stack.api.url, config.ADMIN_TOKEN, { name: 'Contested Seat Night' });
   const [alice, bob] = await twoBuyers(eventId);
   await clickSeat(alice, 'A-2-5');
   await clickSeat(bob, 'A-2-5');
@@ -50,7 +38,7 @@ test('two buyers click the same seat: one holds it, the other sees it taken with
 });
 
 test('a buyer watching sees a seat turn taken within one second of another buyer holding it', async () => {
-  const eventId = await createEvent(api.url, config.ADMIN_TOKEN, { name: 'Live Map Night' });
+  const eventId = await createEvent(stack.api.url, config.ADMIN_TOKEN, { name: 'Live Map Night' });
   const [alice, bob] = await twoBuyers(eventId);
   await clickSeat(bob, 'A-3-7'); // Bob has it selected but has not held it yet
   await clickSeat(alice, 'A-3-7');
@@ -65,7 +53,7 @@ test('a buyer watching sees a seat turn taken within one second of another buyer
 });
 
 test('when a hold expires the seat turns available on another buyer’s map without a reload', async () => {
-  const eventId = await createEvent(api.url, config.ADMIN_TOKEN, { name: 'Short Hold Night', holdSeconds: 30 });
+  const eventId = await createEvent(stack.api.url, config.ADMIN_TOKEN, { name: 'Short Hold Night', holdSeconds: 30 });
   const [alice, bob] = await twoBuyers(eventId);
   await clickSeat(alice, 'A-1-1');
   await alice.getByRole('button', { name: /Hold 1 seat/ }).click();
@@ -85,8 +73,7 @@ test('when a hold expires the seat turns available on another buyer’s map with
     .or(alice.getByRole('heading', { name: 'Your hold has expired' }))
     .first()
     .waitFor();
-  const seats = await call(api.url, 'GET', `/v1/events/${eventId}/seats`);
-  expect(seats.body.seats.find((s: any) => s.seatId === 'A-1-1').status).toBe('available');
+  expect((await seatStatuses(stack.api.url, eventId))['A-1-1']).toBe('available');
   // Bob can now take it.
   await clickSeat(bob, 'A-1-1');
   await bob.getByRole('button', { name: /Hold 1 seat/ }).click();

@@ -2,28 +2,15 @@
  * In a real browser: a buyer holds seats, pays with a card that is declined,
  * sees why and that the seats are still held, then pays with another card.
  */
-import type { Browser } from 'playwright-core';
-import { call, createEvent } from '../support/http';
-import { type RunningApi, type RunningWorker, startApi, startWorker, testConfig } from '../support/stack';
-import { clickSeat, launchBrowser, newBuyerPage, openAsBuyer, screenshot, waitForLiveMap } from './browser';
+import { createEvent, request, seatStatuses } from '../support/http';
+import { testConfig } from '../../harness/stack';
+import { clickSeat, useApiWorkerAndBrowser, newBuyerPage, openAsBuyer, screenshot, waitForLiveMap } from './browser';
 
 const config = testConfig();
-let api: RunningApi;
-let worker: RunningWorker;
-let browser: Browser;
-
-beforeAll(async () => {
-  [api, worker, browser] = await Promise.all([startApi(config), startWorker(config), launchBrowser()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await worker?.stop();
-  await api?.stop();
-});
+const stack = useApiWorkerAndBrowser(config);
 
 test('a declined card shows the error, keeps the hold, and a second card succeeds', async () => {
-  const eventId = await createEvent(api.url, config.ADMIN_TOKEN, {
+  const eventId = await createEvent(stack.api.url, config.ADMIN_TOKEN, {
     name: 'Harbour Lights — Live',
     sections: [
       { id: 'FLOOR', name: 'Floor', rows: 12, seatsPerRow: 30, priceCents: 12500 },
@@ -31,8 +18,8 @@ test('a declined card shows the error, keeps the hold, and a second card succeed
       { id: 'B2', name: 'Balcony 2', rows: 10, seatsPerRow: 24, priceCents: 6000 },
     ],
   });
-  const { page } = await newBuyerPage(browser);
-  await openAsBuyer(page, api.url, eventId, 'Grace Hopper', 'grace@example.test');
+  const { page } = await newBuyerPage(stack.browser);
+  await openAsBuyer(page, stack.api.url, eventId, 'Grace Hopper', 'grace@example.test');
   await waitForLiveMap(page);
 
   await clickSeat(page, 'FLOOR-3-14');
@@ -52,8 +39,8 @@ test('a declined card shows the error, keeps the hold, and a second card succeed
   await error.waitFor({ state: 'visible' });
   await expect(error.textContent()).resolves.toMatch(/declined.*still held/);
   await screenshot(page, 'payment-declined');
-  const seats = await call(api.url, 'GET', `/v1/events/${eventId}/seats`);
-  const held = seats.body.seats.filter((s: any) => s.status === 'held').map((s: any) => s.seatId);
+  const seats = await seatStatuses(stack.api.url, eventId);
+  const held = Object.keys(seats).filter((id) => seats[id] === 'held');
   expect(held.sort()).toEqual(['FLOOR-3-14', 'FLOOR-3-15']);
 
   await page.getByLabel(/Visa ending 4242/).check();
@@ -61,8 +48,8 @@ test('a declined card shows the error, keeps the hold, and a second card succeed
   await page.getByTestId('confirmation').waitFor();
   await expect(page.getByTestId('order-seats').textContent()).resolves.toBe('FLOOR-3-14, FLOOR-3-15');
   const orderId = (await page.getByTestId('order-id').textContent())!;
-  const order = await call(api.url, 'GET', `/v1/orders/${orderId}`, { token: config.ADMIN_TOKEN });
+  const order = await request(stack.api.url, 'GET', `/v1/orders/${orderId}`, { token: config.ADMIN_TOKEN });
   expect(order.body).toMatchObject({ status: 'confirmed', amountCents: 25000 });
-  const payments = await api.deps.pool.query('SELECT status FROM payments WHERE event_id = $1 ORDER BY created_at', [eventId]);
+  const payments = await stack.api.deps.pool.query('SELECT status FROM payments WHERE event_id = $1 ORDER BY created_at', [eventId]);
   expect(payments.rows.map((r) => r.status)).toEqual(['declined', 'succeeded']);
 });

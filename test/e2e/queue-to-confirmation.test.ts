@@ -3,38 +3,34 @@
  * map, a hold, payment, the confirmation page, and the confirmation e-mail
  * delivered over SMTP to the mail catcher.
  */
-import type { Browser } from 'playwright-core';
 import { createMailer, startOutboxRelay, type OutboxRelay } from '../../notifications/relay';
 import { createLogger } from '../../platform/logger';
-import { call, createEvent, newBuyer } from '../support/http';
-import { type RunningApi, type RunningWorker, startApi, startWorker, testConfig } from '../support/stack';
-import { clickSeat, launchBrowser, newBuyerPage, openAsBuyer, screenshot, waitForLiveMap } from './browser';
+import { apiClient, createEvent, expectOk, newBuyer, reply, request } from '../support/http';
+import { testConfig } from '../../harness/stack';
+import { clickSeat, useApiWorkerAndBrowser, newBuyerPage, openAsBuyer, screenshot, waitForLiveMap } from './browser';
 
 const config = testConfig();
-let api: RunningApi;
-let worker: RunningWorker;
-let browser: Browser;
 let relay: OutboxRelay;
 let mailer: ReturnType<typeof createMailer>;
 
-beforeAll(async () => {
-  [api, worker, browser] = await Promise.all([startApi(config), startWorker(config), launchBrowser()]);
+// Declared before the stack's hooks: jest runs afterAll hooks in declaration order, and the relay
+// must stop before the API's pool it polls is closed.
+afterAll(async () => {
+  await relay?.stop();
+  mailer?.close();
+});
+
+const stack = useApiWorkerAndBrowser(config);
+
+beforeAll(() => {
   mailer = createMailer(config.SMTP_URL);
   relay = startOutboxRelay({
-    pool: api.deps.pool,
+    pool: stack.api.deps.pool,
     mailer,
     from: config.MAIL_FROM,
     logger: createLogger('test-relay', 'warn'),
     pollMs: 500,
   });
-});
-
-afterAll(async () => {
-  await relay?.stop();
-  mailer?.close();
-  await browser?.close();
-  await worker?.stop();
-  await api?.stop();
 });
 
 async function mailTo(address: string, subjectPart: string): Promise<{ Subject: string; Text: string }> {
@@ -51,7 +47,7 @@ async function mailTo(address: string, subjectPart: string): Promise<{ Subject: 
 }
 
 test('a buyer goes from the waiting room to a confirmed order and receives the e-mail', async () => {
-  const eventId = await createEvent(api.url, config.ADMIN_TOKEN, {
+  const eventId = await createEvent(stack.api.url, config.ADMIN_TOKEN, {
     name: 'Northern Skies Tour — Arena',
     // One admission a second, so a buyer behind others sees the line move.
     waitingRoom: { enabled: true, maxActiveCheckouts: 100, admitPerMinute: 60 },
@@ -65,14 +61,14 @@ test('a buyer goes from the waiting room to a confirmed order and receives the e
   });
   // Others are already in line.
   for (let i = 0; i < 4; i++) {
-    const other = await newBuyer(api.url, `Early ${i}`);
-    const joined = await call(api.url, 'POST', `/v1/events/${eventId}/queue`, { token: other.token, body: {} });
-    expect(joined.status).toBe(201);
+    const other = await newBuyer(stack.api.url, `Early ${i}`);
+    const joined = apiClient(stack.api.url, other.token).v1.events[':eventId'].queue.$post({ param: { eventId }, json: {} });
+    expectOk(await reply(joined), 201);
   }
 
   const email = `ada.${Date.now()}@example.test`;
-  const { page } = await newBuyerPage(browser);
-  await openAsBuyer(page, api.url, eventId, 'Ada Lovelace', email);
+  const { page } = await newBuyerPage(stack.browser);
+  await openAsBuyer(page, stack.api.url, eventId, 'Ada Lovelace', email);
   await page.getByRole('heading', { name: 'You are in line' }).waitFor();
   await page.waitForFunction(() => /#\d/.test(document.querySelector('[data-testid=queue-position]')?.textContent ?? ''));
   await expect(page.getByTestId('queue-position').textContent()).resolves.toMatch(/^#\d+$/);
@@ -97,7 +93,7 @@ test('a buyer goes from the waiting room to a confirmed order and receives the e
   expect(link).toBe(
     `${config.TEMPORAL_UI_URL}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows/${encodeURIComponent(`checkout:${eventId}:${buyerId}`)}`,
   );
-  const order = await call(api.url, 'GET', `/v1/orders/${orderId}`, { token: config.ADMIN_TOKEN });
+  const order = await request(stack.api.url, 'GET', `/v1/orders/${orderId}`, { token: config.ADMIN_TOKEN });
   expect(order.body).toMatchObject({ status: 'confirmed', buyerId, seatIds: ['PIT-1-20', 'PIT-1-21'], amountCents: 39800 });
 
   const mail = await mailTo(email, orderId);
@@ -106,7 +102,7 @@ test('a buyer goes from the waiting room to a confirmed order and receives the e
 });
 
 test('on a phone-sized screen the seat map and the hold stay usable', async () => {
-  const eventId = await createEvent(api.url, config.ADMIN_TOKEN, {
+  const eventId = await createEvent(stack.api.url, config.ADMIN_TOKEN, {
     name: 'Stadium Night — 50,000 seats',
     sections: Array.from({ length: 20 }, (_, k) => ({
       id: `S${k + 1}`,
@@ -116,8 +112,8 @@ test('on a phone-sized screen the seat map and the hold stay usable', async () =
       priceCents: [15000, 9500, 6500, 4500][k % 4]!,
     })),
   });
-  const { page } = await newBuyerPage(browser, { phone: true });
-  await openAsBuyer(page, api.url, eventId, 'Mobile Buyer');
+  const { page } = await newBuyerPage(stack.browser, { phone: true });
+  await openAsBuyer(page, stack.api.url, eventId, 'Mobile Buyer');
   await waitForLiveMap(page);
   // Best available from the phone, without touching the map.
   await page.getByRole('combobox', { name: 'Seats', exact: true }).selectOption('2');

@@ -4,8 +4,8 @@
  * interleaving: one charge per hold, one order, nothing sold twice.
  */
 import { auditEvents } from '../../scripts/faults/audit';
-import { call, createEvent, newBuyer } from '../support/http';
-import { type RunningApi, type RunningWorker, startApi, startWorker, testConfig } from '../support/stack';
+import { apiClient, createEvent, errorOf, expectOk, newBuyer, okBody, reply, request } from '../support/http';
+import { type RunningApi, type RunningWorker, startApi, startWorker, testConfig } from '../../harness/stack';
 import { Prober } from './probe';
 
 jest.setTimeout(180_000);
@@ -38,14 +38,19 @@ async function event(o: Parameters<typeof createEvent>[2] = {}) {
   return id;
 }
 
+const hold = (token: string, eventId: string, json: { seatIds: string[] } | { quantity: number }) =>
+  reply(apiClient(api.url, token).v1.events[':eventId'].hold.$post({ param: { eventId }, json, header: {} }));
+const purchase = (token: string, eventId: string, json: { holdId: string; paymentMethod: string }) =>
+  reply(apiClient(api.url, token).v1.events[':eventId'].purchase.$post({ param: { eventId }, json }));
+
 const paymentsOf = async (holdId: string) =>
   (await api.deps.pool.query<{ status: string }>('SELECT status FROM payments WHERE hold_id = $1', [holdId])).rows.map((r) => r.status);
 
 test('a purchase after the hold window ends is refused, and the seats are back on sale', async () => {
   const eventId = await event({ holdSeconds: 30 });
   const b = await newBuyer(api.url);
-  const held = await call(api.url, 'POST', `/v1/events/${eventId}/hold`, { token: b.token, body: { seatIds: ['A-1-1'] } });
-  expect(held.status).toBe(201);
+  const held = await hold(b.token, eventId, { seatIds: ['A-1-1'] });
+  expectOk(held, 201);
   const path = `/v1/events/${eventId}/purchase`;
   // The hold ends 30 s after it started; the database's own expiry adds its grace on top.
   let status = '';
@@ -74,9 +79,9 @@ test("another buyer cannot buy, release or see someone's hold or order", async (
   const eventId = await event();
   const owner = await newBuyer(api.url);
   const thief = await newBuyer(api.url);
-  const held = await call(api.url, 'POST', `/v1/events/${eventId}/hold`, { token: owner.token, body: { seatIds: ['A-2-1', 'A-2-2'] } });
-  expect(held.status).toBe(201);
-  const holdId = held.body.holdId as string;
+  const held = await hold(owner.token, eventId, { seatIds: ['A-2-1', 'A-2-2'] });
+  expectOk(held, 201);
+  const { holdId } = held.body;
   await probe.rejects(
     eventId,
     { method: 'POST', path: `/v1/events/${eventId}/purchase`, token: thief.token, body: { holdId, paymentMethod: 'pm_card_visa' } },
@@ -95,11 +100,8 @@ test("another buyer cannot buy, release or see someone's hold or order", async (
     409,
     'SEATS_UNAVAILABLE',
   );
-  const paid = await call(api.url, 'POST', `/v1/events/${eventId}/purchase`, {
-    token: owner.token,
-    body: { holdId, paymentMethod: 'pm_card_visa' },
-  });
-  expect(paid.status).toBe(200);
+  const paid = await purchase(owner.token, eventId, { holdId, paymentMethod: 'pm_card_visa' });
+  expectOk(paid, 200);
   await probe.rejects(eventId, { method: 'GET', path: `/v1/orders/${paid.body.orderId}`, token: thief.token }, 404, 'NOT_FOUND');
   await probe.rejects(
     eventId,
@@ -107,65 +109,57 @@ test("another buyer cannot buy, release or see someone's hold or order", async (
     404,
     'HOLD_NOT_FOUND',
   );
-  expect((await call(api.url, 'GET', `/v1/orders/${paid.body.orderId}`, { token: owner.token })).status).toBe(200);
-  expect((await call(api.url, 'GET', `/v1/orders/${paid.body.orderId}`, { token: config.ADMIN_TOKEN })).status).toBe(200);
+  expect((await request(api.url, 'GET', `/v1/orders/${paid.body.orderId}`, { token: owner.token })).status).toBe(200);
+  expect((await request(api.url, 'GET', `/v1/orders/${paid.body.orderId}`, { token: config.ADMIN_TOKEN })).status).toBe(200);
 });
 
 test('a repeated purchase returns the same order and charges nothing more', async () => {
   const eventId = await event();
   const b = await newBuyer(api.url);
-  const held = await call(api.url, 'POST', `/v1/events/${eventId}/hold`, { token: b.token, body: { quantity: 2 } });
-  const body = { holdId: held.body.holdId, paymentMethod: 'pm_card_visa' };
-  const first = await call(api.url, 'POST', `/v1/events/${eventId}/purchase`, { token: b.token, body });
-  expect(first.status).toBe(200);
+  const held = okBody(await hold(b.token, eventId, { quantity: 2 }));
+  const body = { holdId: held.holdId, paymentMethod: 'pm_card_visa' };
+  const first = await purchase(b.token, eventId, body);
+  expectOk(first, 200);
   for (let i = 0; i < 3; i++) {
-    const again = await call(api.url, 'POST', `/v1/events/${eventId}/purchase`, { token: b.token, body });
+    const again = await purchase(b.token, eventId, body);
     probe.tried++;
-    expect(again.status).toBe(200);
+    expectOk(again, 200);
     expect(again.body.orderId).toBe(first.body.orderId);
   }
-  expect(await paymentsOf(held.body.holdId)).toEqual(['succeeded']);
+  expect(await paymentsOf(held.holdId)).toEqual(['succeeded']);
 });
 
 test('concurrent duplicate purchases of one hold: one charge, one order', async () => {
   const eventId = await event();
   const b = await newBuyer(api.url);
-  const held = await call(api.url, 'POST', `/v1/events/${eventId}/hold`, { token: b.token, body: { quantity: 3 } });
-  const body = { holdId: held.body.holdId, paymentMethod: 'pm_card_visa' };
-  const replies = await Promise.all(
-    Array.from({ length: 8 }, () => call(api.url, 'POST', `/v1/events/${eventId}/purchase`, { token: b.token, body })),
-  );
+  const held = okBody(await hold(b.token, eventId, { quantity: 3 }));
+  const body = { holdId: held.holdId, paymentMethod: 'pm_card_visa' };
+  const replies = await Promise.all(Array.from({ length: 8 }, () => purchase(b.token, eventId, body)));
   probe.tried += replies.length;
   const ok = replies.filter((r) => r.status === 200);
   const busy = replies.filter((r) => r.status === 409);
   expect(ok.length + busy.length).toBe(8);
   expect(ok.length).toBeGreaterThanOrEqual(1);
-  for (const r of busy) expect(r.body.error.code).toBe('CHECKOUT_IN_PROGRESS');
-  expect(new Set(ok.map((r) => r.body.orderId)).size).toBe(1);
-  expect(await paymentsOf(held.body.holdId)).toEqual(['succeeded']);
-  const { rows } = await api.deps.pool.query('SELECT count(*)::int AS n FROM orders WHERE hold_id = $1', [held.body.holdId]);
+  for (const r of busy) expect(errorOf(r)?.code).toBe('CHECKOUT_IN_PROGRESS');
+  expect(new Set(ok.map((r) => okBody(r).orderId)).size).toBe(1);
+  expect(await paymentsOf(held.holdId)).toEqual(['succeeded']);
+  const { rows } = await api.deps.pool.query('SELECT count(*)::int AS n FROM orders WHERE hold_id = $1', [held.holdId]);
   expect(rows[0].n).toBe(1);
 });
 
 test('concurrent duplicate holds: the buyer gets one hold; racing buyers never share a seat', async () => {
   const eventId = await event();
   const b = await newBuyer(api.url);
-  const replies = await Promise.all(
-    Array.from({ length: 6 }, () =>
-      call(api.url, 'POST', `/v1/events/${eventId}/hold`, { token: b.token, body: { seatIds: ['A-3-1', 'A-3-2'] } }),
-    ),
-  );
+  const replies = await Promise.all(Array.from({ length: 6 }, () => hold(b.token, eventId, { seatIds: ['A-3-1', 'A-3-2'] })));
   probe.tried += replies.length;
   expect(replies.filter((r) => r.status === 201)).toHaveLength(1);
-  for (const r of replies.filter((x) => x.status !== 201)) expect(r.body.error.code).toBe('CHECKOUT_IN_PROGRESS');
+  for (const r of replies.filter((x) => x.status !== 201)) expect(errorOf(r)?.code).toBe('CHECKOUT_IN_PROGRESS');
 
   const racers = await Promise.all(Array.from({ length: 6 }, (_, i) => newBuyer(api.url, `Racer ${i}`)));
-  const race = await Promise.all(
-    racers.map((r) => call(api.url, 'POST', `/v1/events/${eventId}/hold`, { token: r.token, body: { seatIds: ['A-4-1', 'A-4-2'] } })),
-  );
+  const race = await Promise.all(racers.map((r) => hold(r.token, eventId, { seatIds: ['A-4-1', 'A-4-2'] })));
   probe.tried += race.length;
   expect(race.filter((r) => r.status === 201)).toHaveLength(1);
-  for (const r of race.filter((x) => x.status !== 201)) expect(r.body.error.code).toBe('SEATS_UNAVAILABLE');
+  for (const r of race.filter((x) => x.status !== 201)) expect(errorOf(r)?.code).toBe('SEATS_UNAVAILABLE');
   const audit = await auditEvents(api.deps.pool, [eventId]);
   expect(audit.violations.seatInTwoActiveHolds).toBe(0);
   expect(audit.totals.seatsHeld).toBe(4);
@@ -174,26 +168,19 @@ test('concurrent duplicate holds: the buyer gets one hold; racing buyers never s
 test('a declined card then a double purchase: the hold stays, one charge in the end', async () => {
   const eventId = await event();
   const b = await newBuyer(api.url);
-  const held = await call(api.url, 'POST', `/v1/events/${eventId}/hold`, { token: b.token, body: { quantity: 1 } });
-  const path = `/v1/events/${eventId}/purchase`;
-  const declined = await call(api.url, 'POST', path, {
-    token: b.token,
-    body: { holdId: held.body.holdId, paymentMethod: 'pm_card_chargeDeclined' },
-  });
+  const held = okBody(await hold(b.token, eventId, { quantity: 1 }));
+  const declined = await purchase(b.token, eventId, { holdId: held.holdId, paymentMethod: 'pm_card_chargeDeclined' });
   probe.tried++;
-  expect(declined.body.error.code).toBe('PAYMENT_DECLINED');
+  expect(errorOf(declined)?.code).toBe('PAYMENT_DECLINED');
   // An unknown test card is declined (and recorded as a declined payment), never charged.
-  const unknown = await call(api.url, 'POST', path, {
-    token: b.token,
-    body: { holdId: held.body.holdId, paymentMethod: 'pm_card_doesnotexist' },
-  });
+  const unknown = await purchase(b.token, eventId, { holdId: held.holdId, paymentMethod: 'pm_card_doesnotexist' });
   probe.tried++;
-  expect(unknown.body.error.code).toBe('PAYMENT_DECLINED');
+  expect(errorOf(unknown)?.code).toBe('PAYMENT_DECLINED');
   const [a, c] = await Promise.all([
-    call(api.url, 'POST', path, { token: b.token, body: { holdId: held.body.holdId, paymentMethod: 'pm_card_visa' } }),
-    call(api.url, 'POST', path, { token: b.token, body: { holdId: held.body.holdId, paymentMethod: 'pm_card_visa' } }),
+    purchase(b.token, eventId, { holdId: held.holdId, paymentMethod: 'pm_card_visa' }),
+    purchase(b.token, eventId, { holdId: held.holdId, paymentMethod: 'pm_card_visa' }),
   ]);
   probe.tried += 2;
   expect([a.status, c.status]).toContain(200);
-  expect((await paymentsOf(held.body.holdId)).filter((s) => s === 'succeeded')).toHaveLength(1);
+  expect((await paymentsOf(held.holdId)).filter((s) => s === 'succeeded')).toHaveLength(1);
 });

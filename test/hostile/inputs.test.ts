@@ -7,8 +7,8 @@
 import Stripe from 'stripe';
 import { SignJWT } from 'jose';
 import { AdmissionTokens } from '../../services/admission-tokens';
-import { call, createEvent, newBuyer } from '../support/http';
-import { type RunningApi, type RunningWorker, startApi, startWorker, testConfig } from '../support/stack';
+import { apiClient, createEvent, errorOf, expectOk, newBuyer, reply } from '../support/http';
+import { type RunningApi, type RunningWorker, startApi, startWorker, testConfig } from '../../harness/stack';
 import { NASTY_STRINGS, Prober } from './probe';
 
 jest.setTimeout(180_000);
@@ -389,13 +389,16 @@ test("admission tokens: forged, expired, another buyer's or event's, and replaye
 
   // A genuine token works once; replayed (after the hold is let go) it is refused.
   const genuine = await admissions.issue({ buyerId: me.buyerId, eventId: roomEvent, position: 1, expiresAtMs: inAMinute });
-  const held = await call(api.url, 'POST', path, { token: me.token, body: { quantity: 1 }, headers: { 'x-admission-token': genuine } });
-  expect(held.status).toBe(201);
-  expect((await call(api.url, 'DELETE', `${path}/${held.body.holdId}`, { token: me.token })).status).toBe(200);
-  let replay = await call(api.url, 'POST', path, { token: me.token, body: { quantity: 1 }, headers: { 'x-admission-token': genuine } });
-  for (let i = 0; replay.body?.error?.code === 'CHECKOUT_IN_PROGRESS' && i < 50; i++) {
+  const room = apiClient(api.url, me.token).v1.events[':eventId'];
+  const holdOne = () =>
+    reply(room.hold.$post({ param: { eventId: roomEvent }, json: { quantity: 1 }, header: { 'x-admission-token': genuine } }));
+  const held = await holdOne();
+  expectOk(held, 201);
+  expectOk(await reply(room.hold[':holdId'].$delete({ param: { eventId: roomEvent, holdId: held.body.holdId } })), 200);
+  let replay = await holdOne();
+  for (let i = 0; errorOf(replay)?.code === 'CHECKOUT_IN_PROGRESS' && i < 50; i++) {
     await new Promise((r) => setTimeout(r, 100)); // the released checkout is closing
-    replay = await call(api.url, 'POST', path, { token: me.token, body: { quantity: 1 }, headers: { 'x-admission-token': genuine } });
+    replay = await holdOne();
   }
   await probe.rejects(
     roomEvent,

@@ -5,16 +5,9 @@
  */
 import type { Pool } from 'pg';
 import { stateFingerprint } from '../../db/audit';
-import { call, type Reply } from '../support/http';
+import { errorOf, type RawReply, type RawRequest, request } from '../support/http';
 
-export interface HostileRequest {
-  method: string;
-  path: string;
-  token?: string;
-  body?: unknown;
-  raw?: string;
-  headers?: Record<string, string>;
-}
+export type HostileRequest = RawRequest & { method: string; path: string };
 
 export class Prober {
   tried = 0;
@@ -26,15 +19,16 @@ export class Prober {
   ) {}
 
   /** Expects `status` and `code`; the fingerprints of `eventIds` must be unchanged. */
-  async rejects(eventIds: string | string[], req: HostileRequest, status: number, code: string): Promise<Reply> {
+  async rejects(eventIds: string | string[], req: HostileRequest, status: number, code: string): Promise<RawReply> {
     const ids = Array.isArray(eventIds) ? eventIds : [eventIds];
     const before = await Promise.all(ids.map((id) => stateFingerprint(this.pool, id)));
-    const r = await call(this.base(), req.method, req.path, req);
+    const r = await request(this.base(), req.method, req.path, req);
     this.tried++;
     this.codes.set(code, (this.codes.get(code) ?? 0) + 1);
-    expect({ input: summary(req), status: r.status, code: r.body?.error?.code }).toEqual({ input: summary(req), status, code });
-    expect(typeof r.body.error.message).toBe('string');
-    expect(r.body.error.details).toEqual(expect.any(Object));
+    const error = errorOf(r);
+    expect({ input: summary(req), status: r.status, code: error?.code }).toEqual({ input: summary(req), status, code });
+    expect(typeof error?.message).toBe('string');
+    expect(error?.details).toEqual(expect.any(Object));
     // Nothing internal leaks into an error answer.
     expect(JSON.stringify(r.body)).not.toMatch(/at .+\.ts:\d+|node_modules|SELECT |postgres:\/\//);
     const after = await Promise.all(ids.map((id) => stateFingerprint(this.pool, id)));

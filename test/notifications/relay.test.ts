@@ -4,8 +4,8 @@ import { migrate } from '../../db/migrate';
 import { enqueueNotification } from '../../db/queries/notifications';
 import { createLogger } from '../../platform/logger';
 import { createMailer, startOutboxRelay } from '../../notifications/relay';
-import { requireEnv } from '../platform/env';
-import { seedBuyer } from '../support/seed';
+import { requireEnv } from '../../harness/runtime';
+import { seedBuyer } from '../../harness/seed';
 
 test('a confirmation queued in the outbox arrives by e-mail, once', async () => {
   const pool = createPool(requireEnv('DATABASE_URL'), { max: 4 });

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import * as activities from '../fixtures/platform/activities';
 import { finishSignal, waitsForSignal } from '../fixtures/platform/workflows';
-import { installQuietRuntime, quietLogger } from './env';
+import { installQuietRuntime, quietLogger } from '../../harness/runtime';
 
 installQuietRuntime();
 

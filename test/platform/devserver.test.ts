@@ -8,7 +8,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import * as activities from '../fixtures/platform/activities';
 import { addUpdate, counter, eventIdKey, greeter, stopSignal, tagged } from '../fixtures/platform/workflows';
-import { installQuietRuntime, requireEnv } from './env';
+import { installQuietRuntime, requireEnv } from '../../harness/runtime';
 
 installQuietRuntime();
 

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import nodemailer from 'nodemailer';
-import { requireEnv } from './env';
+import { requireEnv } from '../../harness/runtime';
 
 interface MailpitSummary {
   ID: string;

@@ -4,7 +4,7 @@
  * role, which may create tables in both.
  */
 import { Client } from 'pg';
-import { requireEnv } from './env';
+import { requireEnv } from '../../harness/runtime';
 
 describe.each(['DATABASE_URL', 'TEST_DATABASE_URL'])('PostgreSQL at %s', (variable) => {
   const url = variable === 'DATABASE_URL' ? requireEnv(variable) : process.env[variable];

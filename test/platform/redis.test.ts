@@ -1,7 +1,7 @@
 /** The Redis started by scripts/stack.sh (REDIS_URL) answers commands. */
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import { requireEnv } from './env';
+import { requireEnv } from '../../harness/runtime';
 
 describe('Redis', () => {
   let redis: Redis;

@@ -3,7 +3,7 @@
  * payment activities are exercised without reaching Stripe.
  */
 import Stripe from 'stripe';
-import { requireEnv } from './env';
+import { requireEnv } from '../../harness/runtime';
 
 /** The Stripe SDK pointed at STRIPE_API_URL when it is set, else at Stripe itself. */
 function stripeClient(): Stripe {

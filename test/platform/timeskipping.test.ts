@@ -10,7 +10,7 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import { randomUUID } from 'node:crypto';
 import * as activities from '../fixtures/platform/activities';
 import { addUpdate, counter, eventIdKey, sleeper, stopSignal, tagged } from '../fixtures/platform/workflows';
-import { installQuietRuntime, quietLogger, requireEnv } from './env';
+import { installQuietRuntime, quietLogger, requireEnv } from '../../harness/runtime';
 
 installQuietRuntime();
 

@@ -3,7 +3,7 @@ import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { newSeed, shuffle } from '../../services/shuffle';
 import { queueKeys, WaitingRoom } from '../../services/waiting-room';
-import { requireEnv } from '../platform/env';
+import { requireEnv } from '../../harness/runtime';
 
 /** Upper 0.1% points of the chi-square distribution. */
 const CHI2_999 = { 23: 49.73, 9: 27.88 } as const;

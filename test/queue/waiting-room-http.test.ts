@@ -6,25 +6,21 @@
 import { stateFingerprint } from '../../db/audit';
 import { AdmissionTokens } from '../../services/admission-tokens';
 import { createBuyerTokens } from '../../services/buyer-tokens';
-import { call, createEvent } from '../support/http';
-import { type RunningApi, type RunningWorker, startApi, startWorker, testConfig } from '../support/stack';
+import { testConfig } from '../../harness/stack';
+import { apiClient, createEvent, errorOf, expectError, expectOk, okBody, type RawRequest, reply, request } from '../support/http';
+import { useApiAndWorker } from '../support/stack';
+
+/** Raw JSON request whose body this file reads loosely (to be moved to the typed client). */
+const call = async (base: string, method: string, path: string, opts: RawRequest = {}) => {
+  const r = await request(base, method, path, opts);
+  return { ...r, body: r.body as any };
+};
 
 jest.setTimeout(240_000);
 
 const config = testConfig({ TRUST_PROXY_HOPS: '1' });
-let api: RunningApi;
-let worker: RunningWorker;
+const stack = useApiAndWorker(config);
 const tokens = createBuyerTokens({ mode: 'development', secret: config.BUYER_TOKEN_SECRET, issuer: config.BUYER_TOKEN_ISSUER });
-
-beforeAll(async () => {
-  api = await startApi(config);
-  worker = await startWorker(config);
-});
-
-afterAll(async () => {
-  await worker?.stop();
-  await api?.stop();
-});
 
 let counter = 0;
 async function buyer() {
@@ -34,17 +30,21 @@ async function buyer() {
   // Each simulated buyer comes from its own address, as seen by the trusted proxy.
   return { buyerId, token, ip: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}` };
 }
+type Buyer = Awaited<ReturnType<typeof buyer>>;
+
+/** The event's routes as this buyer, from this buyer's address as the trusted proxy names it. */
+const asBuyer = (b: { token: string }) => apiClient(stack.api.url, b.token).v1.events[':eventId'];
+const from = (b: { ip: string }) => ({ headers: { 'x-forwarded-for': b.ip } });
 
 /** Joins like a well-behaved client: a shed request (503) is retried after its Retry-After. */
-async function join(eventId: string, b: { token: string; ip: string }) {
+async function join(eventId: string, b: Buyer) {
   for (let attempt = 0; ; attempt++) {
-    const r = await call(api.url, 'POST', `/v1/events/${eventId}/queue`, { token: b.token, headers: { 'x-forwarded-for': b.ip } });
+    const r = await reply(asBuyer(b).queue.$post({ param: { eventId }, json: {} }, from(b)));
     if (r.status !== 503 || attempt === 20) return r;
     await new Promise((resolve) => setTimeout(resolve, Number(r.headers.get('retry-after') ?? 1) * 1000));
   }
 }
-const me = (eventId: string, b: { token: string; ip: string }) =>
-  call(api.url, 'GET', `/v1/events/${eventId}/queue/me`, { token: b.token, headers: { 'x-forwarded-for': b.ip } });
+const me = (eventId: string, b: Buyer) => reply(asBuyer(b).queue.me.$get({ param: { eventId } }, from(b)));
 
 async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 60_000): Promise<T> {
   const end = Date.now() + ms;
@@ -56,7 +56,7 @@ async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 60_0
 }
 
 test('5,000 concurrent joins: one unique, contiguous place per buyer; admission in position order', async () => {
-  const eventId = await createEvent(api.url, config.ADMIN_TOKEN, {
+  const eventId = await createEvent(stack.api.url, config.ADMIN_TOKEN, {
     waitingRoom: { enabled: true, maxActiveCheckouts: 100, admitPerMinute: 60_000 },
     sections: [{ id: 'A', name: 'A', rows: 10, seatsPerRow: 100, priceCents: 5000 }],
   });
@@ -66,25 +66,26 @@ test('5,000 concurrent joins: one unique, contiguous place per buyer; admission 
   const seconds = (Date.now() - started) / 1000;
   console.log(`waiting room: 5000 concurrent joins in ${seconds.toFixed(2)} s (${(5000 / seconds).toFixed(0)} joins/s)`);
   expect(joined.map((r) => r.status)).toEqual(buyers.map(() => 201));
-  const positions = joined.map((r) => r.body.position as number);
+  const positions = joined.map((r) => okBody(r).position);
   expect([...positions].sort((a, b) => a - b)).toEqual(buyers.map((_, i) => i + 1));
 
   // Joining again returns the same place.
   const again = await Promise.all(buyers.slice(0, 200).map((b) => join(eventId, b)));
   expect(again.map((r) => r.status)).toEqual(again.map(() => 200));
-  expect(again.map((r) => r.body.position)).toEqual(positions.slice(0, 200));
+  expect(again.map((r) => okBody(r).position)).toEqual(positions.slice(0, 200));
 
   // The admission workflow admits up to maxActiveCheckouts, in position order.
   const progress = await waitFor(
-    () => call(api.url, 'GET', `/v1/events/${eventId}/queue/progress`),
-    (r) => r.body.servingPosition >= 100,
+    () => reply(apiClient(stack.api.url).v1.events[':eventId'].queue.progress.$get({ param: { eventId } })),
+    (r) => r.ok && r.body.servingPosition >= 100,
   );
+  expectOk(progress, 200);
   expect(progress.headers.get('cache-control')).toBe('public, max-age=1');
   expect(progress.body).toMatchObject({ servingPosition: 100, queueLength: 5000, status: 'open' });
   const byPosition = buyers.map((b, i) => ({ b, position: positions[i]! })).sort((x, y) => x.position - y.position);
   for (const { b, position } of byPosition.slice(0, 130)) {
     const s = await me(eventId, b);
-    expect(s.status).toBe(200);
+    expectOk(s, 200);
     expect(s.body.position).toBe(position);
     expect(s.body.servingPosition).toBe(100);
     if (position <= 100) {
@@ -99,7 +100,7 @@ test('5,000 concurrent joins: one unique, contiguous place per buyer; admission 
 });
 
 test("forged, expired, replayed and other buyers' admission tokens get 403 NOT_ADMITTED and change nothing", async () => {
-  const eventId = await createEvent(api.url, config.ADMIN_TOKEN, {
+  const eventId = await createEvent(stack.api.url, config.ADMIN_TOKEN, {
     waitingRoom: { enabled: true, maxActiveCheckouts: 10, admitPerMinute: 60_000 },
   });
   const alice = await buyer();
@@ -108,22 +109,23 @@ test("forged, expired, replayed and other buyers' admission tokens get 403 NOT_A
   await join(eventId, bob);
   const admitted = await waitFor(
     () => me(eventId, alice),
-    (r) => r.body.status === 'admitted',
+    (r) => r.ok && r.body.status === 'admitted',
   );
-  const token = admitted.body.admissionToken as string;
+  expectOk(admitted, 200);
+  const token = admitted.body.admissionToken!;
   expect(token).toBeTruthy();
 
-  const hold = (b: { token: string; ip: string }, admission?: string) =>
-    call(api.url, 'POST', `/v1/events/${eventId}/hold`, {
-      token: b.token,
-      body: { seatIds: ['A-1-1'] },
-      headers: { 'x-forwarded-for': b.ip, ...(admission && { 'x-admission-token': admission }) },
-    });
-  const rejected = async (b: { token: string; ip: string }, admission?: string) => {
-    const before = await stateFingerprint(api.deps.pool, eventId);
-    const r = await hold(b, admission);
-    expect({ status: r.status, code: r.body.error?.code }).toEqual({ status: 403, code: 'NOT_ADMITTED' });
-    expect(await stateFingerprint(api.deps.pool, eventId)).toBe(before);
+  const hold = (b: Buyer, admission?: string) =>
+    reply(
+      asBuyer(b).hold.$post(
+        { param: { eventId }, json: { seatIds: ['A-1-1'] }, header: admission ? { 'x-admission-token': admission } : {} },
+        from(b),
+      ),
+    );
+  const rejected = async (b: Buyer, admission?: string) => {
+    const before = await stateFingerprint(stack.api.deps.pool, eventId);
+    expectError(await hold(b, admission), 403, 'NOT_ADMITTED');
+    expect(await stateFingerprint(stack.api.deps.pool, eventId)).toBe(before);
   };
 
   await rejected(alice);
@@ -132,7 +134,7 @@ test("forged, expired, replayed and other buyers' admission tokens get 403 NOT_A
   const tampered = Buffer.from(p!, 'base64url').toString().replace(alice.buyerId, bob.buyerId);
   await rejected(bob, `${h}.${Buffer.from(tampered).toString('base64url')}.${s}`); // payload edited
   await rejected(bob, token); // someone else's token
-  const admissions = new AdmissionTokens(config.ADMISSION_TOKEN_SECRET, api.deps.redis);
+  const admissions = new AdmissionTokens(config.ADMISSION_TOKEN_SECRET, stack.api.deps.redis);
   const expired = await admissions.issue({ buyerId: alice.buyerId, eventId, position: 1, expiresAtMs: Date.now() - 5_000 });
   await rejected(alice, expired);
   const otherEvent = await admissions.issue({
@@ -144,20 +146,20 @@ test("forged, expired, replayed and other buyers' admission tokens get 403 NOT_A
   await rejected(alice, otherEvent);
 
   const first = await hold(alice, token);
-  expect(first.status).toBe(201);
-  const released = await call(api.url, 'DELETE', `/v1/events/${eventId}/hold/${first.body.holdId}`, { token: alice.token });
-  expect(released.status).toBe(200);
+  expectOk(first, 201);
+  expectOk(await reply(asBuyer(alice).hold[':holdId'].$delete({ param: { eventId, holdId: first.body.holdId } })), 200);
   await rejected(alice, token); // replayed: single use
   const after = await me(eventId, alice);
+  expectOk(after, 200);
   expect(after.body.status).toBe('admitted');
   expect(after.body.admissionToken).toBeUndefined();
 });
 
 test('1,000 new buyers from one shared address all get a place with the default limits', async () => {
-  const eventId = await createEvent(api.url, config.ADMIN_TOKEN, {
+  const eventId = await createEvent(stack.api.url, config.ADMIN_TOKEN, {
     waitingRoom: { enabled: true, maxActiveCheckouts: 10, admitPerMinute: 60 },
   });
-  const event = await call(api.url, 'GET', `/v1/events/${eventId}`);
+  const event = await call(stack.api.url, 'GET', `/v1/events/${eventId}`);
   const wr = event.body.waitingRoom;
   // The defaults are per window: at least 1,000 joins from one address in any 10 s, and as many places.
   expect((wr.joinLimitPerIp * 10) / wr.rateWindowSeconds).toBeGreaterThanOrEqual(1000);
@@ -166,8 +168,8 @@ test('1,000 new buyers from one shared address all get a place with the default 
   const campus = '100.64.7.7'; // one carrier-grade NAT address for everyone
   const buyers = await Promise.all(Array.from({ length: 1000 }, async () => ({ ...(await buyer()), ip: campus })));
   const joined = await Promise.all(buyers.map((b) => join(eventId, b)));
-  expect(joined.filter((r) => r.status !== 201).map((r) => [r.status, r.body.error?.code])).toEqual([]);
-  expect(new Set(joined.map((r) => r.body.position)).size).toBe(1000);
+  expect(joined.filter((r) => r.status !== 201).map((r) => [r.status, errorOf(r)?.code])).toEqual([]);
+  expect(new Set(joined.map((r) => okBody(r).position)).size).toBe(1000);
   // Reloading the page (joining again) does not spend the address's budget.
   const again = await Promise.all(buyers.slice(0, 100).map((b) => join(eventId, b)));
   expect(again.map((r) => r.status)).toEqual(again.map(() => 200));
@@ -175,7 +177,7 @@ test('1,000 new buyers from one shared address all get a place with the default 
 
 test('join and status limits and the place cap are per event, set through the admin API', async () => {
   const admin = { token: config.ADMIN_TOKEN };
-  const created = await call(api.url, 'POST', '/v1/admin/events', {
+  const created = await call(stack.api.url, 'POST', '/v1/admin/events', {
     ...admin,
     body: {
       name: 'Limits',
@@ -185,8 +187,8 @@ test('join and status limits and the place cap are per event, set through the ad
   });
   expect(created.status).toBe(201);
   const eventId = created.body.eventId as string;
-  await call(api.url, 'POST', `/v1/admin/events/${eventId}/open`, admin);
-  expect((await call(api.url, 'GET', `/v1/events/${eventId}`)).body.waitingRoom).toMatchObject({
+  await call(stack.api.url, 'POST', `/v1/admin/events/${eventId}/open`, admin);
+  expect((await call(stack.api.url, 'GET', `/v1/events/${eventId}`)).body.waitingRoom).toMatchObject({
     maxPlacesPerIp: 3,
     joinLimitPerBuyer: 7,
     joinLimitPerIp: 3000,
@@ -198,21 +200,21 @@ test('join and status limits and the place cap are per event, set through the ad
   const placed = [];
   for (const b of home) placed.push(await join(eventId, b));
   expect(placed.map((r) => r.status)).toEqual([201, 201, 201, 429]);
-  expect(placed[3]!.body.error.details.reason).toBe('places_per_ip');
+  expect(errorOf(placed[3]!)?.details.reason).toBe('places_per_ip');
 
   // Bad limits change nothing.
   for (const bad of [{ joinLimitPerIp: 0 }, { rateWindowSeconds: 'ten' }, { statusLimitPerBuyer: 1.5 }, { nope: 1 }, {}]) {
-    const r = await call(api.url, 'POST', `/v1/admin/events/${eventId}/waiting-room`, { ...admin, body: bad });
+    const r = await call(stack.api.url, 'POST', `/v1/admin/events/${eventId}/waiting-room`, { ...admin, body: bad });
     expect({ status: r.status, code: r.body.error?.code }).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
   }
-  const missing = await call(api.url, 'POST', '/v1/admin/events/evt_doesnotexist000/waiting-room', {
+  const missing = await call(stack.api.url, 'POST', '/v1/admin/events/evt_doesnotexist000/waiting-room', {
     ...admin,
     body: { joinLimitPerIp: 5 },
   });
   expect(missing.status).toBe(404);
 
   // Tight limits in a long window, so the test cannot race a window boundary.
-  const set = await call(api.url, 'POST', `/v1/admin/events/${eventId}/waiting-room`, {
+  const set = await call(stack.api.url, 'POST', `/v1/admin/events/${eventId}/waiting-room`, {
     ...admin,
     body: { rateWindowSeconds: 600, joinLimitPerIp: 2, joinLimitPerBuyer: 3, statusLimitPerBuyer: 2, maxPlacesPerIp: 100 },
   });
@@ -224,21 +226,21 @@ test('join and status limits and the place cap are per event, set through the ad
   const second = await join(eventId, office[1]!);
   const third = await join(eventId, office[2]!);
   expect([first.status, second.status, third.status]).toEqual([201, 201, 429]);
-  expect(third.body.error.details).toMatchObject({ scope: 'join-ip', limit: 2, windowSeconds: 600 });
+  expect(errorOf(third)?.details).toMatchObject({ scope: 'join-ip', limit: 2, windowSeconds: 600 });
   expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(500);
   // A buyer who already has a place gets it back; the per-buyer limit stops one identity hammering.
   const rejoins = [];
   for (let i = 0; i < 3; i++) rejoins.push(await join(eventId, office[0]!));
   expect(rejoins.map((r) => r.status)).toEqual([200, 200, 429]);
-  expect(rejoins[2]!.body.error.details.scope).toBe('join-buyer');
+  expect(errorOf(rejoins[2]!)?.details.scope).toBe('join-buyer');
   // Status polls: two per window for this event.
   const polls = [];
   for (let i = 0; i < 3; i++) polls.push(await me(eventId, office[1]!));
   expect(polls.map((r) => r.status)).toEqual([200, 200, 429]);
-  expect(polls[2]!.body.error.details.scope).toBe('queue-me');
-  expect(polls[0]!.body).toMatchObject({ position: second.body.position, status: expect.any(String) });
+  expect(errorOf(polls[2]!)?.details.scope).toBe('queue-me');
+  expect(polls[0]!.body).toMatchObject({ position: okBody(second).position, status: expect.any(String) });
   // Another event keeps its own, default limits.
-  const other = await createEvent(api.url, config.ADMIN_TOKEN, {
+  const other = await createEvent(stack.api.url, config.ADMIN_TOKEN, {
     waitingRoom: { enabled: true, maxActiveCheckouts: 10, admitPerMinute: 60 },
   });
   expect((await join(other, office[2]!)).status).toBe(201);

@@ -6,23 +6,19 @@
  * with the stack up:
  *
  *   set -a; source .state/stack.env; set +a
- *   npx tsx test/replay/record-admission.ts [--prefix admission-v1]
+ *   npx tsx test/replay/record-admission.ts [--prefix admission-v2]
  */
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { pauseUpdate, resumeUpdate, setLimitsUpdate } from '../../domain/admission';
 import { admissionWorkflowId } from '../../domain/ids';
-import { call, createEvent, newBuyer } from '../support/http';
-import { startApi, startWorker, testConfig } from '../support/stack';
+import { request, createEvent, newBuyer } from '../support/http';
+import { startApi, startWorker, testConfig } from '../../harness/stack';
+import { historyWriter } from './history';
 
-const ROOT = path.resolve(__dirname, '../..');
-const TEMPORAL_BIN = execFileSync('bash', ['-c', 'source scripts/lib/common.sh && printf %s "$TEMPORAL_BIN"'], { cwd: ROOT }).toString();
-const prefix = process.argv.includes('--prefix') ? process.argv[process.argv.indexOf('--prefix') + 1]! : 'admission-v2';
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
   const config = testConfig({ LOG_LEVEL: 'warn' });
+  const writeHistory = historyWriter(config, 'admission-v2');
   const api = await startApi(config);
   const worker = await startWorker(config);
   try {
@@ -34,7 +30,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < 6; i++) buyers.push(await newBuyer(api.url, `Queued ${i}`));
     // Nobody waits yet: the controller goes to sleep; the joins wake it.
     await pause(2000);
-    for (const b of buyers) await call(api.url, 'POST', `/v1/events/${eventId}/queue`, { token: b.token });
+    for (const b of buyers) await request(api.url, 'POST', `/v1/events/${eventId}/queue`, { token: b.token });
     await pause(3000);
     const handle = api.deps.temporal.workflow.getHandle(admissionWorkflowId(eventId));
     await handle.executeUpdate(pauseUpdate);
@@ -42,26 +38,10 @@ async function main(): Promise<void> {
     await handle.executeUpdate(resumeUpdate);
     await handle.executeUpdate(setLimitsUpdate, { args: [{ maxActiveCheckouts: 6 }] });
     await pause(3000);
-    const closed = await call(api.url, 'POST', `/v1/admin/events/${eventId}/close`, { token: config.ADMIN_TOKEN });
+    const closed = await request(api.url, 'POST', `/v1/admin/events/${eventId}/close`, { token: config.ADMIN_TOKEN });
     if (closed.status !== 200) throw new Error(`close failed: ${closed.status} ${JSON.stringify(closed.body)}`);
     await handle.result();
-    const json = execFileSync(TEMPORAL_BIN, [
-      'workflow',
-      'show',
-      '--workflow-id',
-      handle.workflowId,
-      '--output',
-      'json',
-      '--address',
-      config.TEMPORAL_ADDRESS,
-      '--namespace',
-      config.TEMPORAL_NAMESPACE,
-      '--disable-config-env',
-      '--disable-config-file',
-    ]).toString();
-    const file = path.join(__dirname, `${prefix}-sleep-wake-pause-resume-limits-close.json`);
-    writeFileSync(file, json.endsWith('\n') ? json : json + '\n');
-    process.stdout.write(`recorded ${path.basename(file)} (${(JSON.parse(json) as { events: unknown[] }).events.length} events)\n`);
+    process.stdout.write(`recorded ${writeHistory(handle.workflowId, 'sleep-wake-pause-resume-limits-close')}\n`);
   } finally {
     await worker.stop();
     await api.stop();

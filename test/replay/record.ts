@@ -10,23 +10,16 @@
  * the real activities against Postgres and stripe-mock). Re-record only to add
  * cases: committed histories are the record of what production has run.
  */
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { paymentOutcomeSignal } from '../../domain/checkout';
 import { checkoutWorkflowId } from '../../domain/ids';
-import { call, newBuyer } from '../support/http';
-import { seedEvent } from '../support/seed';
-import { startApi, startWorker, testConfig } from '../support/stack';
-
-const ROOT = path.resolve(__dirname, '../..');
-/** The pinned Temporal CLI of scripts/lib/common.sh: its JSON export is the format every Temporal SDK's replayer reads. */
-const TEMPORAL_BIN = execFileSync('bash', ['-c', 'source scripts/lib/common.sh && printf %s "$TEMPORAL_BIN"'], { cwd: ROOT }).toString();
-
-const prefix = process.argv.includes('--prefix') ? process.argv[process.argv.indexOf('--prefix') + 1]! : 'checkout-v1';
+import { request, newBuyer } from '../support/http';
+import { seedEvent } from '../../harness/seed';
+import { startApi, startWorker, testConfig } from '../../harness/stack';
+import { historyWriter } from './history';
 
 async function main(): Promise<void> {
   const config = testConfig({ LOG_LEVEL: 'warn' });
+  const writeHistory = historyWriter(config, 'checkout-v1');
   const api = await startApi(config);
   const worker = await startWorker(config);
   const written: string[] = [];
@@ -37,30 +30,13 @@ async function main(): Promise<void> {
     async function save(name: string, buyerId: string, event = eventId): Promise<void> {
       const handle = api.deps.temporal.workflow.getHandle(checkoutWorkflowId(event, buyerId));
       await handle.result();
-      const json = execFileSync(TEMPORAL_BIN, [
-        'workflow',
-        'show',
-        '--workflow-id',
-        handle.workflowId,
-        '--output',
-        'json',
-        '--address',
-        config.TEMPORAL_ADDRESS,
-        '--namespace',
-        config.TEMPORAL_NAMESPACE,
-        '--disable-config-env',
-        '--disable-config-file',
-      ]).toString();
-      const events = (JSON.parse(json) as { events: unknown[] }).events.length;
-      const file = path.join(__dirname, `${prefix}-${name}.json`);
-      writeFileSync(file, json.endsWith('\n') ? json : json + '\n');
-      written.push(`${path.basename(file)} (${events} events)`);
+      written.push(writeHistory(handle.workflowId, name));
     }
 
     const hold = (event: string, token: string, body: unknown, headers?: Record<string, string>) =>
-      call(api.url, 'POST', `/v1/events/${event}/hold`, { token, body, ...(headers && { headers }) });
+      request(api.url, 'POST', `/v1/events/${event}/hold`, { token, body, ...(headers && { headers }) });
     const purchase = (event: string, token: string, holdId: string, paymentMethod: string) =>
-      call(api.url, 'POST', `/v1/events/${event}/purchase`, { token, body: { holdId, paymentMethod } });
+      request(api.url, 'POST', `/v1/events/${event}/purchase`, { token, body: { holdId, paymentMethod } });
     const must = (r: { status: number; body: unknown }, status: number) => {
       if (r.status !== status) throw new Error(`expected ${status}, got ${r.status} ${JSON.stringify(r.body)}`);
       return r.body as any;
@@ -89,7 +65,7 @@ async function main(): Promise<void> {
     {
       const b = await newBuyer(api.url);
       const h = must(await hold(eventId, b.token, { seatIds: ['A-2-1'] }), 201);
-      must(await call(api.url, 'DELETE', `/v1/events/${eventId}/hold/${h.holdId}`, { token: b.token }), 200);
+      must(await request(api.url, 'DELETE', `/v1/events/${eventId}/hold/${h.holdId}`, { token: b.token }), 200);
       await save('release', b.buyerId);
     }
     // 5. a hold that fails on a taken seat, then succeeds, then is released
@@ -99,8 +75,8 @@ async function main(): Promise<void> {
       const ha = must(await hold(eventId, a.token, { seatIds: ['A-3-1'] }), 201);
       must(await hold(eventId, b.token, { seatIds: ['A-3-1', 'A-3-2'] }), 409);
       const hb = must(await hold(eventId, b.token, { seatIds: ['A-3-2'] }), 201);
-      must(await call(api.url, 'DELETE', `/v1/events/${eventId}/hold/${hb.holdId}`, { token: b.token }), 200);
-      must(await call(api.url, 'DELETE', `/v1/events/${eventId}/hold/${ha.holdId}`, { token: a.token }), 200);
+      must(await request(api.url, 'DELETE', `/v1/events/${eventId}/hold/${hb.holdId}`, { token: b.token }), 200);
+      must(await request(api.url, 'DELETE', `/v1/events/${eventId}/hold/${ha.holdId}`, { token: a.token }), 200);
       await save('hold-conflict-then-release', b.buyerId);
     }
     // 6. a card that needs authentication: the outcome arrives as a signal (as the Stripe webhook sends it)

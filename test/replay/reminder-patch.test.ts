@@ -17,9 +17,9 @@ import { checkoutWorkflowId } from '../../domain/ids';
 import { createLogger } from '../../platform/logger';
 import { createActivityDeps } from '../../workers/deps';
 import { type checkout, REMINDER_LEAD_PATCH } from '../../workflows/checkout';
-import { installQuietRuntime } from '../platform/env';
-import { seedBuyer, seedEvent } from '../support/seed';
-import { testConfig, workflowBundle } from '../support/stack';
+import { installQuietRuntime } from '../../harness/runtime';
+import { seedBuyer, seedEvent } from '../../harness/seed';
+import { testConfig, workflowBundle } from '../../harness/stack';
 import { createTimeSkippingEnv } from '../support/timeskipping';
 
 installQuietRuntime();

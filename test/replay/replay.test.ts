@@ -7,8 +7,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
-import { installQuietRuntime } from '../platform/env';
-import { workflowBundle } from '../support/stack';
+import { installQuietRuntime } from '../../harness/runtime';
+import { workflowBundle } from '../../harness/stack';
 
 installQuietRuntime();
 jest.setTimeout(120_000);

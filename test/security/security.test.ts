@@ -5,9 +5,9 @@
  * logs of a real API and worker process driven through a checkout.
  */
 import { randomUUID } from 'node:crypto';
-import { AppProcess, freePort } from '../../scripts/faults/procs';
-import { call, createEvent, newBuyer } from '../support/http';
-import { type RunningApi, type RunningWorker, startApi, startWorker, testConfig } from '../support/stack';
+import { AppProcess, freePort } from '../../harness/processes';
+import { apiClient, createEvent, errorOf, expectError, expectOk, newBuyer, type RawReply, reply, request } from '../support/http';
+import { type RunningApi, type RunningWorker, startApi, startWorker, testConfig } from '../../harness/stack';
 
 jest.setTimeout(240_000);
 
@@ -42,45 +42,45 @@ test('every admin endpoint requires the admin credential', async () => {
     { method: 'POST', path: `/v1/admin/events/${eventId}/waiting-room`, body: { admitPerMinute: 10 } },
   ];
   for (const e of endpoints) {
-    expect([e.path, (await call(api.url, e.method, e.path, { body: e.body })).body.error.code]).toEqual([e.path, 'UNAUTHENTICATED']);
-    expect([e.path, (await call(api.url, e.method, e.path, { body: e.body, token: buyer.token })).body.error.code]).toEqual([
+    expect([e.path, errorOf(await request(api.url, e.method, e.path, { body: e.body }))?.code]).toEqual([e.path, 'UNAUTHENTICATED']);
+    expect([e.path, errorOf(await request(api.url, e.method, e.path, { body: e.body, token: buyer.token }))?.code]).toEqual([
       e.path,
       'FORBIDDEN',
     ]);
     const wrong = config.ADMIN_TOKEN.slice(0, -1) + (config.ADMIN_TOKEN.endsWith('a') ? 'b' : 'a');
-    expect([e.path, (await call(api.url, e.method, e.path, { body: e.body, token: wrong })).status]).toEqual([e.path, 403]);
+    expect([e.path, (await request(api.url, e.method, e.path, { body: e.body, token: wrong })).status]).toEqual([e.path, 403]);
   }
   const { rows } = await api.deps.pool.query('SELECT state FROM events WHERE id = $1', [eventId]);
   expect(rows[0].state).toBe('draft');
-  expect((await call(api.url, 'GET', `/v1/admin/events/${eventId}`, { token: config.ADMIN_TOKEN })).status).toBe(200);
+  expect((await request(api.url, 'GET', `/v1/admin/events/${eventId}`, { token: config.ADMIN_TOKEN })).status).toBe(200);
 });
 
 test('a buyer past the per-buyer limit gets 429 RATE_LIMITED with Retry-After, and nothing changes', async () => {
   const eventId = await createEvent(api.url, config.ADMIN_TOKEN);
   const b = await newBuyer(api.url);
-  let limited: Awaited<ReturnType<typeof call<any>>> | undefined;
+  let limited: RawReply | undefined;
   for (let i = 0; i < 60 && !limited; i++) {
     // Seats that do not exist: each attempt is refused, and counts against the limit.
-    const r = await call(api.url, 'POST', `/v1/events/${eventId}/hold`, { token: b.token, body: { seatIds: ['A-99-1'] } });
+    const r = await request(api.url, 'POST', `/v1/events/${eventId}/hold`, { token: b.token, body: { seatIds: ['A-99-1'] } });
     if (r.status === 429) limited = r;
-    else expect(r.body.error.code).toBe('NOT_FOUND');
+    else expect(errorOf(r)?.code).toBe('NOT_FOUND');
   }
-  expect(limited?.body.error.code).toBe('RATE_LIMITED');
+  expect(limited && errorOf(limited)?.code).toBe('RATE_LIMITED');
   expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
   // Another buyer is not affected.
   const other = await newBuyer(api.url);
-  expect((await call(api.url, 'POST', `/v1/events/${eventId}/hold`, { token: other.token, body: { quantity: 1 } })).status).toBe(201);
+  expect((await request(api.url, 'POST', `/v1/events/${eventId}/hold`, { token: other.token, body: { quantity: 1 } })).status).toBe(201);
 });
 
 test('a client past the per-IP limit on joining the queue gets 429 with Retry-After', async () => {
   const eventId = await createEvent(api.url, config.ADMIN_TOKEN, { waitingRoom: { enabled: true } });
-  let limited: Awaited<ReturnType<typeof call<any>>> | undefined;
+  let limited: RawReply | undefined;
   for (let i = 0; i < 80 && !limited; i++) {
     const b = await newBuyer(api.url);
-    const r = await call(api.url, 'POST', `/v1/events/${eventId}/queue`, { token: b.token, body: {} });
+    const r = await request(api.url, 'POST', `/v1/events/${eventId}/queue`, { token: b.token, body: {} });
     if (r.status === 429) limited = r;
   }
-  expect(limited?.body.error.code).toBe('RATE_LIMITED');
+  expect(limited && errorOf(limited)?.code).toBe('RATE_LIMITED');
   expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
 });
 
@@ -127,28 +127,17 @@ test('no secret or credential appears in the logs of a real API and worker', asy
     const eventId = await createEvent(url, config.ADMIN_TOKEN);
     const b = await newBuyer(url);
     buyerToken = b.token;
-    const held = await call(url, 'POST', `/v1/events/${eventId}/hold`, { token: b.token, body: { quantity: 1 } });
-    expect(held.status).toBe(201);
-    expect(
-      (
-        await call(url, 'POST', `/v1/events/${eventId}/purchase`, {
-          token: b.token,
-          body: { holdId: held.body.holdId, paymentMethod: 'pm_card_chargeDeclined' },
-        })
-      ).status,
-    ).toBe(402);
-    expect(
-      (
-        await call(url, 'POST', `/v1/events/${eventId}/purchase`, {
-          token: b.token,
-          body: { holdId: held.body.holdId, paymentMethod: 'pm_card_visa' },
-        })
-      ).status,
-    ).toBe(200);
+    const event = apiClient(url, b.token).v1.events[':eventId'];
+    const held = await reply(event.hold.$post({ param: { eventId }, json: { quantity: 1 }, header: {} }));
+    expectOk(held, 201);
+    const purchase = (paymentMethod: string) =>
+      reply(event.purchase.$post({ param: { eventId }, json: { holdId: held.body.holdId, paymentMethod } }));
+    expectError(await purchase('pm_card_chargeDeclined'), 402);
+    expectOk(await purchase('pm_card_visa'), 200);
     // Failures log too: a wrong admin token, a bad webhook signature, a forged buyer token.
-    await call(url, 'POST', '/v1/admin/events', { token: config.ADMIN_TOKEN + 'x', body: {} });
-    await call(url, 'POST', '/v1/webhooks/stripe', { raw: '{}', headers: { 'stripe-signature': 't=1,v1=abc' } });
-    await call(url, 'GET', `/v1/events/${eventId}/queue/me`, { token: b.token.slice(0, -2) + 'xx' });
+    await request(url, 'POST', '/v1/admin/events', { token: config.ADMIN_TOKEN + 'x', body: {} });
+    await request(url, 'POST', '/v1/webhooks/stripe', { raw: '{}', headers: { 'stripe-signature': 't=1,v1=abc' } });
+    await request(url, 'GET', `/v1/events/${eventId}/queue/me`, { token: b.token.slice(0, -2) + 'xx' });
   } finally {
     await Promise.all([apiProc.terminate(), workerProc.terminate()]);
   }

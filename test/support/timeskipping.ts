@@ -5,7 +5,7 @@ import { migrate } from '../../db/migrate';
 import type { Config } from '../../platform/config';
 import { createLogger } from '../../platform/logger';
 import { createActivityDeps } from '../../workers/deps';
-import { requireEnv } from '../platform/env';
+import { requireEnv } from '../../harness/runtime';
 
 /** The search attributes the workflows set; the dev server registers them at start-up. */
 export const SEARCH_ATTRIBUTES = ['EventId', 'BuyerId', 'CheckoutState', 'QueueState'];

@@ -13,9 +13,9 @@ import { type AdmissionInput, admissionQuery, closeUpdate, pauseUpdate, resumeUp
 import { createLogger } from '../../platform/logger';
 import { admissionWorkflowId } from '../../domain/ids';
 import type { admission } from '../../workflows';
-import { installQuietRuntime } from '../platform/env';
-import { seedBuyer, seedEvent } from '../support/seed';
-import { testConfig, workflowBundle } from '../support/stack';
+import { installQuietRuntime } from '../../harness/runtime';
+import { seedBuyer, seedEvent } from '../../harness/seed';
+import { testConfig, workflowBundle } from '../../harness/stack';
 import { useTimeSkipping } from '../support/timeskipping';
 
 installQuietRuntime();

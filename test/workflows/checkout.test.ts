@@ -12,10 +12,10 @@ import { auditDatabase } from '../../db/audit';
 import { checkoutQuery, holdUpdate, paymentOutcomeSignal, purchaseUpdate, releaseUpdate, type HoldView } from '../../domain/checkout';
 import { checkoutWorkflowId } from '../../domain/ids';
 import type { checkout } from '../../workflows';
-import { installQuietRuntime } from '../platform/env';
+import { installQuietRuntime } from '../../harness/runtime';
 import { useTimeSkipping } from '../support/timeskipping';
-import { seedBuyer, seedEvent } from '../support/seed';
-import { testConfig, workflowBundle } from '../support/stack';
+import { seedBuyer, seedEvent } from '../../harness/seed';
+import { testConfig, workflowBundle } from '../../harness/stack';
 
 installQuietRuntime();
 jest.setTimeout(60_000);

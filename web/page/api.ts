@@ -19,7 +19,7 @@ export class PageApi {
   }
 
   async seats(eventId: string) {
-    return unwrap(await this.client.v1.events[':eventId'].seats.$get({ param: { eventId } }));
+    return unwrap(await this.client.v1.events[':eventId'].seats.$get({ param: { eventId }, header: {} }));
   }
 
   async hold(eventId: string, body: { seatIds: string[] } | { quantity: number; section?: string }, admissionToken?: string) {

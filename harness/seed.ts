@@ -1,9 +1,9 @@
 /** Seeds events and buyers straight into Postgres, for tests below the HTTP layer. */
 import { randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
-import { withTransaction } from '../../db/pool';
-import { insertBuyer } from '../../db/queries/buyers';
-import { type EventSpec, insertEvent } from '../../db/queries/events';
+import { withTransaction } from '../db/pool';
+import { insertBuyer } from '../db/queries/buyers';
+import { type EventSpec, insertEvent } from '../db/queries/events';
 
 export async function seedEvent(pool: Pool, o: Partial<EventSpec> & { state?: 'draft' | 'open' } = {}): Promise<string> {
   const id = `evt_${randomBytes(12).toString('base64url')}`;

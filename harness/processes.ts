@@ -1,17 +1,17 @@
 /**
- * The processes a fault scenario runs and breaks: its own worker and API as
- * real child processes (tsx workers/main.ts, tsx api/server.ts) on their own
- * task queue and port, each in its own process group so kill -9 takes the
- * whole group, and the shared backing services through scripts/stack.sh.
+ * The one launcher of onsale's own processes as children (tsx workers/main.ts,
+ * tsx api/server.ts), for fault scenarios, benchmarks and tests that need a
+ * real process: each on its own task queue and port and in its own process
+ * group, so kill -9 takes the whole group.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 
-export const ROOT = path.resolve(__dirname, '../..');
+export const ROOT = path.resolve(__dirname, '..');
 const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
-export const LOG_DIR = path.join(ROOT, '.state/logs/faults');
+const LOG_DIR = path.join(ROOT, '.state/logs/processes');
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -39,7 +39,7 @@ export async function waitFor(what: string, fn: () => Promise<boolean> | boolean
   }
 }
 
-/** A worker or API child process with its output in .state/logs/faults/. */
+/** A worker or API child process with its output in a log file (.state/logs/processes/ unless told). */
 export class AppProcess {
   private child: ChildProcess | null = null;
   private output = '';
@@ -50,6 +50,7 @@ export class AppProcess {
     readonly name: string,
     private readonly entry: 'workers/main.ts' | 'api/server.ts',
     private readonly env: NodeJS.ProcessEnv,
+    private readonly logDir = LOG_DIR,
   ) {}
 
   get pid(): number | undefined {
@@ -63,8 +64,8 @@ export class AppProcess {
   /** Starts the process and waits until it is ready (the worker polls; the API answers /readyz). */
   async start(): Promise<number> {
     const started = Date.now();
-    mkdirSync(LOG_DIR, { recursive: true });
-    const log = createWriteStream(path.join(LOG_DIR, `${this.name}.log`), { flags: 'a' });
+    mkdirSync(this.logDir, { recursive: true });
+    const log = createWriteStream(path.join(this.logDir, `${this.name}.log`), { flags: 'a' });
     this.output = '';
     this.starts++;
     const child = spawn(TSX, [this.entry], {
@@ -140,13 +141,4 @@ export class AppProcess {
   get logText(): string {
     return this.output;
   }
-}
-
-/** scripts/stack.sh on the shared stack: stop, start or restart one service. */
-export function stack(...args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile('bash', [path.join(ROOT, 'scripts/stack.sh'), ...args], { cwd: ROOT, timeout: 180_000 }, (err, _out, stderr) =>
-      err ? reject(new Error(`stack.sh ${args.join(' ')} failed: ${stderr}`)) : resolve(),
-    );
-  });
 }
