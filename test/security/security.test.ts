@@ -73,9 +73,10 @@ test('a buyer past the per-buyer limit gets 429 RATE_LIMITED with Retry-After, a
 });
 
 test('a client past the per-IP limit on joining the queue gets 429 with Retry-After', async () => {
-  const eventId = await createEvent(api.url, config.ADMIN_TOKEN, { waitingRoom: { enabled: true } });
+  // The default per-address limit is sized for shared addresses; this event sets a tight one.
+  const eventId = await createEvent(api.url, config.ADMIN_TOKEN, { waitingRoom: { enabled: true, joinLimitPerIp: 20 } });
   let limited: RawReply | undefined;
-  for (let i = 0; i < 80 && !limited; i++) {
+  for (let i = 0; i < 40 && !limited; i++) {
     const b = await newBuyer(api.url);
     const r = await request(api.url, 'POST', `/v1/events/${eventId}/queue`, { token: b.token, body: {} });
     if (r.status === 429) limited = r;
