@@ -9,6 +9,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { routePath } from 'hono/route';
 import { DomainError } from '../domain/errors';
 import { type ApiDeps, type AppEnv, buildServices, type Services } from './deps';
+import { allowedMethodsOf } from './allowed-methods';
 import { errorResponse, toDomainError } from './errors';
 import { cachePolicy } from './middleware/cache-policy';
 import { compressAnswers } from './middleware/compress';
@@ -73,7 +74,20 @@ export function createApp(deps: ApiDeps, services: Services = buildServices(deps
     info: { title: 'onsale', version: '1.0.0', description: 'Ticketing for high-demand on-sales.' },
   });
 
-  app.notFound((c) => errorResponse(c, 'NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`));
+  let allowedMethods: ((path: string) => string[]) | null = null;
+  app.notFound((c) => {
+    allowedMethods ??= allowedMethodsOf(app.routes);
+    const allowed = allowedMethods(c.req.path);
+    if (allowed.length && c.req.method === 'OPTIONS') {
+      c.header('Allow', allowed.join(', '));
+      return c.body(null, 204);
+    }
+    if (allowed.length && !allowed.includes(c.req.method)) {
+      c.header('Allow', allowed.join(', '));
+      return errorResponse(c, 'METHOD_NOT_ALLOWED', `${c.req.method} is not supported on ${c.req.path}`, { allow: allowed });
+    }
+    return errorResponse(c, 'NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`);
+  });
   app.onError((err, c) => {
     const domain = toDomainError(err);
     if (domain) {

@@ -117,6 +117,27 @@ go_tool() {
   log "built $name $version in $((SECONDS - start))s"
 }
 
+# ------------------------------------------------------- Schemathesis ------
+
+# The contract fuzzer (PyPI), pinned, in its own virtual environment under the
+# tool cache: the OpenAPI description is checked against the live API in CI.
+install_schemathesis() {
+  [[ -f $SCHEMATHESIS_DIR/.complete ]] && return 0
+  command -v python3 >/dev/null || die "python3 is needed for the contract fuzzer (schemathesis)"
+  log "installing schemathesis $SCHEMATHESIS_VERSION (first time, about a minute)..."
+  local start=$SECONDS logfile=$ONSALE_CACHE/logs/schemathesis-$SCHEMATHESIS_VERSION.log
+  rm -rf "$SCHEMATHESIS_DIR"
+  # A venv records its own path, so it is built where it lives; the marker says it is whole.
+  if ! { python3 -m venv "$SCHEMATHESIS_DIR" \
+    && "$SCHEMATHESIS_DIR/bin/pip" install --disable-pip-version-check -q "schemathesis==$SCHEMATHESIS_VERSION"; } >"$logfile" 2>&1; then
+    rm -rf "$SCHEMATHESIS_DIR"
+    log_tail "$logfile"
+    die "installing schemathesis $SCHEMATHESIS_VERSION failed (full log: $logfile)"
+  fi
+  touch "$SCHEMATHESIS_DIR/.complete"
+  log "installed schemathesis $SCHEMATHESIS_VERSION in $((SECONDS - start))s"
+}
+
 # ------------------------------------------- Java time-skipping server ------
 
 # The TypeScript SDK spawns "$TEMPORAL_TEST_SERVER_PATH <port>" and gives it a
@@ -316,6 +337,7 @@ main() {
   go_tool mailpit github.com/axllent/mailpit "$MAILPIT_VERSION" mailpit
   ((WANT_CLUSTER)) && install_cluster_tools
   install_temporal_test_server
+  install_schemathesis
   install_node_modules
   log "install: ready in $(($(now_ms) - start))ms"
 }

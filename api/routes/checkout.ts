@@ -69,9 +69,10 @@ const CHECKOUT_PER_BUYER = { limit: 20, windowMs: 10_000 };
 
 export function checkoutRoutes() {
   const app = router();
-  app.use('/v1/events/:eventId/hold', requireBuyer);
-  app.use('/v1/events/:eventId/hold/*', requireBuyer);
-  app.use('/v1/events/:eventId/purchase', requireBuyer);
+  // Per method, so an unsupported method on these paths answers 405 rather than 401.
+  app.on('POST', '/v1/events/:eventId/hold', requireBuyer);
+  app.on('DELETE', '/v1/events/:eventId/hold/:holdId', requireBuyer);
+  app.on('POST', '/v1/events/:eventId/purchase', requireBuyer);
 
   return app
     .openapi(hold, async (c) => {

@@ -20,6 +20,7 @@ MAVEN_DEPENDENCY_PLUGIN_VERSION=3.8.1
 # (ui-server v2.58 and server v1.32 need Go 1.26.10, newer than this machine's.)
 TEMPORAL_SERVER_VERSION=v1.29.1
 TEMPORAL_UI_SERVER_VERSION=v2.42.1
+SCHEMATHESIS_VERSION=4.32.5
 
 TEMPORAL_BIN=$ONSALE_TOOLS/temporal-cli-$TEMPORAL_CLI_VERSION/temporal
 STRIPE_MOCK_BIN=$ONSALE_TOOLS/stripe-mock-$STRIPE_MOCK_VERSION/stripe-mock
@@ -29,6 +30,8 @@ TEMPORAL_TEST_SERVER_BIN=$TEMPORAL_TEST_SERVER_DIR/temporal-test-server
 TEMPORAL_SERVER_BIN=$ONSALE_TOOLS/temporal-server-$TEMPORAL_SERVER_VERSION/server
 TEMPORAL_SQL_TOOL_BIN=$ONSALE_TOOLS/temporal-sql-tool-$TEMPORAL_SERVER_VERSION/sql
 TEMPORAL_UI_SERVER_BIN=$ONSALE_TOOLS/temporal-ui-server-$TEMPORAL_UI_SERVER_VERSION/server
+SCHEMATHESIS_DIR=$ONSALE_TOOLS/schemathesis-$SCHEMATHESIS_VERSION
+SCHEMATHESIS_BIN=$SCHEMATHESIS_DIR/bin/st
 
 # Go may live outside PATH on a fresh shell (the official tarball layout).
 case ":$PATH:" in *:/usr/local/go/bin:*) ;; *) [[ -d /usr/local/go/bin ]] && PATH=$PATH:/usr/local/go/bin ;; esac
