@@ -4,6 +4,7 @@ import type { Pool } from 'pg';
 import { type AdmissionInput, type AdmissionLimits, pauseUpdate, resumeUpdate, setLimitsUpdate } from '../domain/admission';
 import { EVENT_ID_KEY } from '../domain/checkout';
 import { admissionWorkflowId } from '../domain/ids';
+import { admission } from '../workflows/admission';
 
 /** Steers each event's admission workflow from the admin API. */
 export class AdmissionControl {
@@ -26,12 +27,13 @@ export class AdmissionControl {
           admissionWindowSeconds: event.waitingRoom.admissionWindowSeconds,
         },
       };
-      await this.temporal.workflow.start('admission', {
+      await this.temporal.workflow.start(admission, {
         workflowId: admissionWorkflowId(eventId),
         taskQueue: this.taskQueue,
         args: [input],
         workflowIdConflictPolicy: 'USE_EXISTING',
         typedSearchAttributes: [{ key: EVENT_ID_KEY, value: eventId }],
+        staticSummary: `Waiting room of ${event.name} (${eventId})`,
       });
       return;
     }

@@ -33,8 +33,10 @@ export async function loadMigrations(dir = path.join(__dirname, 'migrations')): 
       checksum: createHash('sha256').update(sql).digest('hex'),
     });
   }
+  // Numbers are handed out to branches in advance, so one may land before a
+  // lower one: each number once, applied in ascending order, gaps allowed.
   migrations.forEach((m, i) => {
-    if (m.version !== i + 1) throw new Error(`migrations must be numbered 0001, 0002, … without gaps: ${m.version}`);
+    if (i > 0 && m.version <= migrations[i - 1]!.version) throw new Error(`migration number ${m.version} is used twice`);
   });
   return migrations;
 }
