@@ -23,7 +23,7 @@ async function admitted(eventId: string, token: string): Promise<string> {
   for (let i = 0; i < 100; i++) {
     const me = await call(stack.api.url, 'GET', `/v1/events/${eventId}/queue/me`, { token });
     if (me.body.admissionToken) return me.body.admissionToken as string;
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 600)); // within the per-buyer status rate limit
   }
   throw new Error('never admitted');
 }
