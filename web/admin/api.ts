@@ -41,7 +41,7 @@ export async function api<T = any>(
   if (body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
-  const parsed = text ? (JSON.parse(text) as any) : null;
+  const parsed = text ? JSON.parse(text) : null;
   if (!res.ok) {
     const err = parsed?.error ?? {};
     throw new ApiError(res.status, String(err.code ?? 'HTTP_' + res.status), String(err.message ?? res.statusText));

@@ -11,7 +11,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(
     if (v === undefined || v === null || v === false) continue;
     if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v as EventListener);
     else if (v === true) el.setAttribute(k, '');
-    else el.setAttribute(k, String(v as string | number));
+    else el.setAttribute(k, typeof v === 'string' || typeof v === 'number' ? String(v) : JSON.stringify(v));
   }
   for (const c of children) if (c !== null && c !== undefined && c !== false) el.append(typeof c === 'number' ? String(c) : c);
   return el;
