@@ -1,5 +1,6 @@
 import type { ActivityDeps } from './deps';
 import { createNotifyActivities } from './notify';
+import { createOrderRefundActivities } from './order-refund';
 import { createPaymentActivities } from './payments';
 import { createQueueActivities } from './queue';
 import { createSeatActivities } from './seats';
@@ -12,6 +13,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createPaymentActivities(deps),
     ...createNotifyActivities(deps),
     ...createQueueActivities(deps),
+    ...createOrderRefundActivities(deps),
   };
 }
 

@@ -17,6 +17,7 @@ import type { WaitingRoom } from '../services/waiting-room';
 
 /** At most one wake-up signal per event in this period, however many buyers join. */
 export const WAKE_GATE_MS = 1000;
+import { admission } from '../workflows/admission';
 
 /** Steers each event's admission workflow from the admin API. */
 export class AdmissionControl {
@@ -41,12 +42,13 @@ export class AdmissionControl {
           admissionWindowSeconds: event.waitingRoom.admissionWindowSeconds,
         },
       };
-      await this.temporal.workflow.start('admission', {
+      await this.temporal.workflow.start(admission, {
         workflowId: admissionWorkflowId(eventId),
         taskQueue: this.taskQueue,
         args: [input],
         workflowIdConflictPolicy: 'USE_EXISTING',
         typedSearchAttributes: [{ key: EVENT_ID_KEY, value: eventId }],
+        staticSummary: `Waiting room of ${event.name} (${eventId})`,
       });
       return;
     }

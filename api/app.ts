@@ -6,6 +6,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
+import { requestId } from 'hono/request-id';
 import { routePath } from 'hono/route';
 import { DomainError } from '../domain/errors';
 import { type ApiDeps, type AppEnv, buildServices, type Services } from './deps';
@@ -13,12 +14,16 @@ import { allowedMethodsOf } from './allowed-methods';
 import { errorResponse, toDomainError } from './errors';
 import { cachePolicy } from './middleware/cache-policy';
 import { compressAnswers } from './middleware/compress';
+import { auditAdminActions } from './middleware/admin-audit';
 import { shedLoad, shedOptionsFrom } from './middleware/shed';
 import { httpDuration, httpRequests } from './metrics';
 import { adminRoutes } from './routes/admin';
 import { adminEventRoutes } from './routes/admin-events';
+import { adminListRoutes } from './routes/admin-lists';
+import { adminOrderRoutes } from './routes/admin-orders';
 import { checkoutRoutes } from './routes/checkout';
 import { devRoutes } from './routes/dev';
+import { eventListRoutes } from './routes/event-list';
 import { eventRoutes } from './routes/events';
 import { opsRoutes } from './routes/ops';
 import { orderRoutes } from './routes/orders';
@@ -33,6 +38,8 @@ export function createApp(deps: ApiDeps, services: Services = buildServices(deps
     .filter(Boolean);
 
   const app = new OpenAPIHono<AppEnv>();
+  // X-Request-Id in and out: a well-formed one from the caller (or the balancer) is kept, otherwise generated.
+  app.use('*', requestId({ limitLength: 128 }));
   app.use('*', async (c, next) => {
     c.set('services', services);
     const started = performance.now();
@@ -42,7 +49,15 @@ export function createApp(deps: ApiDeps, services: Services = buildServices(deps
     httpDuration.observe({ method: c.req.method, route }, (performance.now() - started) / 1000);
   });
   app.use('*', secureHeaders());
-  app.use('/v1/*', cors({ origin: origins, allowHeaders: ['Authorization', 'Content-Type', 'X-Admission-Token'], maxAge: 600 }));
+  app.use(
+    '/v1/*',
+    cors({
+      origin: origins,
+      allowHeaders: ['Authorization', 'Content-Type', 'X-Admission-Token', 'X-Admin-Actor', 'X-Request-Id'],
+      exposeHeaders: ['X-Request-Id'],
+      maxAge: 600,
+    }),
+  );
   app.use('*', shedLoad(shedOptionsFrom(deps.config)));
   app.use('*', compressAnswers());
   app.use('/v1/*', cachePolicy);
@@ -54,6 +69,8 @@ export function createApp(deps: ApiDeps, services: Services = buildServices(deps
     }),
   );
 
+  app.use('/v1/admin/*', auditAdminActions);
+
   const routes = app
     .route('/', opsRoutes())
     .route('/', devRoutes())
@@ -64,6 +81,9 @@ export function createApp(deps: ApiDeps, services: Services = buildServices(deps
     .route('/', orderRoutes())
     .route('/', webhookRoutes())
     .route('/', adminEventRoutes())
+    .route('/', adminListRoutes())
+    .route('/', adminOrderRoutes())
+    .route('/', eventListRoutes())
     .route('/', streamRoutes())
     .route('/', webRoutes(deps.config));
 
@@ -91,10 +111,10 @@ export function createApp(deps: ApiDeps, services: Services = buildServices(deps
   app.onError((err, c) => {
     const domain = toDomainError(err);
     if (domain) {
-      if (domain.status >= 500) deps.logger.warn({ err, path: c.req.path }, domain.message);
+      if (domain.status >= 500) deps.logger.warn({ err, path: c.req.path, requestId: c.var.requestId }, domain.message);
       return errorResponse(c, domain.code, domain.message, domain.details);
     }
-    deps.logger.error({ err, path: c.req.path }, 'unhandled error');
+    deps.logger.error({ err, path: c.req.path, requestId: c.var.requestId }, 'unhandled error');
     return errorResponse(c, 'INTERNAL', 'internal error');
   });
   return routes;

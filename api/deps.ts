@@ -49,6 +49,10 @@ export interface AppEnv {
     services: Services;
     buyer: Buyer;
     isAdmin: boolean;
+    /** X-Request-Id, taken from the caller when well-formed, otherwise generated; echoed in the response and logs. */
+    requestId: string;
+    /** What an admin handler adds to its admin_actions record. */
+    auditDetails: Record<string, unknown> | undefined;
   };
 }
 

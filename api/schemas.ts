@@ -42,6 +42,13 @@ export const SectionInput = z
   })
   .strict();
 
+/** Where and when the show is, for buyers and for the organiser's list. */
+const EventDescriptionFields = {
+  venue: z.string().trim().min(1).max(200).optional(),
+  startsAt: z.iso.datetime({ offset: true }).optional().openapi({ description: 'When the show starts' }),
+  description: z.string().trim().max(5000).optional(),
+};
+
 export const CreateEventBody = z
   .object({
     name: z.string().trim().min(1).max(200),
@@ -76,6 +83,7 @@ export const CreateEventBody = z
       .max(200)
       .refine((s) => new Set(s.map((x) => x.id)).size === s.length, 'section ids must be unique')
       .refine((s) => s.reduce((n, x) => n + x.rows * x.seatsPerRow, 0) <= 200_000, 'at most 200,000 seats per event'),
+    ...EventDescriptionFields,
   })
   .strict()
   .openapi('CreateEvent');
@@ -105,6 +113,9 @@ export const EventBody = z
       statusLimitPerBuyer: z.number(),
     }),
     counts: SeatCountsBody,
+    venue: z.string().nullable(),
+    startsAt: z.string().nullable(),
+    description: z.string().nullable(),
   })
   .openapi('Event');
 
@@ -205,7 +216,7 @@ export const OrderBody = z
     orderId: z.string(),
     eventId: z.string(),
     buyerId: z.string(),
-    status: z.literal('confirmed'),
+    status: z.enum(['confirmed', 'refunded']),
     seatIds: z.array(z.string()),
     amountCents: z.number(),
     createdAt: z.string(),
@@ -247,6 +258,9 @@ export const AdminEventBody = z
     maxSeatsPerBuyer: z.number(),
     waitingRoom: z.object({ enabled: z.boolean(), maxActiveCheckouts: z.number(), admitPerMinute: z.number() }),
     counts: SeatCountsBody,
+    venue: z.string().nullable(),
+    startsAt: z.string().nullable(),
+    description: z.string().nullable(),
     holds: z.object({ active: z.number(), purchased: z.number(), released: z.number(), expired: z.number() }),
     orders: z.object({ count: z.number(), seats: z.number(), revenueCents: z.number() }),
     payments: z.object({ pending: z.number(), succeeded: z.number(), declined: z.number(), refunded: z.number() }),
@@ -324,3 +338,140 @@ export const LimitsBody = z
   .strict()
   .refine((b) => Object.keys(b).length > 0, 'give at least one limit')
   .openapi('WaitingRoomLimits');
+
+// ------------------------------------------------------------ organisers and support --
+
+export const PUBLIC_STATUSES = ['draft', 'scheduled', 'on_sale', 'paused', 'sold_out', 'closed'] as const;
+
+export const Cursor = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,200}$/, 'not a cursor')
+  .openapi({ description: 'nextCursor of the previous page' });
+
+const pageLimit = z.coerce.number().int().min(1).max(100).default(25);
+
+export const AdminEventListQuery = z.object({
+  status: z.enum(PUBLIC_STATUSES).optional(),
+  cursor: Cursor.optional(),
+  limit: pageLimit,
+});
+
+export const EventSummary = z
+  .object({
+    eventId: z.string(),
+    name: z.string(),
+    status: z.enum(PUBLIC_STATUSES),
+    venue: z.string().nullable(),
+    startsAt: z.string().nullable(),
+    onSaleAt: z.string(),
+    counts: SeatCountsBody,
+    revenueCents: z.number(),
+  })
+  .openapi('EventSummary');
+
+export const AdminEventList = z.object({ events: z.array(EventSummary), nextCursor: z.string().optional() }).openapi('EventList');
+
+export const PublicEventListQuery = z.object({
+  status: z.enum(['on_sale', 'scheduled']).default('on_sale'),
+  cursor: Cursor.optional(),
+  limit: pageLimit,
+});
+
+export const PublicEvent = z
+  .object({
+    eventId: z.string(),
+    name: z.string(),
+    status: z.enum(PUBLIC_STATUSES),
+    venue: z.string().nullable(),
+    startsAt: z.string().nullable(),
+    onSaleAt: z.string(),
+    description: z.string().nullable(),
+  })
+  .openapi('PublicEvent');
+
+export const PublicEventList = z.object({ events: z.array(PublicEvent), nextCursor: z.string().optional() }).openapi('PublicEventList');
+
+export const OrderSearchQuery = z.object({
+  status: z.enum(['confirmed', 'refunded']).optional(),
+  buyerId: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,100}$/, 'not a buyer id')
+    .optional(),
+  email: z.email().max(200).optional(),
+  cursor: Cursor.optional(),
+  limit: pageLimit,
+});
+
+export const AdminOrder = z
+  .object({
+    orderId: z.string(),
+    eventId: z.string(),
+    buyerId: z.string(),
+    email: z.string().nullable(),
+    status: z.enum(['confirmed', 'refunded']),
+    seatIds: z.array(z.string()),
+    amountCents: z.number(),
+    createdAt: z.string(),
+    refundedAt: z.string().nullable(),
+    paymentId: z.string(),
+    checkoutWorkflowId: z.string(),
+    temporalUrl: z.string().openapi({ description: "The buyer's checkout in the Temporal UI" }),
+  })
+  .openapi('AdminOrder');
+
+export const AdminOrderList = z.object({ orders: z.array(AdminOrder), nextCursor: z.string().optional() }).openapi('AdminOrderList');
+
+export const RefundResult = z
+  .object({
+    orderId: z.string(),
+    status: z.enum(['refunded', 'refunding']).openapi({
+      description: '"refunding" (202) when the refund workflow is still running, e.g. the payment provider is down; it finishes on its own',
+    }),
+    seatIds: z.array(z.string()).optional(),
+    waitlistOffers: z.number().optional(),
+    workflowId: z.string(),
+    temporalUrl: z.string(),
+  })
+  .openapi('RefundResult');
+
+export const ResendResult = z.object({ orderId: z.string(), queued: z.boolean() }).openapi('ResendResult');
+
+export const EventStats = z
+  .object({
+    eventId: z.string(),
+    at: z.string(),
+    status: z.enum(PUBLIC_STATUSES),
+    queueLength: z.number(),
+    servingPosition: z.number(),
+    admitted: z.number().openapi({ description: 'Buyers let through the waiting room so far (the serving position)' }),
+    activeHolds: z.number(),
+    sold: z.number().openapi({ description: 'Seats sold (confirmed orders)' }),
+    orders: z.number(),
+    refunds: z.number(),
+    revenueCents: z.number(),
+    counts: SeatCountsBody,
+  })
+  .openapi('EventStats');
+
+export const AdminActionsQuery = z.object({
+  eventId: z.string().regex(RESOURCE_ID, 'not an event id').optional(),
+  limit: pageLimit,
+});
+
+export const AdminActionList = z
+  .object({
+    actions: z.array(
+      z.object({
+        id: z.number(),
+        actor: z.string(),
+        action: z.string(),
+        eventId: z.string().nullable(),
+        orderId: z.string().nullable(),
+        status: z.number(),
+        requestId: z.string().nullable(),
+        details: z.record(z.string(), z.unknown()),
+        at: z.string(),
+      }),
+    ),
+  })
+  .openapi('AdminActions');

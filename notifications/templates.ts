@@ -41,5 +41,10 @@ export function renderMail(kind: NotificationKind, p: Record<string, unknown>): 
         subject: 'Seats are available for you',
         text: `Seats returned to sale for event ${String(p.eventId)}. Your offer is valid until ${String(p.expiresAt)}.\n`,
       };
+    case 'order_refunded':
+      return {
+        subject: `Your order ${String(p.orderId)} was refunded`,
+        text: `Order ${String(p.orderId)} (seats ${list(p.seatIds)}) was cancelled and ${money(p.amountCents)} was refunded to your card.\n`,
+      };
   }
 }

@@ -37,7 +37,13 @@ const schema = z
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
     TEMPORAL_TASK_QUEUE: z.string().min(1).default('onsale'),
     TEMPORAL_TLS: bool.default(false),
+    /** Temporal's own names (as the temporal CLI and Temporal Cloud documentation use them). */
     TEMPORAL_API_KEY: z.string().min(1).optional(),
+    TEMPORAL_TLS_CLIENT_CERT_PATH: z.string().min(1).optional(),
+    TEMPORAL_TLS_CLIENT_KEY_PATH: z.string().min(1).optional(),
+    TEMPORAL_TLS_SERVER_CA_CERT_PATH: z.string().min(1).optional(),
+    TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
+    /** @deprecated aliases of TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH, still read. */
     TEMPORAL_TLS_CERT_PATH: z.string().min(1).optional(),
     TEMPORAL_TLS_KEY_PATH: z.string().min(1).optional(),
     TEMPORAL_UI_URL: url(['http:', 'https:']).default('http://127.0.0.1:8233'),
@@ -48,6 +54,11 @@ const schema = z
     STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_[A-Za-z0-9]+$/, 'must look like sk_test_… or sk_live_…'),
     STRIPE_API_URL: url(['http:', 'https:']).optional(),
     STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9]+$/, 'must look like whsec_…'),
+    /** Stripe.js on the buyer page in production (the Payment Element); public by design. */
+    STRIPE_PUBLISHABLE_KEY: z
+      .string()
+      .regex(/^pk_(test|live)_[A-Za-z0-9]+$/, 'must look like pk_test_… or pk_live_…')
+      .optional(),
     PAYMENT_CURRENCY: z
       .string()
       .regex(/^[a-z]{3}$/)
@@ -83,10 +94,41 @@ const schema = z
     /** Event-loop lag (ms) past which new requests are shed, 0 for no check. */
     SHED_MAX_LAG_MS: z.coerce.number().int().min(0).default(1000),
     SHED_RETRY_AFTER_SECONDS: z.coerce.number().int().min(1).max(60).default(1),
+
+    /**
+     * The worker's Prometheus endpoint (business metrics and the Temporal runtime's); never the public API port.
+     * Off (0) unless set, because several workers share one host in the cluster rehearsal: give each its own.
+     */
+    WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+    WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+    /** Where the Temporal runtime's own exporter listens (loopback; re-served by the worker's endpoint); default the next port. */
+    TEMPORAL_METRICS_PORT: port.optional(),
+    /** OpenTelemetry tracing of client, workflows and activities: off unless an exporter is named. */
+    OTEL_TRACES_EXPORTER: z.enum(['none', 'console', 'otlp']).default('none'),
+    OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:']).optional(),
   })
   .superRefine((c, ctx) => {
     if (c.ONSALE_MODE === 'production' && !c.BUYER_JWKS_URL) {
       ctx.addIssue({ code: 'custom', path: ['BUYER_JWKS_URL'], message: 'is required in production mode' });
+    }
+    if (c.ONSALE_MODE === 'production' && !c.STRIPE_PUBLISHABLE_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['STRIPE_PUBLISHABLE_KEY'], message: 'is required in production mode (the payment form)' });
+    }
+    const live = (k: string | undefined) => k?.includes('_live_');
+    if (c.STRIPE_PUBLISHABLE_KEY && live(c.STRIPE_PUBLISHABLE_KEY) !== live(c.STRIPE_SECRET_KEY)) {
+      ctx.addIssue({ code: 'custom', path: ['STRIPE_PUBLISHABLE_KEY'], message: 'must be live or test like STRIPE_SECRET_KEY' });
+    }
+    const cert = c.TEMPORAL_TLS_CLIENT_CERT_PATH ?? c.TEMPORAL_TLS_CERT_PATH;
+    const key = c.TEMPORAL_TLS_CLIENT_KEY_PATH ?? c.TEMPORAL_TLS_KEY_PATH;
+    if (Boolean(cert) !== Boolean(key)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [cert ? 'TEMPORAL_TLS_CLIENT_KEY_PATH' : 'TEMPORAL_TLS_CLIENT_CERT_PATH'],
+        message: 'is required with its pair (mTLS needs both the client certificate and its key)',
+      });
+    }
+    if (c.OTEL_TRACES_EXPORTER === 'otlp' && !c.OTEL_EXPORTER_OTLP_ENDPOINT) {
+      ctx.addIssue({ code: 'custom', path: ['OTEL_EXPORTER_OTLP_ENDPOINT'], message: 'is required when OTEL_TRACES_EXPORTER=otlp' });
     }
   });
 

@@ -9,12 +9,25 @@ import { loadConfigOrExit } from '../platform/config';
 import { createLogger } from '../platform/logger';
 import { connectWorker } from './connection';
 import { createActivityDeps } from './deps';
+import { createWorkerMetrics, serveMetrics } from './metrics';
+import { installWorkerRuntime } from './runtime';
 import { WORKER_TUNING } from './tuning';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger('worker', config.LOG_LEVEL);
+  const runtimeMetricsUrl = installWorkerRuntime(config, logger);
   const deps = createActivityDeps(config, logger);
+  const metrics = createWorkerMetrics(deps.pool);
+  const endpoint = config.WORKER_METRICS_PORT
+    ? await serveMetrics({
+        registry: metrics.registry,
+        host: config.WORKER_METRICS_HOST,
+        port: config.WORKER_METRICS_PORT,
+        runtimeMetricsUrl,
+        logger,
+      })
+    : null;
   const relay = startOutboxRelay({ pool: deps.pool, mailer: createMailer(config.SMTP_URL), from: config.MAIL_FROM, logger });
   const connection = await connectWorker(config);
   const worker = await Worker.create({
@@ -26,14 +39,16 @@ async function main(): Promise<void> {
       ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } }
       : { workflowsPath: require.resolve('../workflows') }),
     activities: createActivities(deps),
+    interceptors: { activity: [metrics.interceptor] },
     ...WORKER_TUNING,
   });
-  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: config.TEMPORAL_ADDRESS }, 'worker started');
+  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: config.TEMPORAL_ADDRESS, metrics: endpoint?.url }, 'worker started');
   try {
     // Worker.run resolves after SIGINT/SIGTERM once in-flight tasks have finished.
     await worker.run();
   } finally {
     await relay.stop();
+    await endpoint?.close();
     await connection.close();
     await deps.close();
     logger.info('worker stopped');

@@ -56,6 +56,9 @@ export function adminEventRoutes() {
           admitPerMinute: e.waitingRoom.admitPerMinute,
         },
         counts,
+        venue: e.venue,
+        startsAt: e.startsAt?.toISOString() ?? null,
+        description: e.description,
         ...t,
         temporal: { checkouts: links.checkoutsOf(eventId), admission: links.admission(eventId) },
         recentCheckouts: checkouts.map((r) => ({

@@ -94,9 +94,13 @@ export function adminRoutes() {
           maxSeatsPerBuyer: body.maxSeatsPerBuyer,
           waitingRoom: body.waitingRoom,
           sections: body.sections,
+          venue: body.venue ?? null,
+          startsAt: body.startsAt ? new Date(body.startsAt) : null,
+          description: body.description ?? null,
         }),
       );
       logger.info({ eventId, seatCount }, 'event created');
+      c.set('auditDetails', { eventId, name: body.name, seatCount });
       return c.json({ eventId, seatCount }, 201);
     })
     .route('/', changeState('open'))

@@ -5,6 +5,7 @@ import { insertBuyer } from '../../db/queries/buyers';
 import { BUYER_ID_KEY, EVENT_ID_KEY, holdUpdate, type HoldRequest, purchaseUpdate, releaseUpdate } from '../../domain/checkout';
 import { DomainError } from '../../domain/errors';
 import { checkoutWorkflowId } from '../../domain/ids';
+import { checkout } from '../../workflows/checkout';
 import type { AppEnv, Buyer } from '../deps';
 import { router } from '../router';
 import { requireBuyer } from '../middleware/auth';
@@ -106,7 +107,7 @@ export function checkoutRoutes() {
           : { kind: 'best', quantity: body.quantity, ...(body.section && { section: body.section }) };
       const result = await deps.temporal.workflow.executeUpdateWithStart(holdUpdate, {
         args: [request],
-        startWorkflowOperation: new WithStartWorkflowOperation('checkout', {
+        startWorkflowOperation: new WithStartWorkflowOperation(checkout, {
           workflowId: checkoutWorkflowId(eventId, buyer.buyerId),
           taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
           args: [{ eventId, buyerId: buyer.buyerId }],
@@ -143,9 +144,9 @@ export function checkoutRoutes() {
       await deps.limiter.check('checkout', buyer.buyerId, CHECKOUT_PER_BUYER);
       // A purchase repeated after it succeeded answers with the same order and charges nothing.
       const existing = await findOrderByHold(deps.pool, holdId);
-      if (existing && existing.buyerId === buyer.buyerId && existing.eventId === eventId) {
-        const { orderId, status, seatIds, amountCents } = existing;
-        return c.json({ orderId, status, seatIds, amountCents }, 200);
+      if (existing?.status === 'confirmed' && existing.buyerId === buyer.buyerId && existing.eventId === eventId) {
+        const { orderId, seatIds, amountCents } = existing;
+        return c.json({ orderId, status: 'confirmed' as const, seatIds, amountCents }, 200);
       }
       const handle = deps.temporal.workflow.getHandle(checkoutWorkflowId(eventId, buyer.buyerId));
       try {

@@ -83,6 +83,9 @@ export function eventRoutes() {
           maxSeatsPerBuyer: e.maxSeatsPerBuyer,
           waitingRoom: e.waitingRoom,
           counts,
+          venue: e.venue,
+          startsAt: e.startsAt?.toISOString() ?? null,
+          description: e.description,
         },
         200,
       );

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Hono, type Context } from 'hono';
 import { RESOURCE_ID } from '../../domain/ids';
+import { listEvents } from '../../db/queries/events';
 import type { Config } from '../../platform/config';
 import type { AppEnv } from '../deps';
 
@@ -53,22 +54,27 @@ function memo(load: () => Promise<Asset>): () => Promise<Asset> {
   };
 }
 
-/** Bundles the page's TypeScript into one script, once per process. */
-const pageScript = memo(async () => {
-  const esbuild = await import('esbuild');
-  const out = await esbuild.build({
-    entryPoints: [path.join(WEB_DIR, 'page/main.ts')],
-    bundle: true,
-    write: false,
-    format: 'iife',
-    target: ['es2020'],
-    minify: true,
-    legalComments: 'none',
-    logLevel: 'silent',
+/** Bundles browser TypeScript into one script, once per process. */
+const bundle = (entry: string) =>
+  memo(async () => {
+    const esbuild = await import('esbuild');
+    const out = await esbuild.build({
+      entryPoints: [path.join(WEB_DIR, entry)],
+      bundle: true,
+      write: false,
+      format: 'iife',
+      target: ['es2020'],
+      minify: true,
+      legalComments: 'none',
+      logLevel: 'silent',
+    });
+    const body = out.outputFiles[0]!.text;
+    return { body, type: 'text/javascript; charset=utf-8', etag: etagOf(body) };
   });
-  const body = out.outputFiles[0]!.text;
-  return { body, type: 'text/javascript; charset=utf-8', etag: etagOf(body) };
-});
+
+const pageScript = bundle('page/main.ts');
+/** The organiser's console: a second entry point, so buyers never download it. */
+const adminScript = bundle('admin/main.ts');
 
 const fileAsset = (file: string, type: string) =>
   memo(async () => {
@@ -77,6 +83,7 @@ const fileAsset = (file: string, type: string) =>
   });
 
 const pageStyle = fileAsset(path.join(WEB_DIR, 'app.css'), 'text/css; charset=utf-8');
+const adminStyle = fileAsset(path.join(WEB_DIR, 'admin/admin.css'), 'text/css; charset=utf-8');
 const docsScript = fileAsset(path.join(WEB_DIR, 'docs.js'), 'text/javascript; charset=utf-8');
 const swaggerAssets = Object.fromEntries(
   Object.entries(SWAGGER_FILES).map(([name, type]) => [name, fileAsset(path.join(SWAGGER_DIR, name), type)]),
@@ -97,12 +104,26 @@ const escapeHtml = (s: string) =>
 export interface PageConfig {
   eventId: string | null;
   mode: 'development' | 'production';
+  /** Development only: support links into the Temporal UI are never handed to buyers in production. */
   temporalUiUrl: string;
   temporalNamespace: string;
+  /** Production only: Stripe.js and the Payment Element take card details; the key is public by design. */
+  stripePublishableKey?: string;
 }
 
-function pageHtml(title: string, cfg: PageConfig): string {
+const STRIPE_JS = 'https://js.stripe.com/v3/';
+
+/** Production pages load Stripe.js and let its frames talk to Stripe; development pages load nothing from elsewhere. */
+function cspFor(mode: PageConfig['mode']): string {
+  if (mode !== 'production') return PAGE_CSP;
+  return PAGE_CSP.replace("script-src 'self'", "script-src 'self' https://js.stripe.com")
+    .replace("connect-src 'self'", "connect-src 'self' https://api.stripe.com")
+    .concat('; frame-src https://js.stripe.com https://hooks.stripe.com');
+}
+
+function pageHtml(title: string, cfg: PageConfig, extra = ''): string {
   const json = JSON.stringify(cfg).replace(/</g, '\\u003c');
+  const stripe = cfg.mode === 'production' && cfg.stripePublishableKey ? `\n<script src="${STRIPE_JS}" defer></script>` : '';
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -111,7 +132,7 @@ function pageHtml(title: string, cfg: PageConfig): string {
 <meta name="color-scheme" content="light">
 <title>${escapeHtml(title)}</title>
 <link rel="stylesheet" href="/web/app.css">
-<script id="onsale-config" type="application/json">${json}</script>
+<script id="onsale-config" type="application/json">${json}</script>${stripe}
 <script src="/web/app.js" defer></script>
 </head>
 <body>
@@ -120,13 +141,50 @@ function pageHtml(title: string, cfg: PageConfig): string {
   <a class="brand" href="/">onsale</a>
   <nav aria-label="Site"><a href="/docs">API reference</a></nav>
 </header>
-<main id="main" tabindex="-1"><p class="loading">Loading…</p></main>
+<main id="main" tabindex="-1"><p class="loading">Loading…</p></main>${extra}
 <div id="announcer" class="visually-hidden" aria-live="polite" aria-atomic="true"></div>
 <div id="alerter" class="visually-hidden" aria-live="assertive" aria-atomic="true"></div>
 <noscript><p class="panel">This page needs JavaScript for the live seat map.</p></noscript>
 </body>
 </html>`;
 }
+
+/** The landing page's list of events on sale, rendered on the server so it needs no script. */
+function onSaleList(events: { id: string; name: string; venue: string | null; startsAt: Date | null }[]): string {
+  const items = events
+    .map((e) => {
+      const meta = [e.venue, e.startsAt?.toUTCString().replace(/:00 GMT$/, ' UTC')].filter(Boolean).join(' · ');
+      return `<li><a href="/events/${encodeURIComponent(e.id)}">${escapeHtml(e.name)}</a>${meta ? ` <span class="muted">${escapeHtml(meta)}</span>` : ''}</li>`;
+    })
+    .join('');
+  return `
+<section class="panel on-sale-list" aria-labelledby="on-sale-title" data-testid="on-sale">
+  <h2 id="on-sale-title">On sale now</h2>
+  ${items ? `<ul>${items}</ul>` : '<p class="muted">Nothing is on sale right now.</p>'}
+</section>`;
+}
+
+const ADMIN_HTML = (cfg: Omit<PageConfig, 'eventId'>) => `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>onsale — organiser console</title>
+<link rel="stylesheet" href="/web/app.css">
+<link rel="stylesheet" href="/web/admin.css">
+<script id="onsale-config" type="application/json">${JSON.stringify({ mode: cfg.mode, temporalUiUrl: cfg.temporalUiUrl, temporalNamespace: cfg.temporalNamespace }).replace(/</g, '\\u003c')}</script>
+<script src="/web/admin.js" defer></script>
+</head>
+<body>
+<header class="top">
+  <a class="brand" href="/admin">onsale console</a>
+  <nav aria-label="Site"><a href="/">Buyer site</a> · <a href="/docs">API reference</a></nav>
+</header>
+<main id="main" tabindex="-1"><p class="loading">Loading…</p></main>
+<noscript><p class="panel">The console needs JavaScript.</p></noscript>
+</body>
+</html>`;
 
 const DOCS_HTML = `<!doctype html>
 <html lang="en">
@@ -146,34 +204,53 @@ const DOCS_HTML = `<!doctype html>
 </html>`;
 
 export function webRoutes(config: Config) {
+  const production = config.ONSALE_MODE === 'production';
   const base = {
     mode: config.ONSALE_MODE,
-    temporalUiUrl: config.TEMPORAL_UI_URL.replace(/\/+$/, ''),
-    temporalNamespace: config.TEMPORAL_NAMESPACE,
+    temporalUiUrl: production ? '' : config.TEMPORAL_UI_URL.replace(/\/+$/, ''),
+    temporalNamespace: production ? '' : config.TEMPORAL_NAMESPACE,
+    ...(production && config.STRIPE_PUBLISHABLE_KEY && { stripePublishableKey: config.STRIPE_PUBLISHABLE_KEY }),
   };
-  const html = (c: Context, body: string, status: 200 | 404 = 200) => {
-    c.header('Content-Security-Policy', PAGE_CSP);
+  const html = (c: Context, body: string, status: 200 | 404 = 200, csp = cspFor(config.ONSALE_MODE)) => {
+    c.header('Content-Security-Policy', csp);
     c.header('Cache-Control', 'no-cache');
     return c.html(body, status);
   };
-  return new Hono<AppEnv>()
-    .get('/', (c) => html(c, pageHtml('onsale — tickets', { ...base, eventId: null })))
-    .get('/events/:eventId', (c) => {
-      const eventId = c.req.param('eventId');
-      if (!RESOURCE_ID.test(eventId)) return html(c, pageHtml('Event not found — onsale', { ...base, eventId: null }), 404);
-      return html(c, pageHtml('Tickets — onsale', { ...base, eventId }));
-    })
-    .get('/web/app.js', async (c) => serveAsset(c, await pageScript(), 60))
-    .get('/web/app.css', async (c) => serveAsset(c, await pageStyle(), 60))
-    .get('/docs', (c) => {
-      // Swagger UI styles itself inline.
-      c.header('Content-Security-Policy', PAGE_CSP);
-      return c.html(DOCS_HTML);
-    })
-    .get('/docs/docs.js', async (c) => serveAsset(c, await docsScript()))
-    .get('/docs/assets/:file', async (c) => {
-      const load = swaggerAssets[c.req.param('file')];
-      if (!load) return c.json({ error: { code: 'NOT_FOUND', message: 'no such asset', details: {} } }, 404);
-      return serveAsset(c, await load(), 86400);
-    });
+  return (
+    new Hono<AppEnv>()
+      .get('/', async (c) => {
+        const page = await listEvents(c.var.services.pool, { status: 'on_sale', limit: 50 }).catch(() => null);
+        const list = page ? onSaleList(page.events) : '';
+        return html(c, pageHtml('onsale — tickets', { ...base, eventId: null }, list));
+      })
+      .get('/events/:eventId', (c) => {
+        const eventId = c.req.param('eventId');
+        if (!RESOURCE_ID.test(eventId)) return html(c, pageHtml('Event not found — onsale', { ...base, eventId: null }), 404);
+        return html(c, pageHtml('Tickets — onsale', { ...base, eventId }));
+      })
+      // The console is for staff: the Temporal UI links are its point, in every mode.
+      .get('/admin', (c) =>
+        html(
+          c,
+          ADMIN_HTML({ ...base, temporalUiUrl: config.TEMPORAL_UI_URL.replace(/\/+$/, ''), temporalNamespace: config.TEMPORAL_NAMESPACE }),
+          200,
+          PAGE_CSP,
+        ),
+      )
+      .get('/web/admin.js', async (c) => serveAsset(c, await adminScript(), 60))
+      .get('/web/admin.css', async (c) => serveAsset(c, await adminStyle(), 60))
+      .get('/web/app.js', async (c) => serveAsset(c, await pageScript(), 60))
+      .get('/web/app.css', async (c) => serveAsset(c, await pageStyle(), 60))
+      .get('/docs', (c) => {
+        // Swagger UI styles itself inline.
+        c.header('Content-Security-Policy', PAGE_CSP);
+        return c.html(DOCS_HTML);
+      })
+      .get('/docs/docs.js', async (c) => serveAsset(c, await docsScript()))
+      .get('/docs/assets/:file', async (c) => {
+        const load = swaggerAssets[c.req.param('file')];
+        if (!load) return c.json({ error: { code: 'NOT_FOUND', message: 'no such asset', details: {} } }, 404);
+        return serveAsset(c, await load(), 86400);
+      })
+  );
 }

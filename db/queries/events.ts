@@ -28,6 +28,9 @@ export interface EventSpec {
   maxSeatsPerBuyer: number;
   waitingRoom: WaitingRoomSpec;
   sections: SectionSpec[];
+  venue?: string | null;
+  startsAt?: Date | null;
+  description?: string | null;
 }
 
 export type EventState = 'draft' | 'open' | 'paused' | 'closed';
@@ -40,6 +43,9 @@ export interface EventRow {
   holdSeconds: number;
   maxSeatsPerBuyer: number;
   waitingRoom: Required<WaitingRoomSpec>;
+  venue: string | null;
+  startsAt: Date | null;
+  description: string | null;
   createdAt: Date;
 }
 
@@ -49,8 +55,9 @@ export async function insertEvent(client: PoolClient, spec: EventSpec): Promise<
     `INSERT INTO events (id, name, on_sale_at, hold_seconds, max_seats_per_buyer,
                          waiting_room_enabled, max_active_checkouts, admit_per_minute,
                          admission_window_seconds, pow_difficulty, max_places_per_ip,
-                         rate_window_seconds, join_limit_per_ip, join_limit_per_buyer, status_limit_per_buyer)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, COALESCE($9, 120), COALESCE($10, 0), $11, $12, $13, $14, $15)`,
+                         rate_window_seconds, join_limit_per_ip, join_limit_per_buyer, status_limit_per_buyer,
+                         venue, starts_at, description)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, COALESCE($9, 120), COALESCE($10, 0), $11, $12, $13, $14, $15, $16, $17, $18)`,
     [
       spec.id,
       spec.name,
@@ -67,6 +74,9 @@ export async function insertEvent(client: PoolClient, spec: EventSpec): Promise<
       spec.waitingRoom.joinLimitPerIp ?? ROOM_LIMIT_DEFAULTS.joinLimitPerIp,
       spec.waitingRoom.joinLimitPerBuyer ?? ROOM_LIMIT_DEFAULTS.joinLimitPerBuyer,
       spec.waitingRoom.statusLimitPerBuyer ?? ROOM_LIMIT_DEFAULTS.statusLimitPerBuyer,
+      spec.venue ?? null,
+      spec.startsAt ?? null,
+      spec.description ?? null,
     ],
   );
   await client.query(
@@ -88,7 +98,8 @@ export async function insertEvent(client: PoolClient, spec: EventSpec): Promise<
 
 const EVENT_COLUMNS = `id, name, state, on_sale_at, hold_seconds, max_seats_per_buyer,
   waiting_room_enabled, max_active_checkouts, admit_per_minute, admission_window_seconds, pow_difficulty,
-  max_places_per_ip, rate_window_seconds, join_limit_per_ip, join_limit_per_buyer, status_limit_per_buyer, created_at`;
+  max_places_per_ip, rate_window_seconds, join_limit_per_ip, join_limit_per_buyer, status_limit_per_buyer,
+  venue, starts_at, description, created_at`;
 
 interface RawEvent {
   id: string;
@@ -107,6 +118,9 @@ interface RawEvent {
   join_limit_per_ip: number;
   join_limit_per_buyer: number;
   status_limit_per_buyer: number;
+  venue: string | null;
+  starts_at: Date | null;
+  description: string | null;
   created_at: Date;
 }
 
@@ -130,6 +144,9 @@ function toEvent(r: RawEvent): EventRow {
       joinLimitPerBuyer: r.join_limit_per_buyer,
       statusLimitPerBuyer: r.status_limit_per_buyer,
     },
+    venue: r.venue,
+    startsAt: r.starts_at,
+    description: r.description,
     createdAt: r.created_at,
   };
 }
@@ -199,4 +216,55 @@ export async function loadSections(
     [eventId],
   );
   return rows.map((r) => ({ id: r.id, name: r.name, priceCents: r.price_cents }));
+}
+
+/** The public statuses an event list can be filtered by (see api/events-view.ts publicStatus). */
+export type ListStatus = 'draft' | 'scheduled' | 'on_sale' | 'paused' | 'sold_out' | 'closed';
+
+/** SQL for each public status; "sold out" means no seat is left unsold (held seats may still come back). */
+const STATUS_FILTER: Record<ListStatus, string> = {
+  draft: `e.state = 'draft'`,
+  paused: `e.state = 'paused'`,
+  closed: `e.state = 'closed'`,
+  scheduled: `e.state = 'open' AND e.on_sale_at > now()`,
+  on_sale: `e.state = 'open' AND e.on_sale_at <= now() AND EXISTS (SELECT 1 FROM seats s WHERE s.event_id = e.id AND s.status <> 'sold')`,
+  sold_out: `e.state = 'open' AND e.on_sale_at <= now() AND NOT EXISTS (SELECT 1 FROM seats s WHERE s.event_id = e.id AND s.status <> 'sold')`,
+};
+
+export interface EventPage {
+  events: (EventRow & { revenueCents: number })[];
+  /** Where the next page starts: the last row's (created_at, id), the time as Postgres prints it (microseconds kept). */
+  next: { createdAt: string; id: string } | null;
+}
+
+/** A page of events newest first, with each event's revenue from confirmed orders. */
+export async function listEvents(
+  client: Pick<PoolClient, 'query'>,
+  opts: { status?: ListStatus; after?: { createdAt: string; id: string }; limit: number },
+): Promise<EventPage> {
+  const where: string[] = [];
+  const params: unknown[] = [opts.limit + 1];
+  if (opts.status) where.push(STATUS_FILTER[opts.status]);
+  if (opts.after) {
+    params.push(opts.after.createdAt, opts.after.id);
+    where.push(`(e.created_at, e.id) < ($2::timestamptz, $3::text)`);
+  }
+  const cols = EVENT_COLUMNS.split(',')
+    .map((c) => `e.${c.trim()}`)
+    .join(', ');
+  const { rows } = await client.query<RawEvent & { revenue: string; created_text: string }>(
+    `SELECT ${cols}, e.created_at::text AS created_text,
+            COALESCE((SELECT sum(o.amount_cents) FROM orders o WHERE o.event_id = e.id AND o.status = 'confirmed'), 0)::bigint AS revenue
+       FROM events e
+      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY e.created_at DESC, e.id DESC
+      LIMIT $1`,
+    params,
+  );
+  const page = rows.slice(0, opts.limit);
+  const last = page[page.length - 1];
+  return {
+    events: page.map((r) => ({ ...toEvent(r), revenueCents: Number(r.revenue) })),
+    next: rows.length > opts.limit && last ? { createdAt: last.created_text, id: last.id } : null,
+  };
 }

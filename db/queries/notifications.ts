@@ -67,3 +67,11 @@ export async function markNotificationFailed(client: Pick<PoolClient, 'query'>, 
     final,
   ]);
 }
+
+/** Age in seconds of the oldest message still waiting for delivery (0 when none): the outbox's lag. */
+export async function outboxLagSeconds(client: Pick<PoolClient, 'query'>): Promise<number> {
+  const { rows } = await client.query<{ lag: number | null }>(
+    `SELECT extract(epoch FROM now() - min(created_at))::float8 AS lag FROM notifications WHERE status = 'pending'`,
+  );
+  return Math.max(0, rows[0]?.lag ?? 0);
+}

@@ -1,12 +1,14 @@
 import type { PoolClient } from 'pg';
 
+export type OrderStatus = 'confirmed' | 'refunded';
+
 export interface OrderRow {
   orderId: string;
   eventId: string;
   buyerId: string;
   holdId: string;
   paymentId: string;
-  status: 'confirmed';
+  status: OrderStatus;
   seatIds: string[];
   amountCents: number;
   createdAt: Date;
@@ -18,7 +20,7 @@ interface RawOrder {
   buyer_id: string;
   hold_id: string;
   payment_id: string;
-  status: 'confirmed';
+  status: OrderStatus;
   seat_ids: string[];
   amount_cents: number;
   created_at: Date;
@@ -100,4 +102,49 @@ export async function findHold(
         status: r.status,
       }
     : null;
+}
+
+export interface OrderSearch {
+  eventId: string;
+  status?: OrderStatus;
+  buyerId?: string;
+  /** Matched case-insensitively against the buyer's e-mail. */
+  email?: string;
+  after?: { createdAt: string; id: string };
+  limit: number;
+}
+
+/** An event's orders newest first, with the buyer's e-mail, filtered for support staff. */
+export async function searchOrders(
+  client: Pick<PoolClient, 'query'>,
+  q: OrderSearch,
+): Promise<{ orders: (OrderRow & { email: string | null; refundedAt: Date | null })[]; next: { createdAt: string; id: string } | null }> {
+  const { rows } = await client.query<RawOrder & { email: string | null; refunded_at: Date | null; created_text: string }>(
+    `SELECT o.id, o.event_id, o.buyer_id, o.hold_id, o.payment_id, o.status, o.seat_ids, o.amount_cents, o.created_at,
+            o.refunded_at, o.created_at::text AS created_text, b.email
+       FROM orders o LEFT JOIN buyers b ON b.id = o.buyer_id
+      WHERE o.event_id = $1
+        AND ($2::text IS NULL OR o.status = $2)
+        AND ($3::text IS NULL OR o.buyer_id = $3)
+        AND ($4::text IS NULL OR lower(b.email) = lower($4))
+        AND ($5::timestamptz IS NULL OR (o.created_at, o.id) < ($5::timestamptz, $6::text))
+      ORDER BY o.created_at DESC, o.id DESC
+      LIMIT $7`,
+    [q.eventId, q.status ?? null, q.buyerId ?? null, q.email ?? null, q.after?.createdAt ?? null, q.after?.id ?? null, q.limit + 1],
+  );
+  const page = rows.slice(0, q.limit);
+  const last = page[page.length - 1];
+  return {
+    orders: page.map((r) => ({ ...toOrder(r), email: r.email, refundedAt: r.refunded_at })),
+    next: rows.length > q.limit && last ? { createdAt: last.created_text, id: last.id } : null,
+  };
+}
+
+/** Marks a confirmed order refunded; false when it was not confirmed (already refunded, or missing). */
+export async function markOrderRefunded(client: Pick<PoolClient, 'query'>, orderId: string): Promise<boolean> {
+  const { rowCount } = await client.query(
+    `UPDATE orders SET status = 'refunded', refunded_at = now() WHERE id = $1 AND status = 'confirmed'`,
+    [orderId],
+  );
+  return (rowCount ?? 0) > 0;
 }

@@ -57,3 +57,26 @@ export async function recentCheckouts(pool: Pick<Pool, 'query'>, eventId: string
   );
   return rows;
 }
+
+export interface EventActivity {
+  activeHolds: number;
+  seatsSold: number;
+  orders: number;
+  revenueCents: number;
+  refunds: number;
+}
+
+/** The cumulative figures an organiser's dashboard samples every few seconds; rates come from successive samples. */
+export async function eventActivity(pool: Pick<Pool, 'query'>, eventId: string): Promise<EventActivity> {
+  const { rows } = await pool.query<{ holds: number; seats: number; orders: number; revenue: string; refunds: number }>(
+    `SELECT (SELECT count(*)::int FROM holds WHERE event_id = $1 AND status = 'active' AND expires_at >= now()) AS holds,
+            coalesce(sum(cardinality(o.seat_ids)) FILTER (WHERE o.status = 'confirmed'), 0)::int AS seats,
+            (count(*) FILTER (WHERE o.status = 'confirmed'))::int AS orders,
+            coalesce(sum(o.amount_cents) FILTER (WHERE o.status = 'confirmed'), 0)::bigint AS revenue,
+            (count(*) FILTER (WHERE o.status = 'refunded'))::int AS refunds
+       FROM orders o WHERE o.event_id = $1`,
+    [eventId],
+  );
+  const r = rows[0]!;
+  return { activeHolds: r.holds, seatsSold: r.seats, orders: r.orders, revenueCents: Number(r.revenue), refunds: r.refunds };
+}

@@ -359,3 +359,28 @@ export async function countSeatLoad(client: Pick<PoolClient, 'query'>, eventId: 
   const r = rows[0]!;
   return { available: r.available, held: r.held, activeHolds: r.holds };
 }
+
+/**
+ * Puts a refunded order's seats back on sale and frees them from order_seats,
+ * whose key would otherwise forbid selling them again. Idempotent: seats no
+ * longer sold to this order are untouched. Run in the transaction that marks
+ * the order refunded.
+ */
+export async function returnOrderSeats(
+  client: Pick<PoolClient, 'query'>,
+  order: { orderId: string; eventId: string; seatIds: string[] },
+): Promise<SeatChange[]> {
+  const { rows } = await client.query<{ seat_id: string; version: string }>(
+    `UPDATE seats SET status = 'available', hold_id = NULL, holder = NULL, hold_expires_at = NULL, order_id = NULL,
+                      version = nextval('seat_version_seq')
+      WHERE event_id = $1 AND seat_id = ANY($2::text[]) AND order_id = $3 AND status = 'sold'
+     RETURNING seat_id, version`,
+    [order.eventId, order.seatIds, order.orderId],
+  );
+  await client.query('DELETE FROM order_seats WHERE event_id = $1 AND seat_id = ANY($2::text[]) AND order_id = $3', [
+    order.eventId,
+    order.seatIds,
+    order.orderId,
+  ]);
+  return rows.map((r) => ({ seatId: r.seat_id, status: 'available', version: Number(r.version) }));
+}
