@@ -109,6 +109,8 @@ export interface PageConfig {
   temporalNamespace: string;
   /** Production only: Stripe.js and the Payment Element take card details; the key is public by design. */
   stripePublishableKey?: string;
+  /** ISO currency of every charge, lower case (the Payment Element shows amounts in it). */
+  currency: string;
 }
 
 const STRIPE_JS = 'https://js.stripe.com/v3/';
@@ -210,6 +212,7 @@ export function webRoutes(config: Config) {
     temporalUiUrl: production ? '' : config.TEMPORAL_UI_URL.replace(/\/+$/, ''),
     temporalNamespace: production ? '' : config.TEMPORAL_NAMESPACE,
     ...(production && config.STRIPE_PUBLISHABLE_KEY && { stripePublishableKey: config.STRIPE_PUBLISHABLE_KEY }),
+    currency: config.PAYMENT_CURRENCY,
   };
   const html = (c: Context, body: string, status: 200 | 404 = 200, csp = cspFor(config.ONSALE_MODE)) => {
     c.header('Content-Security-Policy', csp);

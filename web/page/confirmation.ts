@@ -24,13 +24,20 @@ export function confirmationStage(v: Visit): void {
         h('div', {}, h('dt', {}, 'Total paid'), h('dd', {}, formatMoney(order.amountCents))),
       ),
       h('p', {}, v.session.email ? `A confirmation e-mail is on its way to ${v.session.email}.` : 'A confirmation e-mail is on its way.'),
-      h(
-        'p',
-        { class: 'support' },
-        'Need help? Quote your order number. Support staff: ',
-        h('a', { href: temporal, target: '_blank', rel: 'noopener', 'data-testid': 'temporal-link' }, 'this checkout in the Temporal UI'),
-        '.',
-      ),
+      // Support links into the Temporal UI are a development aid; buyers in production never see them.
+      config.mode === 'development'
+        ? h(
+            'p',
+            { class: 'support' },
+            'Need help? Quote your order number. Support staff: ',
+            h(
+              'a',
+              { href: temporal, target: '_blank', rel: 'noopener', 'data-testid': 'temporal-link' },
+              'this checkout in the Temporal UI',
+            ),
+            '.',
+          )
+        : h('p', { class: 'support' }, 'Need help? Quote your order number.'),
     ),
   );
   focusHeading(v.body);

@@ -18,6 +18,8 @@ import { signInStage } from './sign-in';
 import { soldOutStage } from './sold-out';
 import { announce, errorMessage, show } from './ui';
 import type { EventInfo, SeatCounts, Visit } from './visit';
+import { config } from './config';
+import { listenForHandover, signedIn, takeFragmentToken } from './handover';
 
 export class EventPage implements Visit {
   readonly api = new PageApi();
@@ -33,6 +35,24 @@ export class EventPage implements Visit {
 
   constructor(readonly eventId: string) {
     this.session = loadSession(eventId);
+    // In production the host site hands over its signed-in buyer (web/page/handover.ts).
+    if (config.mode === 'production') {
+      const handed = takeFragmentToken();
+      if (handed) {
+        signedIn(this.session, handed);
+        this.save();
+      }
+      listenForHandover((b) => {
+        signedIn(this.session, b);
+        this.api.token = b.token;
+        this.save();
+        // Before the event has loaded, start() routes once it has.
+        if (this.event) {
+          this.renderHeader();
+          this.route();
+        }
+      });
+    }
     this.api.token = this.session.token;
   }
 

@@ -1,19 +1,15 @@
 /**
- * Seats held for the buyer: the countdown, paying with a test card (a decline
+ * Seats held for the buyer: the countdown, paying (test cards in development,
+ * Stripe's Payment Element in production; a decline
  * keeps the hold so another card can be tried), releasing the seats, and the
  * hold running out.
  */
 import { ApiError } from './api';
+import { cardEntry } from './card-entry';
 import { clock, formatMoney, h } from './format';
 import type { HoldInfo } from './session';
 import { announce, errorMessage, focusHeading } from './ui';
 import type { Visit } from './visit';
-
-const TEST_CARDS = [
-  { id: 'pm_card_visa', label: 'Visa ending 4242', hint: 'approved' },
-  { id: 'pm_card_mastercard', label: 'Mastercard ending 4444', hint: 'approved' },
-  { id: 'pm_card_chargeDeclined', label: 'Visa ending 0002', hint: 'always declined' },
-];
 
 export class HoldStage {
   /** Ticks the hold's countdown; it ends with the hold (endHold), not when a stage clears its timers. */
@@ -31,19 +27,7 @@ export class HoldStage {
     const timerText = h('p', { class: 'timer', role: 'timer', 'aria-live': 'off' }, 'Time left to pay: ', remaining);
     const error = h('div', { class: 'error', role: 'alert', hidden: true, 'data-testid': 'payment-error' });
     const pay = h('button', { type: 'submit', class: 'primary' }, `Pay ${formatMoney(hold.amountCents)}`);
-    const cards = h(
-      'fieldset',
-      { class: 'cards' },
-      h('legend', {}, 'Test card ', h('span', { class: 'muted' }, '(no real money is charged)')),
-      ...TEST_CARDS.map((card, k) =>
-        h(
-          'label',
-          { class: 'card' },
-          h('input', { type: 'radio', name: 'card', value: card.id, checked: k === 0 }),
-          h('span', {}, card.label, h('small', {}, ` — ${card.hint}`)),
-        ),
-      ),
-    );
+    const cards = cardEntry(hold.amountCents);
     const release = h('button', { type: 'button', class: 'secondary' }, 'Release seats');
     release.addEventListener('click', async () => {
       release.disabled = true;
@@ -86,11 +70,16 @@ export class HoldStage {
           'aria-label': 'Payment',
           onsubmit: (e: Event) => {
             e.preventDefault();
-            const method = cards.querySelector<HTMLInputElement>('input:checked')?.value ?? 'pm_card_visa';
-            void this.pay(hold, method, pay, error);
+            cards.paymentMethod().then(
+              (method) => this.pay(hold, method, pay, error),
+              (err: unknown) => {
+                error.textContent = errorMessage(err);
+                error.hidden = false;
+              },
+            );
           },
         },
-        cards,
+        cards.element,
         error,
         pay,
       ),
