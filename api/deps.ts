@@ -14,6 +14,8 @@ import type { Config } from '../platform/config';
 import type { Logger } from '../platform/logger';
 import { createRedis } from '../platform/redis';
 import { SeatCache } from '../services/seat-cache';
+import { SeatClaims } from '../services/seat-claims';
+import { KnownBuyers } from './known-buyers';
 import { connectClient } from '../platform/temporal';
 
 export interface ApiDeps {
@@ -21,6 +23,7 @@ export interface ApiDeps {
   pool: Pool;
   redis: Redis;
   seatCache: SeatCache;
+  seatClaims: SeatClaims;
   temporal: Client;
   buyerTokens: BuyerTokens;
   logger: Logger;
@@ -40,6 +43,7 @@ export interface Services extends ApiDeps {
   control: AdmissionControl;
   fanout: SeatFanout;
   payments: PaymentProvider;
+  knownBuyers: KnownBuyers;
 }
 
 export interface AppEnv {
@@ -61,6 +65,7 @@ export function buildServices(deps: ApiDeps): Services {
     control: new AdmissionControl(deps.temporal, deps.pool, deps.config.TEMPORAL_TASK_QUEUE),
     fanout: new SeatFanout(deps.redis, deps.logger),
     payments: createPaymentProvider(deps.config),
+    knownBuyers: new KnownBuyers(deps.pool),
   };
 }
 
@@ -86,6 +91,7 @@ export async function buildApiDeps(config: Config, logger: Logger, opts: { poolS
     pool,
     redis,
     seatCache: new SeatCache(redis, pool, logger),
+    seatClaims: new SeatClaims(redis, pool, logger),
     temporal: await connectClient(config),
     buyerTokens: createBuyerTokens({
       mode: config.ONSALE_MODE,
