@@ -22,6 +22,7 @@ import {
   type CheckoutView,
   checkoutQuery,
   holdUpdate,
+  type HoldRequest,
   type HoldView,
   INDEXED_CHECKOUT_STATES,
   orderIdForHold,
@@ -63,7 +64,7 @@ const payments = proxyActivities<Activities>({
 });
 
 /**
- * The lean checkout (LEAN_CHECKOUT_PATCH): the seat activities run as local
+ * The lean checkout (see isLeanRequest): the seat activities run as local
  * activities in the workflow task that asked for them, so a hold is one task.
  * Each is idempotent by hold id, so a retried or replayed attempt is harmless.
  */
@@ -103,14 +104,18 @@ const REMINDER_BEFORE_EXPIRY_MS = 60_000;
  */
 export const REMINDER_LEAD_PATCH = 'checkout-reminder-lead-time';
 /**
- * Since this patch a checkout is lean: the hold id comes from the API's claim
- * gate with the request; reserve, confirm and release are local activities; the
- * window's timer runs the time the database says is left; CheckoutState is
- * written only where support staff look (INDEXED_CHECKOUT_STATES); and a
- * checkout whose hold failed closes at once instead of idling. Checkouts that
- * started before it replay the way they ran.
+ * The lean checkout is versioned by its first hold request: a request that
+ * carries the hold id of the API's claim gate (HoldRequest.holdId, which no
+ * request recorded before carries) makes the checkout lean: reserve, confirm
+ * and release are local activities; the window's timer runs the time the
+ * database says is left; CheckoutState is written only where support staff
+ * look (INDEXED_CHECKOUT_STATES); a checkout whose hold failed closes at once;
+ * the charge may be dispatched eagerly. The version is in the history (the
+ * update's input), so replay takes the same path; and unlike patched(), it
+ * costs no marker and no TemporalChangeVersion upsert, two billable actions
+ * per checkout. Checkouts that started before it replay the way they ran.
  */
-export const LEAN_CHECKOUT_PATCH = 'checkout-lean-contention-path';
+const isLeanRequest = (request: HoldRequest) => typeof request.holdId === 'string';
 const MAX_FAILED_HOLD_ATTEMPTS = 25;
 /** States a lean checkout can rest in: kept current in the index once it has written one. */
 const RESTING = new Set<CheckoutState>(['held', 'confirmed', 'refunded', 'released', 'expired']);
@@ -125,10 +130,10 @@ export interface CheckoutOptions {
 export async function checkout(input: CheckoutInput & CheckoutOptions): Promise<CheckoutView> {
   const { workflowId } = workflowInfo();
   const { eventId, buyerId } = input;
-  const lean = patched(LEAN_CHECKOUT_PATCH);
-  const seatActs = lean ? localSeats : seats;
-  const confirmActs = lean ? localConfirm : confirm;
-  const chargeActs = lean ? eagerPayments : payments;
+  /** Decided by the first hold request (see isLeanRequest); set before the main body's first wait when it came with the start. */
+  let lean = false;
+  let versionDecided = false;
+  const seatActs = () => (lean ? localSeats : seats);
   /** Set once a lean checkout has written CheckoutState: from then on its resting states are kept current. */
   let indexed = false;
 
@@ -180,7 +185,7 @@ export async function checkout(input: CheckoutInput & CheckoutOptions): Promise<
   }
 
   async function releaseSeats(outcome: 'released' | 'expired'): Promise<void> {
-    await seatActs.releaseHold({ eventId, holdId: hold!.holdId, outcome });
+    await seatActs().releaseHold({ eventId, holdId: hold!.holdId, outcome });
   }
 
   setHandler(checkoutQuery, view);
@@ -189,6 +194,10 @@ export async function checkout(input: CheckoutInput & CheckoutOptions): Promise<
   setHandler(
     holdUpdate,
     async (request) => {
+      if (!versionDecided) {
+        versionDecided = true;
+        lean = isLeanRequest(request);
+      }
       enter('holding');
       const { holdId: claimId, ...wanted } = request;
       const holdId = lean && claimId ? claimId : `hold_${uuid4().replace(/-/g, '')}`;
@@ -217,7 +226,7 @@ export async function checkout(input: CheckoutInput & CheckoutOptions): Promise<
         // Patched: checkouts recorded before this change did not release after a failed reserve.
         if (failure.type === 'UNAVAILABLE' && (lean || patched('release-after-failed-reserve'))) {
           // The outcome is unknown (e.g. a timeout): undo whatever may have been reserved.
-          await seatActs.releaseHold({ eventId, holdId, outcome: 'released' });
+          await seatActs().releaseHold({ eventId, holdId, outcome: 'released' });
         }
         failedHoldAttempts++;
         // A lean checkout closes after a failed hold; the buyer's next attempt starts a fresh one.
@@ -245,7 +254,7 @@ export async function checkout(input: CheckoutInput & CheckoutOptions): Promise<
       enter('paying');
       paymentAttempts++;
       const h = hold!;
-      let charge = await chargeActs
+      let charge = await (lean ? eagerPayments : payments)
         .chargePayment({
           idempotencyKey: `${workflowId}:${holdId}:${paymentAttempts}`,
           checkoutId: workflowId,
@@ -283,7 +292,11 @@ export async function checkout(input: CheckoutInput & CheckoutOptions): Promise<
         throw fail('PAYMENT_DECLINED', charge.message, { declineCode: charge.declineCode, holdId, expiresAt: h.expiresAt });
       }
       try {
-        order = await confirmActs.confirmOrder({ holdId, paymentId: charge.paymentId, orderId: orderIdForHold(holdId) });
+        order = await (lean ? localConfirm : confirm).confirmOrder({
+          holdId,
+          paymentId: charge.paymentId,
+          orderId: orderIdForHold(holdId),
+        });
         enter('confirmed');
         return order;
       } catch (err) {
@@ -327,33 +340,29 @@ export async function checkout(input: CheckoutInput & CheckoutOptions): Promise<
   );
 
   if (lean) {
-    // Phase 1, lean: one hold attempt. It failed: close at once, with no idle timer left behind.
-    if (state === 'awaiting_hold') await condition(() => state !== 'awaiting_hold', (input.idleSeconds ?? DEFAULT_IDLE_SECONDS) * 1000);
+    // Phase 1, lean, the hold came with the start (Update-with-Start): no idle timer at all.
     await condition(() => state !== 'holding');
-    if (state !== 'held') {
-      state = 'closed';
-      await condition(allHandlersFinished);
-      return view();
-    }
   } else {
-    // Phase 1: wait for a successful hold.
+    // Phase 1: wait for a successful hold (a lean one that fails closes at once).
     await condition(
-      () => state === 'held' || failedHoldAttempts >= MAX_FAILED_HOLD_ATTEMPTS,
+      () => state === 'held' || failedHoldAttempts >= MAX_FAILED_HOLD_ATTEMPTS || (lean && state === 'closed'),
       (input.idleSeconds ?? DEFAULT_IDLE_SECONDS) * 1000,
     );
     await condition(() => state !== 'holding');
-    if (state !== 'held') {
-      enter('closed');
-      await condition(allHandlersFinished);
-      return view();
-    }
+  }
+  if (state !== 'held') {
+    if (lean) state = 'closed';
+    else enter('closed');
+    await condition(allHandlersFinished);
+    return view();
   }
 
   // Phase 2: the hold window, raced against purchase and release.
   const settled = () => state === 'confirmed' || state === 'refunded' || state === 'released';
-  const reminderLeadMs = patched(REMINDER_LEAD_PATCH)
-    ? Math.min((input.reminderLeadSeconds ?? REMINDER_BEFORE_EXPIRY_MS / 1000) * 1000, Math.floor(windowMs / 2))
-    : REMINDER_BEFORE_EXPIRY_MS;
+  const reminderLeadMs =
+    lean || patched(REMINDER_LEAD_PATCH)
+      ? Math.min((input.reminderLeadSeconds ?? REMINDER_BEFORE_EXPIRY_MS / 1000) * 1000, Math.floor(windowMs / 2))
+      : REMINDER_BEFORE_EXPIRY_MS;
   const untilReminder = expiresAtMs - reminderLeadMs - Date.now();
   if (untilReminder > 0 && !(await condition(settled, untilReminder)) && state === 'held') {
     await notify('hold_reminder');
