@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { withTransaction } from '../db/pool';
 import { reserveSeats as reserveQuery, releaseHold as releaseQuery, sellHeldSeats } from '../db/queries/seats';
@@ -8,6 +9,22 @@ import type { HoldRequest, OrderView, Reservation } from '../domain/checkout';
 import type { SeatChange } from '../domain/seats';
 import type { ActivityDeps } from './deps';
 import { asFailure } from './failures';
+
+/**
+ * How long ago, by this worker's clock, the workflow asked for this local
+ * activity. The workflow's clock stands still while its task runs, at about
+ * that moment, so the window it sets is what the database had left plus this:
+ * each a duration on one clock, never two clocks compared. (A normal activity
+ * is scheduled on the server's clock: nothing to add.)
+ */
+function sinceScheduled(): number {
+  try {
+    const info = Context.current().info;
+    return info.isLocal ? Math.max(0, Date.now() - info.scheduledTimestampMs) : 0;
+  } catch {
+    return 0; // called outside an activity (tests, tools)
+  }
+}
 
 export interface ReserveSeatsInput {
   holdId: string;
@@ -65,7 +82,7 @@ export function createSeatActivities(deps: ActivityDeps) {
       await deps.seatClaims
         .record(input.eventId, hold.holdId, hold.seatIds, Date.parse(hold.dbExpiresAt) - dbNow.getTime())
         .catch((err: unknown) => deps.logger.warn({ err, eventId: input.eventId }, 'claim gate not told of a hold'));
-      return { ...hold, windowLeftMs: Math.max(0, Date.parse(hold.dbExpiresAt) - grace * 1000 - dbNow.getTime()) };
+      return { ...hold, windowLeftMs: Math.max(0, Date.parse(hold.dbExpiresAt) - grace * 1000 - dbNow.getTime() + sinceScheduled()) };
     },
 
     async releaseHold(input: { eventId: string; holdId: string; outcome: 'released' | 'expired' }): Promise<number> {
