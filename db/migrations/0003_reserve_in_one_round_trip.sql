@@ -83,30 +83,6 @@ BEGIN
     RETURN;
   END IF;
 
-  -- A plain read of the sale terms: a share lock here would queue every hold of the event on one row.
-  SELECT e.state, e.on_sale_at <= now(), e.hold_seconds, e.max_seats_per_buyer
-    INTO v_state, v_on_sale, o_hold_seconds, v_max
-    FROM events e WHERE e.id = p_event_id;
-  IF NOT FOUND THEN
-    o_outcome := 'event_not_found';
-    RETURN;
-  END IF;
-  IF v_state <> 'open' OR NOT v_on_sale THEN
-    o_outcome := 'not_on_sale';
-    o_detail := jsonb_build_object('state', v_state);
-    RETURN;
-  END IF;
-
-  v_wanted := COALESCE(cardinality(p_seat_ids), p_quantity);
-  SELECT COALESCE(sum(cardinality(o.seat_ids)), 0)::int INTO v_bought
-    FROM orders o WHERE o.event_id = p_event_id AND o.buyer_id = p_buyer_id AND o.status = 'confirmed';
-  IF v_bought + v_wanted > v_max THEN
-    o_outcome := 'limit_exceeded';
-    o_detail := jsonb_build_object('maxSeatsPerBuyer', v_max, 'alreadyBought', v_bought, 'requested', v_wanted);
-    RETURN;
-  END IF;
-  v_lifetime := o_hold_seconds + p_grace_seconds;
-
   IF p_seat_ids IS NOT NULL THEN
     SELECT array_agg(t.seat_id) INTO v_got FROM (
       SELECT s.seat_id FROM seats s
@@ -127,7 +103,55 @@ BEGIN
       END IF;
       RETURN;
     END IF;
+    -- The sale's terms and the buyer's limit, only for an attempt that would win: a losing attempt
+    -- (most of them, in a flash crowd) costs the idempotency lookup and the seat lock, nothing else.
+    -- A plain read: a share lock here would queue every hold of the event on one row.
+    SELECT e.state, e.on_sale_at <= now(), e.hold_seconds, e.max_seats_per_buyer
+      INTO v_state, v_on_sale, o_hold_seconds, v_max
+      FROM events e WHERE e.id = p_event_id;
+    IF NOT FOUND THEN
+      o_outcome := 'event_not_found';
+      RETURN;
+    END IF;
+    IF v_state <> 'open' OR NOT v_on_sale THEN
+      o_outcome := 'not_on_sale';
+      o_detail := jsonb_build_object('state', v_state);
+      RETURN;
+    END IF;
+
+    v_wanted := COALESCE(cardinality(p_seat_ids), p_quantity);
+    SELECT COALESCE(sum(cardinality(o.seat_ids)), 0)::int INTO v_bought
+      FROM orders o WHERE o.event_id = p_event_id AND o.buyer_id = p_buyer_id AND o.status = 'confirmed';
+    IF v_bought + v_wanted > v_max THEN
+      o_outcome := 'limit_exceeded';
+      o_detail := jsonb_build_object('maxSeatsPerBuyer', v_max, 'alreadyBought', v_bought, 'requested', v_wanted);
+      RETURN;
+    END IF;
+    v_lifetime := o_hold_seconds + p_grace_seconds;
   ELSE
+    -- A plain read of the sale terms: a share lock here would queue every hold of the event on one row.
+    SELECT e.state, e.on_sale_at <= now(), e.hold_seconds, e.max_seats_per_buyer
+      INTO v_state, v_on_sale, o_hold_seconds, v_max
+      FROM events e WHERE e.id = p_event_id;
+    IF NOT FOUND THEN
+      o_outcome := 'event_not_found';
+      RETURN;
+    END IF;
+    IF v_state <> 'open' OR NOT v_on_sale THEN
+      o_outcome := 'not_on_sale';
+      o_detail := jsonb_build_object('state', v_state);
+      RETURN;
+    END IF;
+
+    v_wanted := COALESCE(cardinality(p_seat_ids), p_quantity);
+    SELECT COALESCE(sum(cardinality(o.seat_ids)), 0)::int INTO v_bought
+      FROM orders o WHERE o.event_id = p_event_id AND o.buyer_id = p_buyer_id AND o.status = 'confirmed';
+    IF v_bought + v_wanted > v_max THEN
+      o_outcome := 'limit_exceeded';
+      o_detail := jsonb_build_object('maxSeatsPerBuyer', v_max, 'alreadyBought', v_bought, 'requested', v_wanted);
+      RETURN;
+    END IF;
+    v_lifetime := o_hold_seconds + p_grace_seconds;
     IF p_section IS NOT NULL AND NOT EXISTS (SELECT 1 FROM sections WHERE event_id = p_event_id AND id = p_section) THEN
       o_outcome := 'unknown_section';
       o_detail := jsonb_build_object('section', p_section);
