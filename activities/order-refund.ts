@@ -74,6 +74,10 @@ export function createOrderRefundActivities(deps: ActivityDeps) {
           deps.logger.warn({ err, eventId: order.eventId }, 'seat cache update failed; readers rebuild from Postgres');
           await deps.seatCache.invalidate(order.eventId).catch(() => undefined);
         }
+        // The claim gate keeps sold seats taken for good: it rebuilds from Postgres, where they are free again.
+        await deps.seatClaims.invalidate(order.eventId).catch((err: unknown) => {
+          deps.logger.warn({ err, eventId: order.eventId }, 'claim gate not dropped; it still shows refunded seats as sold until rebuilt');
+        });
       }
       const event = await findEvent(deps.pool, order.eventId);
       return { eventId: order.eventId, seatIds: order.seatIds, admissionWindowSeconds: event?.waitingRoom.admissionWindowSeconds ?? 120 };

@@ -3,7 +3,7 @@ import type { EventLoad } from '../domain/admission';
 import type { RoomStatus } from '../domain/queue';
 import { enqueueNotification } from '../db/queries/notifications';
 import { recordShuffle } from '../db/queries/queue';
-import { countSeatLoad } from '../db/queries/seats';
+import { countActiveHolds } from '../db/queries/seats';
 import { orderDigest } from '../services/shuffle';
 import type { ActivityDeps } from './deps';
 
@@ -19,16 +19,26 @@ export function createQueueActivities(deps: ActivityDeps) {
       return { prequeueSize: order.length, seed: createHash('sha256').update(seed).digest('hex').slice(0, 12) };
     },
 
-    /** The event's load: queue counters from Redis, holds and seats from Postgres (the source of truth). */
+    /**
+     * The event's load, every tick, from Redis: queue counters, the seat cache's
+     * counts (which follow every committed seat change) and the live claims of
+     * the claim gate. Only when the gate is not built does the count of live
+     * holds come from Postgres, by index; the seat table is never scanned here.
+     */
     async readEventLoad(input: { eventId: string; nowMs: number }): Promise<EventLoad> {
-      const [q, s] = await Promise.all([room.snapshot(input.eventId, input.nowMs), countSeatLoad(deps.pool, input.eventId)]);
+      const [q, counts, claims] = await Promise.all([
+        room.snapshot(input.eventId, input.nowMs),
+        deps.seatCache.counts(input.eventId),
+        deps.seatClaims.activeHolds(input.eventId).catch(() => null),
+      ]);
+      const activeHolds = claims ?? (await countActiveHolds(deps.pool, input.eventId));
       return {
         queueLength: q.queueLength,
         serving: q.serving,
         pending: q.pending,
-        activeHolds: s.activeHolds,
-        seatsAvailable: s.available,
-        seatsHeld: s.held,
+        activeHolds,
+        seatsAvailable: counts.available,
+        seatsHeld: counts.held,
         waitlistLength: q.waitlistLength,
       };
     },

@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { withTransaction } from '../db/pool';
 import { reserveSeats as reserveQuery, releaseHold as releaseQuery, sellHeldSeats } from '../db/queries/seats';
@@ -8,6 +9,22 @@ import type { HoldRequest, OrderView, Reservation } from '../domain/checkout';
 import type { SeatChange } from '../domain/seats';
 import type { ActivityDeps } from './deps';
 import { asFailure } from './failures';
+
+/**
+ * How long ago, by this worker's clock, the workflow asked for this local
+ * activity. The workflow's clock stands still while its task runs, at about
+ * that moment, so the window it sets is what the database had left plus this:
+ * each a duration on one clock, never two clocks compared. (A normal activity
+ * is scheduled on the server's clock: nothing to add.)
+ */
+function sinceScheduled(): number {
+  try {
+    const info = Context.current().info;
+    return info.isLocal ? Math.max(0, Date.now() - info.scheduledTimestampMs) : 0;
+  } catch {
+    return 0; // called outside an activity (tests, tools)
+  }
+}
 
 export interface ReserveSeatsInput {
   holdId: string;
@@ -36,24 +53,42 @@ export function createSeatActivities(deps: ActivityDeps) {
     }
   }
 
+  /** The claim ends with the hold; a Redis outage leaves it to expire on its own. */
+  async function dropClaim(eventId: string, holdId: string): Promise<void> {
+    try {
+      await deps.seatClaims.drop(eventId, holdId);
+    } catch (err) {
+      deps.logger.warn({ err, eventId }, 'claim gate not told of a release; the claim expires by itself');
+    }
+  }
+
   return {
+    /**
+     * One round trip to Postgres (reserve_hold). Answers, besides the hold, the
+     * window left by the database's clock, which the workflow's timer runs.
+     */
     async reserveSeats(input: ReserveSeatsInput): Promise<Reservation> {
-      const { hold, changes } = await asFailure(() =>
-        withTransaction(deps.pool, async (client) => {
-          const reserved = await reserveQuery(client, { ...input, graceSeconds: deps.settings.holdPaymentGraceSeconds });
-          if (input.deadlineMs !== undefined && Date.now() > input.deadlineMs) {
-            throw new Error('the hold request timed out before its seats were reserved'); // rolls back
-          }
-          return reserved;
+      const grace = deps.settings.holdPaymentGraceSeconds;
+      const { hold, changes, dbNow } = await asFailure(() =>
+        reserveQuery(deps.pool, {
+          ...input,
+          graceSeconds: grace,
+          ...(input.deadlineMs !== undefined && { deadline: new Date(input.deadlineMs) }),
         }),
       );
       await publish(input.eventId, changes);
-      return hold;
+      // The gate learns holds it did not claim (made while it was being rebuilt), and a claim's end
+      // becomes the database's.
+      await deps.seatClaims
+        .record(input.eventId, hold.holdId, hold.seatIds, Date.parse(hold.dbExpiresAt) - dbNow.getTime())
+        .catch((err: unknown) => deps.logger.warn({ err, eventId: input.eventId }, 'claim gate not told of a hold'));
+      return { ...hold, windowLeftMs: Math.max(0, Date.parse(hold.dbExpiresAt) - grace * 1000 - dbNow.getTime() + sinceScheduled()) };
     },
 
     async releaseHold(input: { eventId: string; holdId: string; outcome: 'released' | 'expired' }): Promise<number> {
-      const changes = await withTransaction(deps.pool, (client) => releaseQuery(client, input.holdId, input.outcome));
+      const changes = await releaseQuery(deps.pool, input.holdId, input.outcome);
       await publish(input.eventId, changes);
+      await dropClaim(input.eventId, input.holdId);
       return changes.length;
     },
 
@@ -95,6 +130,12 @@ export function createSeatActivities(deps: ActivityDeps) {
         return { order, changes: sold, eventId: hold.eventId };
       });
       await publish(eventId, changes);
+      try {
+        await deps.seatClaims.sold(eventId, input.holdId, order.seatIds);
+      } catch (err) {
+        // The gate may then think these seats free: Postgres refuses them.
+        deps.logger.warn({ err, eventId }, 'claim gate not told of a sale');
+      }
       return { orderId: order.orderId, status: 'confirmed', seatIds: order.seatIds, amountCents: order.amountCents };
     },
   };

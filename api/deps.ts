@@ -15,6 +15,8 @@ import type { Config } from '../platform/config';
 import type { Logger } from '../platform/logger';
 import { createRedis } from '../platform/redis';
 import { SeatCache } from '../services/seat-cache';
+import { SeatClaims } from '../services/seat-claims';
+import { KnownBuyers } from './known-buyers';
 import { connectClient } from '../platform/temporal';
 
 export interface ApiDeps {
@@ -22,6 +24,7 @@ export interface ApiDeps {
   pool: Pool;
   redis: Redis;
   seatCache: SeatCache;
+  seatClaims: SeatClaims;
   temporal: Client;
   buyerTokens: BuyerTokens;
   logger: Logger;
@@ -42,6 +45,7 @@ export interface Services extends ApiDeps {
   fanout: SeatFanout;
   seatReads: SeatReads;
   payments: PaymentProvider;
+  knownBuyers: KnownBuyers;
 }
 
 export interface AppEnv {
@@ -69,6 +73,7 @@ export function buildServices(deps: ApiDeps): Services {
     fanout: new SeatFanout(deps.redis, deps.logger),
     seatReads: new SeatReads(deps.seatCache),
     payments: createPaymentProvider(deps.config),
+    knownBuyers: new KnownBuyers(deps.pool),
   };
 }
 
@@ -94,6 +99,7 @@ export async function buildApiDeps(config: Config, logger: Logger, opts: { poolS
     pool,
     redis,
     seatCache: new SeatCache(redis, pool, logger),
+    seatClaims: new SeatClaims(redis, pool, logger),
     temporal: await connectClient(config),
     buyerTokens: createBuyerTokens({
       mode: config.ONSALE_MODE,

@@ -30,6 +30,7 @@ export interface BenchResult {
   latencies: Record<string, LatencySummary>;
   details: {
     http?: { timelines: Record<string, [number, number][]>; results: Record<string, LoadResult>; redisBenchmark: unknown };
+    contention?: import('./suites/contention').ContentionFigures;
     holds?: HoldsFigure[];
     temporal?: TemporalFigures;
     admission?: AdmissionFigures;

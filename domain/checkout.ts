@@ -12,7 +12,14 @@ export interface CheckoutInput {
   idleSeconds?: number;
 }
 
-export type HoldRequest = { kind: 'seats'; seatIds: string[] } | { kind: 'best'; quantity: number; section?: string };
+/**
+ * A hold attempt. `holdId` is chosen by the API when its Redis claim gate took
+ * the seats (the claim's owner), so Redis, the workflow and Postgres name the
+ * hold alike; requests recorded before it existed carry none.
+ */
+export type HoldRequest = ({ kind: 'seats'; seatIds: string[] } | { kind: 'best'; quantity: number; section?: string }) & {
+  holdId?: string;
+};
 
 /** What the database reserved for a hold: the seats, their price, and the hold's end as the database recorded it. */
 export interface Reservation {
@@ -22,6 +29,12 @@ export interface Reservation {
   holdSeconds: number;
   /** The moment the database gives the seats back (the window plus the payment grace). */
   dbExpiresAt: string;
+  /**
+   * The hold window left by the database's own clock when it recorded the hold
+   * (dbExpiresAt − grace − the database's now): the workflow's timer runs this
+   * long, so it ends with the database's window whatever the workflow's clock says.
+   */
+  windowLeftMs?: number;
 }
 
 /** A hold as the buyer sees it. */
@@ -56,6 +69,15 @@ export interface PaymentOutcome {
 
 export type CheckoutState =
   'awaiting_hold' | 'holding' | 'held' | 'paying' | 'releasing' | 'confirmed' | 'refunded' | 'released' | 'expired' | 'closed';
+
+/**
+ * The checkout states written to the CheckoutState search attribute by a lean
+ * checkout: where support staff look for a buyer who needs help. A payment
+ * waiting on the bank (3-D Secure) rests in `paying`; a charge given back rests
+ * in `refunded`. Other outcomes are found by EventId/BuyerId and the
+ * execution's status, and cost no extra billable action.
+ */
+export const INDEXED_CHECKOUT_STATES: readonly CheckoutState[] = ['paying', 'refunded'];
 
 export const CHECKOUT_STATE_KEY = defineSearchAttributeKey('CheckoutState', SearchAttributeType.KEYWORD);
 export const EVENT_ID_KEY = defineSearchAttributeKey('EventId', SearchAttributeType.KEYWORD);

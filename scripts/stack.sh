@@ -284,6 +284,7 @@ temporal_start() {
     --http-port "$TEMPORAL_HTTP_PORT" --db-filename "$ONSALE_STATE/temporal/temporal.db" --namespace default
     --dynamic-config-value frontend.enableUpdateWorkflowExecution=true
     --dynamic-config-value frontend.enableExecuteMultiOperation=true
+    --dynamic-config-value system.enableActivityEagerExecution=true
     --log-level warn)
   local sa
   for sa in "${TEMPORAL_SEARCH_ATTRIBUTES[@]}"; do args+=(--search-attribute "$sa"); done

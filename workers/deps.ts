@@ -5,6 +5,7 @@ import type { Config } from '../platform/config';
 import type { Logger } from '../platform/logger';
 import { createRedis } from '../platform/redis';
 import { SeatCache } from '../services/seat-cache';
+import { SeatClaims } from '../services/seat-claims';
 import { WaitingRoom } from '../services/waiting-room';
 
 /** Connections shared by every activity of one worker process. */
@@ -15,6 +16,7 @@ export function createActivityDeps(config: Config, logger: Logger): ActivityDeps
     pool,
     redis,
     seatCache: new SeatCache(redis, pool, logger),
+    seatClaims: new SeatClaims(redis, pool, logger),
     waitingRoom: new WaitingRoom(redis),
     payments: createPaymentProvider(config),
     logger,

@@ -8,6 +8,7 @@ import {
   log,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   uuid4,
@@ -21,7 +22,9 @@ import {
   type CheckoutView,
   checkoutQuery,
   holdUpdate,
+  type HoldRequest,
   type HoldView,
+  INDEXED_CHECKOUT_STATES,
   orderIdForHold,
   type OrderView,
   type PaymentOutcome,
@@ -60,6 +63,33 @@ const payments = proxyActivities<Activities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 });
 
+/**
+ * The lean checkout (see isLeanRequest): the seat activities run as local
+ * activities in the workflow task that asked for them, so a hold is one task.
+ * Each is idempotent by hold id, so a retried or replayed attempt is harmless.
+ */
+const localReserve = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '10s',
+  scheduleToCloseTimeout: RESERVE_DEADLINE_MS,
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '2s' },
+});
+const localSeats = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '15s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
+});
+const localConfirm = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '15s',
+  scheduleToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '15s' },
+});
+/** The charge is dispatched eagerly to this worker where the server allows it (system.enableActivityEagerExecution). */
+const eagerPayments = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '15 minutes',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+  allowEagerDispatch: true,
+});
+
 const notifications = proxyActivities<Activities>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
@@ -73,7 +103,22 @@ const REMINDER_BEFORE_EXPIRY_MS = 60_000;
  * before it keep the fixed one-minute lead when they replay.
  */
 export const REMINDER_LEAD_PATCH = 'checkout-reminder-lead-time';
+/**
+ * The lean checkout is versioned by its first hold request: a request that
+ * carries the hold id of the API's claim gate (HoldRequest.holdId, which no
+ * request recorded before carries) makes the checkout lean: reserve, confirm
+ * and release are local activities; the window's timer runs the time the
+ * database says is left; CheckoutState is written only where support staff
+ * look (INDEXED_CHECKOUT_STATES); a checkout whose hold failed closes at once;
+ * the charge may be dispatched eagerly. The version is in the history (the
+ * update's input), so replay takes the same path; and unlike patched(), it
+ * costs no marker and no TemporalChangeVersion upsert, two billable actions
+ * per checkout. Checkouts that started before it replay the way they ran.
+ */
+const isLeanRequest = (request: HoldRequest) => typeof request.holdId === 'string';
 const MAX_FAILED_HOLD_ATTEMPTS = 25;
+/** States a lean checkout can rest in: kept current in the index once it has written one. */
+const RESTING = new Set<CheckoutState>(['held', 'confirmed', 'refunded', 'released', 'expired']);
 const DEFAULT_IDLE_SECONDS = 600;
 const PAYMENT_OUTCOME_TIMEOUT = '10 minutes';
 
@@ -85,6 +130,12 @@ export interface CheckoutOptions {
 export async function checkout(input: CheckoutInput & CheckoutOptions): Promise<CheckoutView> {
   const { workflowId } = workflowInfo();
   const { eventId, buyerId } = input;
+  /** Decided by the first hold request (see isLeanRequest); set before the main body's first wait when it came with the start. */
+  let lean = false;
+  let versionDecided = false;
+  const seatActs = () => (lean ? localSeats : seats);
+  /** Set once a lean checkout has written CheckoutState: from then on its resting states are kept current. */
+  let indexed = false;
 
   // Widened on purpose: handlers change it, so the compiler must not narrow it.
   let state = 'awaiting_hold' as CheckoutState;
@@ -101,8 +152,18 @@ export async function checkout(input: CheckoutInput & CheckoutOptions): Promise<
 
   const view = (): CheckoutView => ({ state, eventId, buyerId, hold, order, paymentAttempts, lastDecline });
 
+  function index(value: CheckoutState): void {
+    indexed = true;
+    upsertSearchAttributes([{ key: CHECKOUT_STATE_KEY, value }]);
+  }
+
   function enter(next: CheckoutState): void {
     state = next;
+    if (lean) {
+      // Each write is a billable action: only where support staff look, and once written, kept true.
+      if ((next !== 'paying' && INDEXED_CHECKOUT_STATES.includes(next)) || (indexed && RESTING.has(next))) index(next);
+      return;
+    }
     // Transient states are not indexed: support staff search for where a checkout rests.
     if (next !== 'holding' && next !== 'releasing') {
       upsertSearchAttributes([{ key: CHECKOUT_STATE_KEY, value: next }]);
@@ -124,7 +185,7 @@ export async function checkout(input: CheckoutInput & CheckoutOptions): Promise<
   }
 
   async function releaseSeats(outcome: 'released' | 'expired'): Promise<void> {
-    await seats.releaseHold({ eventId, holdId: hold!.holdId, outcome });
+    await seatActs().releaseHold({ eventId, holdId: hold!.holdId, outcome });
   }
 
   setHandler(checkoutQuery, view);
@@ -133,19 +194,25 @@ export async function checkout(input: CheckoutInput & CheckoutOptions): Promise<
   setHandler(
     holdUpdate,
     async (request) => {
+      if (!versionDecided) {
+        versionDecided = true;
+        lean = isLeanRequest(request);
+      }
       enter('holding');
-      const holdId = `hold_${uuid4().replace(/-/g, '')}`;
+      const { holdId: claimId, ...wanted } = request;
+      const holdId = lean && claimId ? claimId : `hold_${uuid4().replace(/-/g, '')}`;
       try {
-        const reserved = await reserve.reserveSeats({
+        const reserved = await (lean ? localReserve : reserve).reserveSeats({
           holdId,
           eventId,
           buyerId,
           checkoutId: workflowId,
-          request,
+          request: lean ? wanted : request,
           deadlineMs: Date.now() + RESERVE_DEADLINE_MS,
         });
         windowMs = reserved.holdSeconds * 1000;
-        expiresAtMs = Date.now() + windowMs;
+        // The window is the database's: the timer runs what its clock said was left when it recorded the hold.
+        expiresAtMs = Date.now() + (lean && reserved.windowLeftMs !== undefined ? reserved.windowLeftMs : windowMs);
         hold = {
           holdId,
           seatIds: reserved.seatIds,
@@ -157,17 +224,20 @@ export async function checkout(input: CheckoutInput & CheckoutOptions): Promise<
       } catch (err) {
         const failure = updateFailureFrom(err);
         // Patched: checkouts recorded before this change did not release after a failed reserve.
-        if (failure.type === 'UNAVAILABLE' && patched('release-after-failed-reserve')) {
+        if (failure.type === 'UNAVAILABLE' && (lean || patched('release-after-failed-reserve'))) {
           // The outcome is unknown (e.g. a timeout): undo whatever may have been reserved.
-          await seats.releaseHold({ eventId, holdId, outcome: 'released' });
+          await seatActs().releaseHold({ eventId, holdId, outcome: 'released' });
         }
         failedHoldAttempts++;
-        enter('awaiting_hold');
+        // A lean checkout closes after a failed hold; the buyer's next attempt starts a fresh one.
+        if (lean) state = 'closed';
+        else enter('awaiting_hold');
         throw failure;
       }
     },
     {
       validator: (_request) => {
+        if (state === 'closed') throw fail('UNAVAILABLE', 'this checkout is closing; try again');
         if (state !== 'awaiting_hold') {
           throw fail('CHECKOUT_IN_PROGRESS', 'this buyer already has a checkout in progress for this event', {
             state,
@@ -184,7 +254,7 @@ export async function checkout(input: CheckoutInput & CheckoutOptions): Promise<
       enter('paying');
       paymentAttempts++;
       const h = hold!;
-      let charge = await payments
+      let charge = await (lean ? eagerPayments : payments)
         .chargePayment({
           idempotencyKey: `${workflowId}:${holdId}:${paymentAttempts}`,
           checkoutId: workflowId,
@@ -200,6 +270,8 @@ export async function checkout(input: CheckoutInput & CheckoutOptions): Promise<
         });
       if (charge.status === 'pending') {
         const paymentId = charge.paymentId;
+        // Waiting on the bank (3-D Secure): where support staff look for a stuck payment.
+        if (lean) index('paying');
         const arrived = await condition(() => outcomes.has(paymentId), PAYMENT_OUTCOME_TIMEOUT);
         const outcome = outcomes.get(paymentId);
         if (!arrived || !outcome) {
@@ -220,7 +292,11 @@ export async function checkout(input: CheckoutInput & CheckoutOptions): Promise<
         throw fail('PAYMENT_DECLINED', charge.message, { declineCode: charge.declineCode, holdId, expiresAt: h.expiresAt });
       }
       try {
-        order = await confirm.confirmOrder({ holdId, paymentId: charge.paymentId, orderId: orderIdForHold(holdId) });
+        order = await (lean ? localConfirm : confirm).confirmOrder({
+          holdId,
+          paymentId: charge.paymentId,
+          orderId: orderIdForHold(holdId),
+        });
         enter('confirmed');
         return order;
       } catch (err) {
@@ -263,23 +339,30 @@ export async function checkout(input: CheckoutInput & CheckoutOptions): Promise<
     },
   );
 
-  // Phase 1: wait for a successful hold.
-  await condition(
-    () => state === 'held' || failedHoldAttempts >= MAX_FAILED_HOLD_ATTEMPTS,
-    (input.idleSeconds ?? DEFAULT_IDLE_SECONDS) * 1000,
-  );
-  await condition(() => state !== 'holding');
+  if (lean) {
+    // Phase 1, lean, the hold came with the start (Update-with-Start): no idle timer at all.
+    await condition(() => state !== 'holding');
+  } else {
+    // Phase 1: wait for a successful hold (a lean one that fails closes at once).
+    await condition(
+      () => state === 'held' || failedHoldAttempts >= MAX_FAILED_HOLD_ATTEMPTS || (lean && state === 'closed'),
+      (input.idleSeconds ?? DEFAULT_IDLE_SECONDS) * 1000,
+    );
+    await condition(() => state !== 'holding');
+  }
   if (state !== 'held') {
-    enter('closed');
+    if (lean) state = 'closed';
+    else enter('closed');
     await condition(allHandlersFinished);
     return view();
   }
 
   // Phase 2: the hold window, raced against purchase and release.
   const settled = () => state === 'confirmed' || state === 'refunded' || state === 'released';
-  const reminderLeadMs = patched(REMINDER_LEAD_PATCH)
-    ? Math.min((input.reminderLeadSeconds ?? REMINDER_BEFORE_EXPIRY_MS / 1000) * 1000, Math.floor(windowMs / 2))
-    : REMINDER_BEFORE_EXPIRY_MS;
+  const reminderLeadMs =
+    lean || patched(REMINDER_LEAD_PATCH)
+      ? Math.min((input.reminderLeadSeconds ?? REMINDER_BEFORE_EXPIRY_MS / 1000) * 1000, Math.floor(windowMs / 2))
+      : REMINDER_BEFORE_EXPIRY_MS;
   const untilReminder = expiresAtMs - reminderLeadMs - Date.now();
   if (untilReminder > 0 && !(await condition(settled, untilReminder)) && state === 'held') {
     await notify('hold_reminder');

@@ -1,7 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
 import { WithStartWorkflowOperation, WorkflowNotFoundError } from '@temporalio/client';
 import { findHold, findOrderByHold } from '../../db/queries/orders';
-import { insertBuyer } from '../../db/queries/buyers';
 import { BUYER_ID_KEY, EVENT_ID_KEY, holdUpdate, type HoldRequest, purchaseUpdate, releaseUpdate } from '../../domain/checkout';
 import { DomainError } from '../../domain/errors';
 import { checkoutWorkflowId } from '../../domain/ids';
@@ -87,11 +87,11 @@ export function checkoutRoutes() {
       if (event.state !== 'open' || event.onSaleAt.getTime() > Date.now()) {
         throw new DomainError('EVENT_NOT_ON_SALE', 'this event is not on sale right now', { state: event.state });
       }
-      const wanted = 'seatIds' in body ? body.seatIds.length : body.quantity;
-      if (wanted > event.maxSeatsPerBuyer) {
+      const count = 'seatIds' in body ? body.seatIds.length : body.quantity;
+      if (count > event.maxSeatsPerBuyer) {
         throw new DomainError('LIMIT_EXCEEDED', `at most ${event.maxSeatsPerBuyer} seats per buyer for this event`, {
           maxSeatsPerBuyer: event.maxSeatsPerBuyer,
-          requested: wanted,
+          requested: count,
         });
       }
       const admission = event.waitingRoom.enabled
@@ -100,24 +100,51 @@ export function checkoutRoutes() {
       if (event.waitingRoom.enabled && !admission) {
         throw new DomainError('NOT_ADMITTED', 'a valid admission token from the waiting room is required');
       }
-      await insertBuyer(deps.pool, { id: buyer.buyerId, name: buyer.name, email: buyer.email });
-      const request: HoldRequest =
+      const wanted: HoldRequest =
         'seatIds' in body
           ? { kind: 'seats', seatIds: body.seatIds }
           : { kind: 'best', quantity: body.quantity, ...(body.section && { section: body.section }) };
-      const result = await deps.temporal.workflow.executeUpdateWithStart(holdUpdate, {
-        args: [request],
-        startWorkflowOperation: new WithStartWorkflowOperation(checkout, {
-          workflowId: checkoutWorkflowId(eventId, buyer.buyerId),
-          taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
-          args: [{ eventId, buyerId: buyer.buyerId }],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          typedSearchAttributes: [
-            { key: EVENT_ID_KEY, value: eventId },
-            { key: BUYER_ID_KEY, value: buyer.buyerId },
-          ],
-        }),
-      });
+      // The claim gate: one Lua call in Redis. A losing attempt ends here, without Temporal or Postgres.
+      const holdId = `hold_${randomBytes(16).toString('hex')}`;
+      const ttlMs = (event.holdSeconds + deps.config.HOLD_PAYMENT_GRACE_SECONDS) * 1000;
+      const claim = await deps.seatClaims.claim(eventId, holdId, wanted, ttlMs);
+      if (claim.kind === 'taken') {
+        throw new DomainError('SEATS_UNAVAILABLE', 'some of these seats are not available', { seatIds: claim.seatIds });
+      }
+      if (claim.kind === 'none') {
+        throw new DomainError('SEATS_UNAVAILABLE', `${wanted.kind === 'best' ? wanted.quantity : 0} seats are not available together`, {
+          quantity: wanted.kind === 'best' ? wanted.quantity : 0,
+          section: wanted.kind === 'best' ? (wanted.section ?? null) : null,
+        });
+      }
+      if (claim.kind === 'unknown') throw new DomainError('NOT_FOUND', 'unknown seats for this event', { seatIds: claim.seatIds });
+      if (claim.kind === 'unknown_section') {
+        const section = wanted.kind === 'best' ? wanted.section : undefined;
+        throw new DomainError('NOT_FOUND', `unknown section ${section ?? ''}`, { section });
+      }
+      // Claimed: the database takes exactly the claimed seats, under the claim's id. Passed: the database decides.
+      const request: HoldRequest = claim.kind === 'claimed' ? { kind: 'seats', seatIds: claim.seatIds, holdId } : { ...wanted, holdId };
+      let result;
+      try {
+        await deps.knownBuyers.ensure(buyer);
+        result = await deps.temporal.workflow.executeUpdateWithStart(holdUpdate, {
+          args: [request],
+          startWorkflowOperation: new WithStartWorkflowOperation(checkout, {
+            workflowId: checkoutWorkflowId(eventId, buyer.buyerId),
+            taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+            args: [{ eventId, buyerId: buyer.buyerId }],
+            workflowIdConflictPolicy: 'USE_EXISTING',
+            typedSearchAttributes: [
+              { key: EVENT_ID_KEY, value: eventId },
+              { key: BUYER_ID_KEY, value: buyer.buyerId },
+            ],
+          }),
+        });
+      } catch (err) {
+        // Postgres refused (or the checkout could not take the hold): the claim ends with the attempt.
+        if (claim.kind === 'claimed') await deps.seatClaims.drop(eventId, holdId).catch(() => undefined);
+        throw err;
+      }
       if (admission) {
         await admissions.consume(admission);
         await room.markUsed(eventId, buyer.buyerId);

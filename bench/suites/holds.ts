@@ -49,8 +49,8 @@ async function recordHold(client: PoolClient, eventId: string, holdId: string, b
 const TAKE = `status = 'held', hold_id = $3, holder = $4, hold_expires_at = now() + make_interval(secs => ${HOLD_SECONDS}),
               version = nextval('seat_version_seq')`;
 
+/** onsale's reserve: one call of reserve_hold(), one round trip, its own transaction. */
 const onsale: Attempt = async (client, eventId, holdId, buyerId, seatIds) => {
-  await client.query('BEGIN');
   try {
     await reserveSeats(client, {
       holdId,
@@ -60,10 +60,8 @@ const onsale: Attempt = async (client, eventId, holdId, buyerId, seatIds) => {
       request: { kind: 'seats', seatIds },
       graceSeconds: 30,
     });
-    await client.query('COMMIT');
     return 'held';
   } catch (err) {
-    await client.query('ROLLBACK');
     if (err instanceof DomainError && err.code === 'SEATS_UNAVAILABLE') return 'rejected';
     throw err;
   }
@@ -195,25 +193,57 @@ export async function benchHolds(
   const pool = createPool(databaseUrl, { max: o.concurrency, application_name: 'onsale-bench' });
   const requests = holdRequests(o);
   const figures: HoldsFigure[] = [];
+  const strategies = Object.keys(STRATEGIES) as Strategy[];
+  // Alternating: the sequence is cut into slices and every strategy runs each slice in turn, on its own
+  // copy of the seat map, so a change in the machine's load falls on all of them alike.
+  const SLICES = 4;
+  const per = Math.ceil(requests.length / SLICES);
+  const events = new Map<Strategy, string>();
+  const parts = new Map<Strategy, LoadResult[]>();
   try {
-    for (const strategy of Object.keys(STRATEGIES) as Strategy[]) {
-      const eventId = await seedEvent(pool, {
-        name: `bench holds ${strategy}`,
-        holdSeconds: 300,
-        maxSeatsPerBuyer: 6,
-        sections: [{ id: 'A', name: 'Floor', rows: o.rows, seatsPerRow: o.seatsPerRow, priceCents: 9900 }],
-      });
-      optimisticRetries.count = 0;
-      const attempt = STRATEGIES[strategy];
-      const buyerTag = randomBytes(6).toString('hex');
-      const load = await runLoad({
-        concurrency: o.concurrency,
-        durationMs: o.durationMs,
-        maxOps: requests.length,
-        op: (_loop, seq) =>
-          withClient(pool, (client) => attempt(client, eventId, `hold_b${buyerTag}${seq}`, `byr_bench${buyerTag}${seq}`, requests[seq]!)),
-        onTick: (n) => onProgress(`${strategy}: ${n}/${requests.length} attempts`),
-      });
+    for (const strategy of strategies) {
+      events.set(
+        strategy,
+        await seedEvent(pool, {
+          name: `bench holds ${strategy}`,
+          holdSeconds: 300,
+          maxSeatsPerBuyer: 6,
+          sections: [{ id: 'A', name: 'Floor', rows: o.rows, seatsPerRow: o.seatsPerRow, priceCents: 9900 }],
+        }),
+      );
+      parts.set(strategy, []);
+    }
+    optimisticRetries.count = 0;
+    const buyerTag = randomBytes(6).toString('hex');
+    for (let slice = 0; slice < SLICES; slice++) {
+      const from = slice * per;
+      const to = Math.min(requests.length, from + per);
+      for (const strategy of strategies) {
+        const eventId = events.get(strategy)!;
+        const attempt = STRATEGIES[strategy];
+        parts.get(strategy)!.push(
+          await runLoad({
+            concurrency: o.concurrency,
+            durationMs: o.durationMs / SLICES,
+            maxOps: to - from,
+            op: (_loop, seq) =>
+              withClient(pool, (client) =>
+                attempt(
+                  client,
+                  eventId,
+                  `hold_b${buyerTag}${strategy}${from + seq}`,
+                  `byr_bench${buyerTag}${from + seq}`,
+                  requests[from + seq]!,
+                ),
+              ),
+            onTick: (n) => onProgress(`${strategy}: slice ${slice + 1}/${SLICES}, ${n} attempts`),
+          }),
+        );
+      }
+    }
+    for (const strategy of strategies) {
+      const eventId = events.get(strategy)!;
+      const load = mergeLoads(parts.get(strategy)!);
       const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM seats WHERE event_id = $1 AND status = 'held'`, [
         eventId,
       ]);
@@ -233,4 +263,23 @@ export async function benchHolds(
     await pool.end();
   }
   return figures;
+}
+
+/** One result from a strategy's slices: counts and time add up; latency is the slices' worst. */
+function mergeLoads(parts: LoadResult[]): LoadResult {
+  const outcomes: Record<string, number> = {};
+  let seconds = 0;
+  for (const p of parts) {
+    seconds += p.seconds;
+    for (const [k, n] of Object.entries(p.outcomes)) outcomes[k] = (outcomes[k] ?? 0) + n;
+  }
+  const rates = Object.fromEntries(Object.entries(outcomes).map(([k, n]) => [k, Math.round((n / seconds) * 10) / 10]));
+  const worst = (pick: (p: LoadResult) => LoadResult['latency'] | undefined) =>
+    parts.map(pick).reduce<LoadResult['latency'] | undefined>((a, b) => (!a ? b : b && b.p99 > a.p99 ? b : a), undefined);
+  const latencyByOutcome: LoadResult['latencyByOutcome'] = {};
+  for (const k of Object.keys(outcomes)) {
+    const l = worst((p) => p.latencyByOutcome[k]);
+    if (l) latencyByOutcome[k] = l;
+  }
+  return { outcomes, seconds, rates, latency: worst((p) => p.latency)!, latencyByOutcome, timeline: {} };
 }

@@ -165,3 +165,67 @@ test('a 50,000-seat event is created with set-based SQL', async () => {
   ]);
   expect(rows[0]).toEqual({ n: 50_000, d: 50_000 });
 });
+
+describe('reserve_hold(): the reserve in one round trip', () => {
+  test('answers each refusal with its code and changes nothing', async () => {
+    const eventId = await seedEvent(pool, { maxSeatsPerBuyer: 2 });
+    const [a, b] = [await seedBuyer(pool), await seedBuyer(pool)];
+    await reserve(eventId, a, { kind: 'seats', seatIds: ['A-1-1'] });
+    const versionsBefore = (await pool.query(`SELECT sum(version)::text AS v FROM seats WHERE event_id = $1`, [eventId])).rows[0].v;
+    expect(await code(reserve(eventId, b, { kind: 'seats', seatIds: ['A-1-1', 'A-1-2'] }))).toBe('SEATS_UNAVAILABLE');
+    expect(await code(reserve(eventId, b, { kind: 'seats', seatIds: ['A-1-2', 'Z-9-9'] }))).toBe('NOT_FOUND');
+    expect(await code(reserve(eventId, b, { kind: 'best', quantity: 1, section: 'nope' }))).toBe('NOT_FOUND');
+    expect(await code(reserve(eventId, b, { kind: 'best', quantity: 3 }))).toBe('LIMIT_EXCEEDED');
+    expect(await code(reserve('no-such-event', b, { kind: 'best', quantity: 1 }))).toBe('NOT_FOUND');
+    // The refused attempts took nothing and recorded no hold.
+    const after = await pool.query(`SELECT sum(version)::text AS v FROM seats WHERE event_id = $1`, [eventId]);
+    expect(after.rows[0].v).toBe(versionsBefore);
+    const holds = await pool.query(`SELECT count(*)::int AS n FROM holds WHERE event_id = $1`, [eventId]);
+    expect(holds.rows[0].n).toBe(1);
+    // The refusal detail names the seats that are taken.
+    try {
+      await reserve(eventId, b, { kind: 'seats', seatIds: ['A-1-1', 'A-1-2'] });
+    } catch (err) {
+      expect((err as DomainError).details).toEqual({ seatIds: ['A-1-1'] });
+    }
+    await pool.query(`UPDATE events SET state = 'paused' WHERE id = $1`, [eventId]);
+    expect(await code(reserve(eventId, b, { kind: 'best', quantity: 1 }))).toBe('EVENT_NOT_ON_SALE');
+  });
+
+  test('a winning reserve answers the database clock and the versions of the seats it took', async () => {
+    const eventId = await seedEvent(pool, { holdSeconds: 120 });
+    const a = await seedBuyer(pool);
+    const r = await reserve(eventId, a, { kind: 'seats', seatIds: ['A-2-2', 'A-2-1'] });
+    expect(r.hold.seatIds).toEqual(['A-2-1', 'A-2-2']);
+    expect(r.changes.map((c) => c.seatId)).toEqual(['A-2-1', 'A-2-2']);
+    const { rows } = await pool.query(`SELECT seat_id, version::int AS v FROM seats WHERE hold_id = $1 ORDER BY seat_id`, [r.hold.holdId]);
+    expect(r.changes.map((c) => c.version)).toEqual(rows.map((x) => x.v));
+    // The time left by the database's own clock is the window (grace 0 here), less the statement's own time.
+    const left = Date.parse(r.hold.dbExpiresAt) - r.dbNow.getTime();
+    expect(left).toBeLessThanOrEqual(120_000);
+    expect(left).toBeGreaterThan(119_000);
+  });
+
+  test('concurrent reserves of overlapping seats: at most one wins, all or nothing', async () => {
+    const eventId = await seedEvent(pool);
+    const buyers = await Promise.all(Array.from({ length: 8 }, () => seedBuyer(pool)));
+    const results = await Promise.all(
+      buyers.map((b, i) => code(reserve(eventId, b, { kind: 'seats', seatIds: i % 2 ? ['A-3-1', 'A-3-2'] : ['A-3-2', 'A-3-3'] }))),
+    );
+    const { rows } = await pool.query(
+      `SELECT hold_id, count(*)::int AS n FROM seats WHERE event_id = $1 AND status = 'held' GROUP BY hold_id`,
+      [eventId],
+    );
+    // Every hold that won has both its seats; A-3-2 is in at most one of them.
+    expect(rows.every((r) => r.n === 2)).toBe(true);
+    expect(rows.length).toBeLessThanOrEqual(1);
+    expect(results.filter((r) => r === 'ok').length).toBe(rows.length);
+    expect(results.every((r) => r === 'ok' || r === 'SEATS_UNAVAILABLE')).toBe(true);
+  });
+
+  test('without the foreign keys, an event that has holds still cannot be deleted', async () => {
+    const eventId = await seedEvent(pool);
+    await reserve(eventId, await seedBuyer(pool), { kind: 'best', quantity: 1 });
+    await expect(pool.query('DELETE FROM events WHERE id = $1', [eventId])).rejects.toThrow(/cannot be deleted/);
+  });
+});

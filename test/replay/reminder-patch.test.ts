@@ -91,13 +91,16 @@ test('a new checkout with a 30 s window is reminded halfway, and records the pat
   const run = await runCheckout(30);
   expect(run.result.state).toBe('expired');
   expect(run.kinds).toEqual(['hold_reminder', 'hold_expired']);
-  expect(run.markers).toHaveLength(1);
-  expect(run.markers[0]!.markerName).toBe('core_patch');
-  const markerText = Object.values(run.markers[0]!.details ?? {})
-    .flatMap((p) => p.payloads ?? [])
-    .map((p) => Buffer.from(p.data ?? []).toString())
-    .join();
-  expect(markerText).toContain(REMINDER_LEAD_PATCH);
+  // Patch markers (this one and the lean checkout's); the local activities record markers of their own.
+  const patches = run.markers
+    .filter((m) => m.markerName === 'core_patch')
+    .map((m) =>
+      Object.values(m.details ?? {})
+        .flatMap((p) => p.payloads ?? [])
+        .map((p) => Buffer.from(p.data ?? []).toString())
+        .join(),
+    );
+  expect(patches.filter((t) => t.includes(REMINDER_LEAD_PATCH))).toHaveLength(1);
   // Reminder after 15 s, expiry 15 s later (the clock of the update may shave off a second).
   expect(run.timers.map((s) => Math.round(s / 5) * 5)).toEqual([15, 15]);
 });

@@ -4,12 +4,22 @@
  * windows pass in milliseconds of wall time.
  */
 import { randomUUID } from 'node:crypto';
-import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { auditDatabase } from '../../db/audit';
-import { checkoutQuery, holdUpdate, paymentOutcomeSignal, purchaseUpdate, releaseUpdate, type HoldView } from '../../domain/checkout';
+import {
+  BUYER_ID_KEY,
+  checkoutQuery,
+  EVENT_ID_KEY,
+  holdUpdate,
+  type HoldRequest,
+  paymentOutcomeSignal,
+  purchaseUpdate,
+  releaseUpdate,
+  type HoldView,
+} from '../../domain/checkout';
 import { checkoutWorkflowId } from '../../domain/ids';
 import type { checkout } from '../../workflows';
 import { installQuietRuntime } from '../../harness/runtime';
@@ -245,4 +255,118 @@ test('a checkout survives a worker restart and completes on a fresh worker by re
   expect(await seatStatus(eventId, 'A-2-1')).toBe('sold');
   const history = await handle.fetchHistory();
   await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, handle.workflowId);
+});
+
+describe('the lean checkout (the contention path)', () => {
+  const newHoldId = () => `hold_${randomUUID().replace(/-/g, '')}`;
+
+  /** As the API does it: Update-with-Start, the hold arriving with the start. */
+  async function startWithHold(taskQueue: string, eventId: string, buyerId: string, request: HoldRequest) {
+    const workflowId = checkoutWorkflowId(eventId, buyerId);
+    const hold = world.env.client.workflow.executeUpdateWithStart(holdUpdate, {
+      args: [request],
+      startWorkflowOperation: new WithStartWorkflowOperation<typeof checkout>('checkout', {
+        workflowId,
+        taskQueue,
+        args: [{ eventId, buyerId }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        typedSearchAttributes: [
+          { key: EVENT_ID_KEY, value: eventId },
+          { key: BUYER_ID_KEY, value: buyerId },
+        ],
+      }),
+    });
+    return { handle: world.env.client.workflow.getHandle<typeof checkout>(workflowId), hold };
+  }
+
+  type Ev = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
+  const scheduled = (events: Ev[]) =>
+    events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name);
+
+  // Runs before the Update-with-Start tests below: after one, the time-skipping server no longer skips time.
+  test("the window's timer ends at the expiry Postgres recorded, not at now + window on the workflow's clock", async () => {
+    const taskQueue = `checkout-${randomUUID()}`;
+    const worker = await newWorker(taskQueue);
+    const eventId = await seedEvent(world.pool, { holdSeconds: 60 });
+    const buyerId = await seedBuyer(world.pool);
+    const holdId = newHoldId();
+    // The database recorded the hold 3 s before the checkout asked for it (the reserve is idempotent by hold id).
+    const early = await createActivities(world.deps).reserveSeats({
+      holdId,
+      eventId,
+      buyerId,
+      checkoutId: checkoutWorkflowId(eventId, buyerId),
+      request: { kind: 'seats', seatIds: ['A-2-7'] },
+    });
+    expect(early.windowLeftMs).toBeGreaterThan(59_000);
+    await new Promise((r) => setTimeout(r, 3000));
+    await worker.runUntil(async () => {
+      // Started, then asked (the time-skipping server does not let time pass after an Update-with-Start).
+      const handle = await world.env.client.workflow.start<typeof checkout>('checkout', {
+        workflowId: checkoutWorkflowId(eventId, buyerId),
+        taskQueue,
+        args: [{ eventId, buyerId }],
+      });
+      const view = await handle.executeUpdate(holdUpdate, { args: [{ kind: 'seats', seatIds: ['A-2-7'], holdId }] });
+      const result = await handle.result();
+      expect(result.state).toBe('expired');
+      const { events } = await handle.fetchHistory();
+      // The window's timers (reminder halfway, then expiry) add up to what the database had left: about 57 s, not 60.
+      const timers = events!
+        .filter((e) => e.timerStartedEventAttributes)
+        .map((e) => Number(e.timerStartedEventAttributes!.startToFireTimeout!.seconds ?? 0))
+        .slice(1); // the first is the wait for a hold
+      const total = timers.reduce((a, b) => a + b, 0);
+      expect(total).toBeLessThanOrEqual(58);
+      expect(total).toBeGreaterThanOrEqual(55);
+      // And the buyer is shown the database's end of the window, whatever the (skipped) workflow clock says.
+      expect(view.seatIds).toEqual(['A-2-7']);
+      expect(await seatStatus(eventId, 'A-2-7')).toBe('available');
+    });
+  });
+  test('the hold takes the claim id, reserves and confirms in local activities, and indexes no state on the happy path', async () => {
+    const taskQueue = `checkout-${randomUUID()}`;
+    const worker = await newWorker(taskQueue);
+    const eventId = await seedEvent(world.pool);
+    const buyerId = await seedBuyer(world.pool);
+    const holdId = newHoldId();
+    await worker.runUntil(async () => {
+      const { handle, hold } = await startWithHold(taskQueue, eventId, buyerId, { kind: 'seats', seatIds: ['A-4-7', 'A-4-8'], holdId });
+      expect((await hold).holdId).toBe(holdId);
+      const { rows } = await world.pool.query('SELECT id FROM holds WHERE id = $1', [holdId]);
+      expect(rows).toHaveLength(1);
+      const order = await handle.executeUpdate(purchaseUpdate, { args: [{ holdId, paymentMethod: 'pm_card_visa' }] });
+      expect(order.status).toBe('confirmed');
+      expect((await handle.result()).state).toBe('confirmed');
+      const { events } = await handle.fetchHistory();
+      // Only the charge is a (normal) activity: reserve and confirm ran as local activities, recorded as markers.
+      expect(scheduled(events!)).toEqual(['chargePayment']);
+      const markers = events!.filter((e) => e.markerRecordedEventAttributes).map((e) => e.markerRecordedEventAttributes!.markerName);
+      expect(markers.filter((m) => m === 'core_local_activity')).toHaveLength(2);
+      // CheckoutState is not written on the happy path; EventId and BuyerId were set at the start.
+      expect(events!.some((e) => e.upsertWorkflowSearchAttributesEventAttributes)).toBe(false);
+      const started = events![0]!.workflowExecutionStartedEventAttributes!;
+      expect(Object.keys(started.searchAttributes?.indexedFields ?? {}).sort()).toEqual(['BuyerId', 'EventId']);
+      expect(await seatStatus(eventId, 'A-4-7')).toBe('sold');
+    });
+  });
+
+  test('a hold that Postgres refuses closes the checkout at once, with no idle timer', async () => {
+    const taskQueue = `checkout-${randomUUID()}`;
+    const worker = await newWorker(taskQueue);
+    const eventId = await seedEvent(world.pool);
+    const [first, second] = [await seedBuyer(world.pool), await seedBuyer(world.pool)];
+    await worker.runUntil(async () => {
+      const a = await startWithHold(taskQueue, eventId, first, { kind: 'seats', seatIds: ['A-3-7'], holdId: newHoldId() });
+      await a.hold;
+      const b = await startWithHold(taskQueue, eventId, second, { kind: 'seats', seatIds: ['A-3-7', 'A-3-8'], holdId: newHoldId() });
+      expect(await failureType(b.hold)).toBe('SEATS_UNAVAILABLE');
+      const result = await b.handle.result();
+      expect(result.state).toBe('closed');
+      const { events } = await b.handle.fetchHistory();
+      expect(events!.some((e) => e.timerStartedEventAttributes)).toBe(false);
+      expect(await seatStatus(eventId, 'A-3-8')).toBe('available');
+      await a.handle.terminate('test finished');
+    });
+  });
 });
