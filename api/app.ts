@@ -12,8 +12,10 @@ import { type ApiDeps, type AppEnv, buildServices, type Services } from './deps'
 import { errorResponse, toDomainError } from './errors';
 import { shedLoad, shedOptionsFrom } from './middleware/shed';
 import { httpDuration, httpRequests } from './metrics';
+import { watchRefunds } from './payment-metrics';
 import { adminRoutes } from './routes/admin';
 import { adminEventRoutes } from './routes/admin-events';
+import { authenticationRoutes } from './routes/authentication';
 import { checkoutRoutes } from './routes/checkout';
 import { devRoutes } from './routes/dev';
 import { eventRoutes } from './routes/events';
@@ -30,6 +32,7 @@ export function createApp(deps: ApiDeps, services: Services = buildServices(deps
     .filter(Boolean);
 
   const app = new OpenAPIHono<AppEnv>();
+  watchRefunds(deps.pool);
   app.use('*', async (c, next) => {
     c.set('services', services);
     const started = performance.now();
@@ -60,7 +63,8 @@ export function createApp(deps: ApiDeps, services: Services = buildServices(deps
     .route('/', webhookRoutes())
     .route('/', adminEventRoutes())
     .route('/', streamRoutes())
-    .route('/', webRoutes(deps.config));
+    .route('/', webRoutes(deps.config))
+    .route('/', authenticationRoutes());
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'buyer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   app.openAPIRegistry.registerComponent('securitySchemes', 'admin', { type: 'http', scheme: 'bearer' });

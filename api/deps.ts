@@ -60,7 +60,7 @@ export function buildServices(deps: ApiDeps): Services {
     limiter: new RateLimiter(deps.redis),
     control: new AdmissionControl(deps.temporal, deps.pool, deps.config.TEMPORAL_TASK_QUEUE),
     fanout: new SeatFanout(deps.redis, deps.logger),
-    payments: createPaymentProvider(deps.config),
+    payments: createPaymentProvider(deps.config, deps.pool),
   };
 }
 
@@ -79,7 +79,7 @@ export function keepConnectionsAlive(server: unknown): void {
 export async function buildApiDeps(config: Config, logger: Logger, opts: { poolSize?: number; name?: string } = {}): Promise<ApiDeps> {
   const pool = createPool(config.DATABASE_URL, { max: opts.poolSize ?? config.DATABASE_POOL_SIZE });
   const redis = createRedis(config.REDIS_URL, opts.name ?? 'onsale-api');
-  createPaymentProvider(config); // validates the payment configuration at start-up
+  createPaymentProvider(config, pool); // validates the payment configuration at start-up
   return {
     config,
     logger,

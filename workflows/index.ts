@@ -1,2 +1,3 @@
 export { checkout } from './checkout';
 export { admission } from './admission';
+export { refund } from './refund';
