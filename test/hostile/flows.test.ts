@@ -167,7 +167,7 @@ test('concurrent duplicate holds: the buyer gets one hold; racing buyers never s
   expect(race.filter((r) => r.status === 201)).toHaveLength(1);
   for (const r of race.filter((x) => x.status !== 201)) expect(r.body.error.code).toBe('SEATS_UNAVAILABLE');
   const audit = await auditEvents(api.deps.pool, [eventId]);
-  expect(audit.violations.seatInTwoActiveHolds).toBe(0);
+  expect(audit.violations.seatInOverlappingHolds).toBe(0);
   expect(audit.totals.seatsHeld).toBe(4);
 });
 
