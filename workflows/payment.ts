@@ -121,8 +121,6 @@ export function purchaseSteps(ctx: PurchaseContext) {
     log.error('confirmation failed after charge; refunding', { holdId, paymentId, error: String(err) });
     ctx.closeWindow();
     await ctx.releaseSeats();
-    ctx.setPayment({ paymentId, status: 'refund_pending' });
-    ctx.enter('refund_pending');
     const started = await startRefund(paymentId);
     if (started) {
       ctx.trackRefund(
@@ -139,6 +137,9 @@ export function purchaseSteps(ctx: PurchaseContext) {
         }),
       );
     }
+    // Only now: a checkout that leaves `paying` must already know what it waits for.
+    ctx.setPayment({ paymentId, status: 'refund_pending' });
+    ctx.enter('refund_pending');
     throw fail('ORDER_NOT_CONFIRMED', 'the seats could not be confirmed; the charge is being refunded', {
       holdId,
       paymentId,
