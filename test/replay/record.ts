@@ -13,8 +13,8 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { paymentOutcomeSignal } from '../../domain/checkout';
 import { checkoutWorkflowId } from '../../domain/ids';
+import { refundWorkflowId } from '../../domain/refund';
 import { call, newBuyer } from '../support/http';
 import { seedEvent } from '../support/seed';
 import { startApi, startWorker, testConfig } from '../support/stack';
@@ -34,8 +34,8 @@ async function main(): Promise<void> {
     const eventId = await seedEvent(api.deps.pool, { name: 'Replay recording', holdSeconds: 300 });
     const shortEvent = await seedEvent(api.deps.pool, { name: 'Replay recording (short holds)', holdSeconds: 30 });
 
-    async function save(name: string, buyerId: string, event = eventId): Promise<void> {
-      const handle = api.deps.temporal.workflow.getHandle(checkoutWorkflowId(event, buyerId));
+    async function save(name: string, buyerId: string, event = eventId, workflowId = checkoutWorkflowId(event, buyerId)): Promise<void> {
+      const handle = api.deps.temporal.workflow.getHandle(workflowId);
       await handle.result();
       const json = execFileSync(TEMPORAL_BIN, [
         'workflow',
@@ -103,24 +103,31 @@ async function main(): Promise<void> {
       must(await call(api.url, 'DELETE', `/v1/events/${eventId}/hold/${ha.holdId}`, { token: a.token }), 200);
       await save('hold-conflict-then-release', b.buyerId);
     }
-    // 6. a card that needs authentication: the outcome arrives as a signal (as the Stripe webhook sends it)
+    // 6. a card that needs authentication: 202 requires_action, the development issuer's challenge, the signed webhook
+    const authenticate = (r: { body: any }, result: 'succeed' | 'fail') =>
+      call(api.url, 'POST', String(r.body.nextAction.url).replace('/dev/', '/v1/dev/'), {
+        body: { clientSecret: r.body.clientSecret, result },
+      });
     {
       const b = await newBuyer(api.url);
       const h = must(await hold(eventId, b.token, { quantity: 1 }), 201);
-      const pending = purchase(eventId, b.token, h.holdId, 'pm_card_authenticationRequired');
-      const handle = api.deps.temporal.workflow.getHandle(checkoutWorkflowId(eventId, b.buyerId));
-      let paymentId: string | undefined;
-      for (let i = 0; i < 200 && !paymentId; i++) {
-        const { rows } = await api.deps.pool.query<{ id: string }>(`SELECT id FROM payments WHERE hold_id = $1 AND status = 'pending'`, [
-          h.holdId,
-        ]);
-        paymentId = rows[0]?.id;
-        if (!paymentId) await new Promise((r) => setTimeout(r, 100));
-      }
-      if (!paymentId) throw new Error('the authenticating payment never became pending');
-      await handle.signal(paymentOutcomeSignal, { paymentId, status: 'succeeded' });
-      must(await pending, 200);
+      const action = await purchase(eventId, b.token, h.holdId, 'pm_card_authenticationRequired');
+      must(action, 202);
+      must(await authenticate(action, 'succeed'), 200);
       await save('authenticated-purchase', b.buyerId);
+    }
+    // 7. the seats are lost while the buyer authenticates: the success is refunded by the refund workflow
+    {
+      const b = await newBuyer(api.url);
+      const rival = await newBuyer(api.url);
+      const h = must(await hold(eventId, b.token, { seatIds: ['A-4-1'] }), 201);
+      const action = await purchase(eventId, b.token, h.holdId, 'pm_card_threeDSecure2Required');
+      must(action, 202);
+      await api.deps.pool.query(`UPDATE seats SET hold_expires_at = now() - interval '1 second' WHERE hold_id = $1`, [h.holdId]);
+      must(await hold(eventId, rival.token, { seatIds: ['A-4-1'] }), 201);
+      must(await authenticate(action, 'succeed'), 200);
+      await save('authenticated-then-refunded', b.buyerId);
+      await save('refund', b.buyerId, eventId, refundWorkflowId(action.body.paymentId));
     }
     await save('hold-expire', expiring.buyerId, shortEvent);
   } finally {
