@@ -45,7 +45,9 @@ async function main(): Promise<number> {
       ...(opts.pendingBound !== undefined && { pendingPaymentSeconds: opts.pendingBound }),
     });
     const width = Math.max(...Object.keys(report.violations).map((k) => k.length));
-    process.stdout.write(`provider ${report.provider.name}: ${report.provider.payments} payments, ${report.provider.charged} charged, ${report.provider.refunded} refunded\n`);
+    process.stdout.write(
+      `provider ${report.provider.name}: ${report.provider.payments} payments, ${report.provider.charged} charged, ${report.provider.refunded} refunded\n`,
+    );
     process.stdout.write(`database: ${JSON.stringify(report.totals)}\n`);
     for (const [name, n] of Object.entries(report.violations)) {
       process.stdout.write(`${name.padEnd(width)}  ${n === 0 ? 'ok' : `${n} VIOLATION${n === 1 ? '' : 'S'}`}\n`);

@@ -145,7 +145,10 @@ test('1,000 concurrent buyers, 100 seats: nothing oversold, every charge account
   }
   expect(held).toBe(0);
 
-  const audit = await reconcile(stack.api.deps.pool, createPaymentProvider(config, stack.api.deps.pool), { eventIds: [eventId], staleHoldSeconds: 5 });
+  const audit = await reconcile(stack.api.deps.pool, createPaymentProvider(config, stack.api.deps.pool), {
+    eventIds: [eventId],
+    staleHoldSeconds: 5,
+  });
   expect(audit.violations).toEqual(Object.fromEntries(Object.keys(audit.violations).map((k) => [k, 0])));
   const { rows } = await stack.api.deps.pool.query(
     `SELECT (SELECT count(*)::int FROM seats WHERE event_id = $1 AND status = 'sold') AS sold,

@@ -6,12 +6,18 @@
  * no double charge.
  */
 import { randomUUID } from 'node:crypto';
-import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import type { WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { reconcile } from '../../db/audit';
-import { checkoutQuery, holdUpdate, type HoldView, type PaymentActionRequired, purchaseUpdate } from '../../domain/checkout';
+import {
+  checkoutQuery,
+  holdUpdate,
+  type HoldView,
+  type PaymentActionRequired,
+  paymentOutcomeSignal,
+  purchaseUpdate,
+} from '../../domain/checkout';
 import { checkoutWorkflowId } from '../../domain/ids';
 import { refundWorkflowId } from '../../domain/refund';
 import { PaymentUnavailableError, type PaymentProvider } from '../../payments';
@@ -79,16 +85,6 @@ async function run<R>(
   });
 }
 
-async function failureType(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-    return undefined;
-  } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) return err.cause.type ?? undefined;
-    throw err;
-  }
-}
-
 /** The database gives the hold's seats away (as if every worker had been down past its expiry) and another buyer takes one. */
 async function stealSeat(eventId: string, holdId: string, seatId: string): Promise<void> {
   await world.pool.query(`UPDATE seats SET hold_expires_at = now() - interval '1 second' WHERE hold_id = $1`, [holdId]);
@@ -137,7 +133,6 @@ test('provider down longer than every timeout: the refund waits as refund_pendin
       const [payment] = await payments(hold.holdId);
       await ledger().completeAuthentication(payment!.provider_ref, action.clientSecret, true);
       flaky.down = true;
-      const { paymentOutcomeSignal } = await import('../../domain/checkout');
       await handle.signal(paymentOutcomeSignal, { paymentId: action.paymentId, status: 'succeeded' });
 
       // Six hours: longer than the old 15-minute refund deadline, the confirmation's 2 minutes and the 5-minute authentication.

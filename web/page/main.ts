@@ -4,6 +4,7 @@
  * card, and the confirmation; plus sold out, expired hold and waitlist offer.
  */
 import { ApiError, PageApi, type QueueView } from './api';
+import { purchaseWithAuthentication } from './authentication';
 import { clock, formatDuration, formatMoney, formatNumber, formatTime, h } from './format';
 import { SeatList } from './seatlist';
 import { SeatMap, STATE_NAMES, TIER_COLOURS, type SeatLayout } from './seatmap';
@@ -801,7 +802,7 @@ class EventPage {
     button.textContent = 'Paying…';
     error.hidden = true;
     try {
-      const order = await api.purchase(this.eventId, hold.holdId, method);
+      const order = await purchaseWithAuthentication(api, this.eventId, hold.holdId, method);
       this.endHold();
       this.session.order = { orderId: order.orderId, seatIds: order.seatIds, amountCents: order.amountCents };
       this.save();
