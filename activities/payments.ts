@@ -98,6 +98,20 @@ export function createPaymentActivities(deps: ActivityDeps) {
     },
 
     /**
+     * The compensation's first step, in one transaction with confirmation's own
+     * lock: either the order committed (whatever its caller heard) and is
+     * answered, or the refund is claimed and no confirmation can use this
+     * payment from then on. So a buyer told "refunded" never ends up with an order.
+     */
+    async claimRefund(input: { holdId: string; paymentId: string }): Promise<{ order: OrderView | null }> {
+      const claim = await withTransaction(deps.pool, (client) => claimForRefund(client, input.paymentId));
+      if (!claim) throw ApplicationFailure.nonRetryable(`payment ${input.paymentId} does not exist`, 'NOT_FOUND');
+      if (!claim.orderId) return { order: null };
+      const order = await findOrderByHold(deps.pool, input.holdId);
+      return { order: order && { orderId: order.orderId, status: 'confirmed', seatIds: order.seatIds, amountCents: order.amountCents } };
+    },
+
+    /**
      * Refunds a payment that paid for no order, whatever onsale last recorded of
      * it: the provider's own state decides. Idempotent (one refund per payment,
      * keyed by it); a payment with a confirmed order is never refunded. Outages

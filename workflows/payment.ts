@@ -39,7 +39,9 @@ export const AUTHENTICATION_TIMEOUT_MS = 5 * 60_000;
 export const AUTHENTICATION_HOLD_SECONDS = AUTHENTICATION_TIMEOUT_MS / 1000 + 60;
 
 /** Deciding a payment's fate cannot be skipped: retried until the database and the provider answer. */
-const settling = proxyActivities<Pick<Activities, 'cancelPayment' | 'recordPaymentOutcome' | 'orderForHold' | 'extendHoldForPayment'>>({
+const settling = proxyActivities<
+  Pick<Activities, 'cancelPayment' | 'recordPaymentOutcome' | 'orderForHold' | 'claimRefund' | 'extendHoldForPayment'>
+>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
@@ -111,7 +113,8 @@ export function purchaseSteps(ctx: PurchaseContext) {
    * retries until the provider has returned the money.
    */
   async function compensate(holdId: string, paymentId: string, err: unknown): Promise<OrderView> {
-    const existing = await settling.orderForHold({ holdId, paymentId });
+    // Claimed in the database first: a late confirmation either committed before (its order is the buyer's) or never will.
+    const { order: existing } = await settling.claimRefund({ holdId, paymentId });
     if (existing) {
       ctx.setOrder(existing);
       ctx.setPayment({ paymentId, status: 'succeeded' });
