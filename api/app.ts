@@ -17,10 +17,12 @@ import { compressAnswers } from './middleware/compress';
 import { auditAdminActions } from './middleware/admin-audit';
 import { shedLoad, shedOptionsFrom } from './middleware/shed';
 import { httpDuration, httpRequests } from './metrics';
+import { watchRefunds } from './payment-metrics';
 import { adminRoutes } from './routes/admin';
 import { adminEventRoutes } from './routes/admin-events';
 import { adminListRoutes } from './routes/admin-lists';
 import { adminOrderRoutes } from './routes/admin-orders';
+import { authenticationRoutes } from './routes/authentication';
 import { checkoutRoutes } from './routes/checkout';
 import { devRoutes } from './routes/dev';
 import { eventListRoutes } from './routes/event-list';
@@ -40,6 +42,7 @@ export function createApp(deps: ApiDeps, services: Services = buildServices(deps
   const app = new OpenAPIHono<AppEnv>();
   // X-Request-Id in and out: a well-formed one from the caller (or the balancer) is kept, otherwise generated.
   app.use('*', requestId({ limitLength: 128 }));
+  watchRefunds(deps.pool);
   app.use('*', async (c, next) => {
     c.set('services', services);
     const started = performance.now();
@@ -85,7 +88,8 @@ export function createApp(deps: ApiDeps, services: Services = buildServices(deps
     .route('/', adminOrderRoutes())
     .route('/', eventListRoutes())
     .route('/', streamRoutes())
-    .route('/', webRoutes(deps.config));
+    .route('/', webRoutes(deps.config))
+    .route('/', authenticationRoutes());
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'buyer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   app.openAPIRegistry.registerComponent('securitySchemes', 'admin', { type: 'http', scheme: 'bearer' });

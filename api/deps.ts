@@ -72,7 +72,7 @@ export function buildServices(deps: ApiDeps): Services {
     control: new AdmissionControl(deps.temporal, deps.pool, deps.config.TEMPORAL_TASK_QUEUE, room, deps.logger),
     fanout: new SeatFanout(deps.redis, deps.logger),
     seatReads: new SeatReads(deps.seatCache),
-    payments: createPaymentProvider(deps.config),
+    payments: createPaymentProvider(deps.config, deps.pool),
     knownBuyers: new KnownBuyers(deps.pool),
   };
 }
@@ -92,7 +92,7 @@ export function keepConnectionsAlive(server: unknown): void {
 export async function buildApiDeps(config: Config, logger: Logger, opts: { poolSize?: number; name?: string } = {}): Promise<ApiDeps> {
   const pool = createPool(config.DATABASE_URL, { max: opts.poolSize ?? config.DATABASE_POOL_SIZE });
   const redis = createRedis(config.REDIS_URL, opts.name ?? 'onsale-api', config.REDIS_CLUSTER_NODES);
-  createPaymentProvider(config); // validates the payment configuration at start-up
+  createPaymentProvider(config, pool); // validates the payment configuration at start-up
   return {
     config,
     logger,

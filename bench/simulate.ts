@@ -9,7 +9,9 @@
  */
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
-import { auditDatabase, type AuditReport } from '../db/audit';
+import { type AuditReport, reconcile } from '../db/audit';
+import { createPaymentProvider } from '../payments';
+import { loadConfig } from '../platform/config';
 import { clientAddress, HttpClient } from './lib/http';
 import { kendallTauDistance } from './lib/fairness';
 import { inParallel } from './lib/load';
@@ -400,11 +402,13 @@ export async function simulate(
   }
 
   progress('auditing the database');
-  let audit = await auditDatabase(deps.pool, { eventIds: [eventId] });
+  // The reconciliation: the database's invariants and the payment provider's books.
+  const provider = createPaymentProvider(loadConfig(), deps.pool);
+  let audit: AuditReport = await reconcile(deps.pool, provider, { eventIds: [eventId] });
   // The database is shared with other runs: give in-flight transactions elsewhere a moment before judging.
   for (let i = 0; i < 3 && !audit.ok; i++) {
     await sleep(2000);
-    audit = await auditDatabase(deps.pool, { eventIds: [eventId] });
+    audit = await reconcile(deps.pool, provider, { eventIds: [eventId] });
   }
 
   return {

@@ -68,7 +68,43 @@ export interface PaymentOutcome {
 }
 
 export type CheckoutState =
-  'awaiting_hold' | 'holding' | 'held' | 'paying' | 'releasing' | 'confirmed' | 'refunded' | 'released' | 'expired' | 'closed';
+  | 'awaiting_hold'
+  | 'holding'
+  | 'held'
+  | 'paying'
+  | 'releasing'
+  | 'confirmed'
+  /** A charge without an order is being refunded; the refund workflow retries until it lands. */
+  | 'refund_pending'
+  | 'refunded'
+  | 'released'
+  | 'expired'
+  | 'closed';
+
+/** What the buyer's page must do to finish a payment (Stripe's `next_action`). */
+export interface NextAction {
+  type: string;
+  url?: string;
+}
+
+/** The purchase's answer while the buyer authenticates (3-D Secure): the outcome arrives by webhook. */
+export interface PaymentActionRequired {
+  status: 'requires_action';
+  paymentId: string;
+  clientSecret: string;
+  nextAction: NextAction;
+}
+
+export type PurchaseResult = OrderView | PaymentActionRequired;
+
+/** The checkout's latest payment, as a reloaded page needs it to resume. */
+export interface PaymentView {
+  paymentId: string;
+  status: 'requires_action' | 'succeeded' | 'declined' | 'refund_pending' | 'refunded';
+  /** Only while the buyer must still act on it. */
+  clientSecret?: string;
+  nextAction?: NextAction;
+}
 
 /**
  * The checkout states written to the CheckoutState search attribute by a lean
@@ -77,7 +113,7 @@ export type CheckoutState =
  * in `refunded`. Other outcomes are found by EventId/BuyerId and the
  * execution's status, and cost no extra billable action.
  */
-export const INDEXED_CHECKOUT_STATES: readonly CheckoutState[] = ['paying', 'refunded'];
+export const INDEXED_CHECKOUT_STATES: readonly CheckoutState[] = ['paying', 'refund_pending', 'refunded'];
 
 export const CHECKOUT_STATE_KEY = defineSearchAttributeKey('CheckoutState', SearchAttributeType.KEYWORD);
 export const EVENT_ID_KEY = defineSearchAttributeKey('EventId', SearchAttributeType.KEYWORD);
@@ -95,10 +131,11 @@ export interface CheckoutView {
   order?: OrderView;
   paymentAttempts: number;
   lastDecline?: string;
+  payment?: PaymentView;
 }
 
 export const holdUpdate = defineUpdate<HoldView, [HoldRequest]>('hold');
-export const purchaseUpdate = defineUpdate<OrderView, [PurchaseRequest]>('purchase');
+export const purchaseUpdate = defineUpdate<PurchaseResult, [PurchaseRequest]>('purchase');
 export const releaseUpdate = defineUpdate<void, [ReleaseRequest]>('release');
 export const paymentOutcomeSignal = defineSignal<[PaymentOutcome]>('paymentOutcome');
 export const checkoutQuery = defineQuery<CheckoutView>('checkout');

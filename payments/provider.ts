@@ -6,14 +6,22 @@ export interface ChargeRequest {
   paymentMethod: string;
   idempotencyKey: string;
   description: string;
+  /** Set on the provider's record so reconciliation can find every charge onsale made (see chargeMetadata). */
   metadata: Record<string, string>;
+}
+
+/** What the buyer's page must do to finish a payment: Stripe's `next_action`. */
+export interface NextAction {
+  /** Stripe's type: `use_stripe_sdk` (Stripe.js handles it) or `redirect_to_url` (open `url`). */
+  type: string;
+  url?: string;
 }
 
 export type ChargeResult =
   | { status: 'succeeded'; providerRef: string }
   | { status: 'declined'; providerRef: string | null; declineCode: string; message: string }
-  /** The provider needs more time (e.g. 3-D Secure); the outcome arrives by webhook. */
-  | { status: 'pending'; providerRef: string };
+  /** The buyer must authenticate (3-D Secure); the outcome arrives by webhook. */
+  | { status: 'pending'; providerRef: string; clientSecret: string; nextAction: NextAction };
 
 /** A payment's outcome as the provider's webhook reports it. */
 export interface PaymentWebhook {
@@ -22,11 +30,36 @@ export interface PaymentWebhook {
   declineCode?: string;
 }
 
+/** A payment as the provider's own books have it. */
+export type ProviderPaymentStatus = 'succeeded' | 'refunded' | 'requires_action' | 'processing' | 'canceled' | 'failed';
+
+export interface ProviderPayment {
+  providerRef: string;
+  status: ProviderPaymentStatus;
+  amountCents: number;
+  metadata: Record<string, string>;
+  refundRef: string | null;
+  createdAt: Date;
+}
+
+/** The metadata onsale sets on every charge; `onsale` marks the charges that are onsale's in a shared account. */
+export function chargeMetadata(m: { eventId: string; checkoutId: string; holdId: string; paymentId: string }): Record<string, string> {
+  return { onsale: '1', ...m };
+}
+
 export interface PaymentProvider {
   readonly name: string;
   charge(req: ChargeRequest): Promise<ChargeResult>;
   refund(providerRef: string, idempotencyKey: string): Promise<{ refundRef: string }>;
-  cancel(providerRef: string, idempotencyKey: string): Promise<void>;
+  /**
+   * Cancels a payment that has not completed and answers the payment as the
+   * provider has it afterwards: `canceled`, or `succeeded` when it completed
+   * first (Stripe's payment_intent_unexpected_state), which the caller must act on.
+   */
+  cancel(providerRef: string, idempotencyKey: string): Promise<ProviderPayment>;
+  retrieve(providerRef: string): Promise<ProviderPayment>;
+  /** Every payment onsale made since `since` (by the metadata it sets), optionally for these events only. */
+  listPayments(opts: { since: Date; eventIds?: string[] }): Promise<ProviderPayment[]>;
   /**
    * Verifies a webhook's signature over its raw body and reads the payment
    * outcome it reports: null for events that report none. Throws

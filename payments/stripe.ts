@@ -6,6 +6,8 @@ import {
   type PaymentProvider,
   PaymentUnavailableError,
   type PaymentWebhook,
+  type ProviderPayment,
+  type ProviderPaymentStatus,
 } from './provider';
 
 export function createStripeClient(secretKey: string, apiUrl?: string): Stripe {
@@ -27,8 +29,8 @@ export class StripePaymentProvider implements PaymentProvider {
   readonly name: string = 'stripe';
 
   constructor(
-    private readonly stripe: Stripe,
-    private readonly webhookSecret: string,
+    protected readonly stripe: Stripe,
+    protected readonly webhookSecret: string,
   ) {}
 
   async parseWebhook(rawBody: string, signature: string | undefined): Promise<PaymentWebhook | null> {
@@ -88,7 +90,7 @@ export class StripePaymentProvider implements PaymentProvider {
         message: err?.message ?? 'The card was declined.',
       };
     }
-    return { status: 'pending', providerRef: intent.id };
+    return { status: 'pending', providerRef: intent.id, clientSecret: intent.client_secret ?? '', nextAction: nextActionOf(intent) };
   }
 
   async refund(providerRef: string, idempotencyKey: string): Promise<{ refundRef: string }> {
@@ -100,14 +102,83 @@ export class StripePaymentProvider implements PaymentProvider {
     }
   }
 
-  async cancel(providerRef: string, idempotencyKey: string): Promise<void> {
+  async cancel(providerRef: string, idempotencyKey: string): Promise<ProviderPayment> {
     try {
-      await this.stripe.paymentIntents.cancel(providerRef, {}, { idempotencyKey });
+      return paymentOf(await this.stripe.paymentIntents.cancel(providerRef, {}, { idempotencyKey }));
     } catch (err) {
-      if (err instanceof Stripe.errors.StripeInvalidRequestError && err.code === 'payment_intent_unexpected_state') return;
+      // What Stripe answers when the payment completed first: the charge stands and the caller must act on it.
+      if (err instanceof Stripe.errors.StripeInvalidRequestError && err.code === 'payment_intent_unexpected_state') {
+        return this.retrieve(providerRef);
+      }
       throw asUnavailable(err);
     }
   }
+
+  async retrieve(providerRef: string): Promise<ProviderPayment> {
+    try {
+      return paymentOf(await this.stripe.paymentIntents.retrieve(providerRef, { expand: ['latest_charge'] }));
+    } catch (err) {
+      throw asUnavailable(err);
+    }
+  }
+
+  async listPayments(opts: { since: Date; eventIds?: string[] }): Promise<ProviderPayment[]> {
+    const wanted = opts.eventIds && new Set(opts.eventIds);
+    const found: ProviderPayment[] = [];
+    try {
+      const list = this.stripe.paymentIntents.list({
+        created: { gte: Math.floor(opts.since.getTime() / 1000) },
+        limit: 100,
+        expand: ['data.latest_charge'],
+      });
+      for await (const intent of list) {
+        if (intent.metadata?.onsale !== '1') continue;
+        if (wanted && !wanted.has(intent.metadata.eventId ?? '')) continue;
+        found.push(paymentOf(intent));
+      }
+    } catch (err) {
+      throw asUnavailable(err);
+    }
+    return found;
+  }
+}
+
+function nextActionOf(intent: Stripe.PaymentIntent): { type: string; url?: string } {
+  const next = intent.next_action;
+  if (!next) return { type: 'use_stripe_sdk' };
+  const url = next.redirect_to_url?.url ?? undefined;
+  return { type: next.type, ...(url && { url }) };
+}
+
+function statusOf(intent: Stripe.PaymentIntent): ProviderPaymentStatus {
+  switch (intent.status) {
+    case 'succeeded': {
+      const charge = typeof intent.latest_charge === 'object' ? intent.latest_charge : null;
+      return charge && (charge.refunded || charge.amount_refunded > 0) ? 'refunded' : 'succeeded';
+    }
+    case 'requires_action':
+    case 'requires_confirmation':
+      return 'requires_action';
+    case 'processing':
+    case 'requires_capture':
+      return 'processing';
+    case 'canceled':
+      return 'canceled';
+    default:
+      return 'failed';
+  }
+}
+
+function paymentOf(intent: Stripe.PaymentIntent): ProviderPayment {
+  const charge = typeof intent.latest_charge === 'object' ? intent.latest_charge : null;
+  return {
+    providerRef: intent.id,
+    status: statusOf(intent),
+    amountCents: intent.amount,
+    metadata: { ...(intent.metadata ?? {}) },
+    refundRef: charge?.refunds?.data[0]?.id ?? null,
+    createdAt: new Date(intent.created * 1000),
+  };
 }
 
 function asUnavailable(err: unknown): Error {

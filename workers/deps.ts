@@ -18,7 +18,7 @@ export function createActivityDeps(config: Config, logger: Logger): ActivityDeps
     seatCache: new SeatCache(redis, pool, logger),
     seatClaims: new SeatClaims(redis, pool, logger),
     waitingRoom: new WaitingRoom(redis),
-    payments: createPaymentProvider(config),
+    payments: createPaymentProvider(config, pool),
     logger,
     settings: { holdPaymentGraceSeconds: config.HOLD_PAYMENT_GRACE_SECONDS, currency: config.PAYMENT_CURRENCY },
     async close() {

@@ -29,11 +29,19 @@ import {
   type OrderView,
   type PaymentOutcome,
   paymentOutcomeSignal,
+  type PaymentView,
   purchaseUpdate,
   releaseUpdate,
 } from '../domain/checkout';
 import type { NotificationKind } from '../domain/notifications';
 import { fail, updateFailureFrom } from './failures';
+import {
+  CHARGE_HOLD_SECONDS,
+  COMPENSATE_WITHOUT_ORDER_PATCH,
+  EXTEND_BEFORE_CHARGE_PATCH,
+  purchaseSteps,
+  REQUIRES_ACTION_PATCH,
+} from './payment';
 
 /** Reserving answers a waiting buyer: retry briefly, then report the outage. */
 const RESERVE_DEADLINE_MS = 20_000;
@@ -149,8 +157,12 @@ export async function checkout(input: CheckoutInput & CheckoutOptions): Promise<
   let paymentAttempts = 0;
   let lastDecline: string | undefined;
   const outcomes = new Map<string, PaymentOutcome>();
+  /** The latest payment, for a page that reloads (money: issue 12). */
+  let payment: PaymentView | undefined;
+  /** Settles when a refund started by the compensation has landed (money: issue 12). */
+  let refundSettled: Promise<void> | undefined;
 
-  const view = (): CheckoutView => ({ state, eventId, buyerId, hold, order, paymentAttempts, lastDecline });
+  const view = (): CheckoutView => ({ state, eventId, buyerId, hold, order, paymentAttempts, lastDecline, payment });
 
   function index(value: CheckoutState): void {
     indexed = true;
@@ -248,12 +260,42 @@ export async function checkout(input: CheckoutInput & CheckoutOptions): Promise<
     },
   );
 
+  // ---- money (issue 12): the purchase's payment steps, in workflows/payment.ts ----
+  /**
+   * The payment safeguards are patched in for checkouts that began on the older
+   * path; a lean checkout began with them, so it takes them without the patch
+   * markers (each one a billable action).
+   */
+  const moneyPatched = (id: string) => lean || patched(id);
+  const steps = purchaseSteps({
+    workflowId,
+    eventId,
+    buyerId,
+    hold: () => hold!,
+    outcomes,
+    enter,
+    setOrder: (o) => void (order = o),
+    setPayment: (p) => void (payment = p),
+    setLastDecline: (code) => void (lastDecline = code),
+    closeWindow: () => void (windowClosed = true),
+    releaseSeats: () => releaseSeats('released'),
+    trackRefund: (settled) => void (refundSettled = settled),
+  });
+  // ---- end money ----
+
   setHandler(
     purchaseUpdate,
     async ({ holdId, paymentMethod }) => {
       enter('paying');
       paymentAttempts++;
       const h = hold!;
+      // ---- money (issue 12): charge nothing for a hold that no longer owns its seats ----
+      if (moneyPatched(EXTEND_BEFORE_CHARGE_PATCH) && !(await steps.keepHold(holdId, CHARGE_HOLD_SECONDS))) {
+        windowClosed = true;
+        enter('held');
+        throw fail('HOLD_EXPIRED', 'this hold no longer owns its seats; nothing was charged', { holdId });
+      }
+      // ---- end money ----
       let charge = await (lean ? eagerPayments : payments)
         .chargePayment({
           idempotencyKey: `${workflowId}:${holdId}:${paymentAttempts}`,
@@ -269,6 +311,13 @@ export async function checkout(input: CheckoutInput & CheckoutOptions): Promise<
           throw updateFailureFrom(err);
         });
       if (charge.status === 'pending') {
+        // ---- money (issue 12): answer requires_action now; the outcome arrives by webhook ----
+        if (moneyPatched(REQUIRES_ACTION_PATCH)) {
+          // Waiting on the bank (3-D Secure): where support staff look for a stuck payment.
+          if (lean) index('paying');
+          return await steps.requireAction(holdId, charge);
+        }
+        // ---- end money ----
         const paymentId = charge.paymentId;
         // Waiting on the bank (3-D Secure): where support staff look for a stuck payment.
         if (lean) index('paying');
@@ -300,6 +349,9 @@ export async function checkout(input: CheckoutInput & CheckoutOptions): Promise<
         enter('confirmed');
         return order;
       } catch (err) {
+        // ---- money (issue 12): refund only what has no order, through the refund workflow ----
+        if (moneyPatched(COMPENSATE_WITHOUT_ORDER_PATCH)) return await steps.compensate(holdId, charge.paymentId, err);
+        // ---- end money ----
         // Saga compensation: the buyer must never keep a charge without seats.
         log.error('confirmation failed after charge; refunding', { holdId, error: String(err) });
         await payments.refundPayment({ paymentId: charge.paymentId });
@@ -380,5 +432,7 @@ export async function checkout(input: CheckoutInput & CheckoutOptions): Promise<
     }
   }
   await condition(allHandlersFinished);
+  // money (issue 12): a refund under way keeps the checkout open (refund_pending) until it lands.
+  if (refundSettled) await refundSettled;
   return view();
 }

@@ -2,13 +2,22 @@ import { randomBytes } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
 import { WithStartWorkflowOperation, WorkflowNotFoundError } from '@temporalio/client';
 import { findHold, findOrderByHold } from '../../db/queries/orders';
-import { BUYER_ID_KEY, EVENT_ID_KEY, holdUpdate, type HoldRequest, purchaseUpdate, releaseUpdate } from '../../domain/checkout';
+import {
+  BUYER_ID_KEY,
+  checkoutQuery,
+  EVENT_ID_KEY,
+  holdUpdate,
+  type HoldRequest,
+  purchaseUpdate,
+  releaseUpdate,
+} from '../../domain/checkout';
 import { DomainError } from '../../domain/errors';
 import { checkoutWorkflowId } from '../../domain/ids';
 import { checkout } from '../../workflows/checkout';
 import type { AppEnv, Buyer } from '../deps';
 import { router } from '../router';
 import { requireBuyer } from '../middleware/auth';
+import { CheckoutBody, PaymentActionRequiredBody } from '../payment-schemas';
 import { errorResponses, EventIdParam, HoldBody, HoldParams, HoldView, OrderResult, PurchaseBody } from '../schemas';
 
 const hold = createRoute({
@@ -50,6 +59,10 @@ const purchase = createRoute({
   request: { params: EventIdParam, body: { content: { 'application/json': { schema: PurchaseBody } }, required: true } },
   responses: {
     200: { description: 'Paid and confirmed', content: { 'application/json': { schema: OrderResult } } },
+    202: {
+      description: 'The card needs authentication (3-D Secure): the buyer completes nextAction; the outcome arrives by webhook',
+      content: { 'application/json': { schema: PaymentActionRequiredBody } },
+    },
     ...errorResponses(400, 401, 402, 404, 409, 410, 413, 503),
   },
 });
@@ -66,6 +79,19 @@ async function holdGone(c: { var: AppEnv['Variables'] }, buyer: Buyer, eventId: 
   throw new DomainError('HOLD_EXPIRED', 'this hold has ended', { holdId, status: h.status });
 }
 
+const checkoutView = createRoute({
+  method: 'get',
+  path: '/v1/events/{eventId}/checkout',
+  tags: ['Holds and purchase'],
+  security: [{ buyer: [] }],
+  description: "The buyer's own checkout for the event, so that a page that reloads resumes where it was.",
+  request: { params: EventIdParam },
+  responses: {
+    200: { description: 'The checkout', content: { 'application/json': { schema: CheckoutBody } } },
+    ...errorResponses(400, 401, 404),
+  },
+});
+
 const CHECKOUT_PER_BUYER = { limit: 20, windowMs: 10_000 };
 
 export function checkoutRoutes() {
@@ -74,6 +100,7 @@ export function checkoutRoutes() {
   app.on('POST', '/v1/events/:eventId/hold', requireBuyer);
   app.on('DELETE', '/v1/events/:eventId/hold/:holdId', requireBuyer);
   app.on('POST', '/v1/events/:eventId/purchase', requireBuyer);
+  app.on('GET', '/v1/events/:eventId/checkout', requireBuyer);
 
   return app
     .openapi(hold, async (c) => {
@@ -177,11 +204,30 @@ export function checkoutRoutes() {
       }
       const handle = deps.temporal.workflow.getHandle(checkoutWorkflowId(eventId, buyer.buyerId));
       try {
-        const order = await handle.executeUpdate(purchaseUpdate, { args: [{ holdId, paymentMethod }] });
-        return c.json(order, 200);
+        const result = await handle.executeUpdate(purchaseUpdate, { args: [{ holdId, paymentMethod }] });
+        if (result.status === 'requires_action') return c.json(result, 202);
+        return c.json(result, 200);
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) await holdGone(c, buyer, eventId, holdId);
         throw err;
       }
+    })
+    .openapi(checkoutView, async (c) => {
+      const { eventId } = c.req.valid('param');
+      const handle = c.var.services.temporal.workflow.getHandle(checkoutWorkflowId(eventId, c.var.buyer.buyerId));
+      let view;
+      try {
+        view = await handle.query(checkoutQuery);
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) throw new DomainError('NOT_FOUND', 'no checkout for this event', { eventId });
+        throw err;
+      }
+      const { state, hold, order, payment, lastDecline } = view;
+      // The client secret is only for a payment the buyer must still act on.
+      const shown = payment && (payment.status === 'requires_action' ? payment : { paymentId: payment.paymentId, status: payment.status });
+      return c.json(
+        { state, ...(hold && { hold }), ...(order && { order }), ...(shown && { payment: shown }), ...(lastDecline && { lastDecline }) },
+        200,
+      );
     });
 }

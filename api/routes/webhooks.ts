@@ -1,12 +1,29 @@
-import { findPaymentByProviderRef } from '../../db/queries/payments';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { findOrderByHold } from '../../db/queries/orders';
+import { findPaymentByProviderRef, settlePayment } from '../../db/queries/payments';
 import { paymentOutcomeSignal } from '../../domain/checkout';
 import { DomainError } from '../../domain/errors';
 import { InvalidWebhookError } from '../../payments';
+import type { Services } from '../deps';
+import { startRefundWorkflow } from '../refunds';
 import { router } from '../router';
+
+async function checkoutRunning(services: Services, checkoutId: string): Promise<boolean> {
+  try {
+    const { status } = await services.temporal.workflow.getHandle(checkoutId).describe();
+    return status.name === 'RUNNING';
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
+}
 
 /**
  * The payment provider's webhook: the provider verifies the signature over the
- * raw body and reads the outcome, which goes to the checkout waiting for it.
+ * raw body and reads the outcome. A checkout still waiting for the payment gets
+ * the outcome; a success nobody waits for any more (the checkout gave up on the
+ * payment, or is gone) is recorded and refunded by the refund workflow, which
+ * keeps a payment that paid for an order. Idempotent: Stripe delivers at least once.
  */
 export function webhookRoutes() {
   return router().post('/v1/webhooks/stripe', async (c) => {
@@ -21,11 +38,29 @@ export function webhookRoutes() {
     if (!outcome) return c.json({ received: true, handled: false }, 200);
     const payment = await findPaymentByProviderRef(deps.pool, outcome.providerRef);
     if (!payment) return c.json({ received: true, handled: false }, 200);
-    await deps.temporal.workflow.getHandle(payment.checkoutId).signal(paymentOutcomeSignal, {
-      paymentId: payment.id,
-      status: outcome.status,
-      ...(outcome.declineCode && { declineCode: outcome.declineCode }),
-    });
+    const running = await checkoutRunning(deps, payment.checkoutId);
+    if (running) {
+      await deps.temporal.workflow.getHandle(payment.checkoutId).signal(paymentOutcomeSignal, {
+        paymentId: payment.id,
+        status: outcome.status,
+        ...(outcome.declineCode && { declineCode: outcome.declineCode }),
+      });
+    }
+    if (outcome.status !== 'succeeded' || payment.status === 'refunded') {
+      return c.json({ received: true, handled: true }, 200);
+    }
+    // A success the checkout will not act on: it gave up on this payment (declined, e.g. timed out), or it is gone.
+    const order = await findOrderByHold(deps.pool, payment.holdId);
+    if (order?.paymentId === payment.id) return c.json({ received: true, handled: true }, 200);
+    if (payment.status === 'declined' || !running) {
+      await settlePayment(deps.pool, payment.id, { status: 'succeeded', providerRef: null });
+      const refund = await startRefundWorkflow(
+        { temporal: deps.temporal, pool: deps.pool, taskQueue: deps.config.TEMPORAL_TASK_QUEUE },
+        payment,
+        'late_success',
+      );
+      return c.json({ received: true, handled: true, refund }, 200);
+    }
     return c.json({ received: true, handled: true }, 200);
   });
 }

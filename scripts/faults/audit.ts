@@ -1,17 +1,20 @@
 /**
  * The issue's audit, scoped to the events a scenario sold: other test runs
  * share the database, so a global audit would judge their in-flight work too.
- * The checks are db/audit.ts's, plus the provider's view: every charge that
- * reached the payment provider belongs to exactly one payment row.
+ * The checks are db/audit.ts's reconciliation (the database and the payment
+ * provider's own books), plus the proxy's view: every charge that reached the
+ * payment provider belongs to exactly one payment row.
  */
 import type { Pool } from 'pg';
-import { type AuditReport, auditDatabase } from '../../db/audit';
+import { reconcile, type ReconciliationReport } from '../../db/audit';
+import { createPaymentProvider } from '../../payments';
+import { loadConfig } from '../../platform/config';
 
-export type ScopedAudit = AuditReport;
+export type ScopedAudit = ReconciliationReport;
 
-/** db/audit.ts's checks over these events, including the ones that hold once the system is back. */
+/** db/audit.ts's reconciliation over these events, including the checks that hold once the system is back. */
 export function auditEvents(pool: Pool, eventIds: string[], staleHoldSeconds = 10): Promise<ScopedAudit> {
-  return auditDatabase(pool, { eventIds, staleHoldSeconds });
+  return reconcile(pool, createPaymentProvider(loadConfig(), pool), { eventIds, staleHoldSeconds });
 }
 
 /**

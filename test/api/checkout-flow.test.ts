@@ -3,7 +3,7 @@
  * Temporal dev server, Postgres, Redis and stripe-mock.
  */
 import { auditDatabase } from '../../db/audit';
-import { apiClient, createEvent, expectError, expectOk, newBuyer, reply, request } from '../support/http';
+import { apiClient, createEvent, expectError, expectOk, newBuyer, reply, request, orderIdOf } from '../support/http';
 import { testConfig } from '../../harness/stack';
 import { useApiAndWorker } from '../support/stack';
 
@@ -34,10 +34,10 @@ test('hold by seat ids, pay, and read the order back', async () => {
   expect(paid.body).toMatchObject({ status: 'confirmed', seatIds: ['A-1-1', 'A-1-2'], amountCents: 10000 });
 
   // GET /v1/orders/:orderId is not in the app's type yet, so it goes raw.
-  const orderOf = (token: string) => request(stack.api.url, 'GET', `/v1/orders/${paid.body.orderId}`, { token });
+  const orderOf = (token: string) => request(stack.api.url, 'GET', `/v1/orders/${orderIdOf(paid)}`, { token });
   const order = await orderOf(buyer.token);
   expect(order.status).toBe(200);
-  expect(order.body).toMatchObject({ orderId: paid.body.orderId, eventId, buyerId: buyer.buyerId, status: 'confirmed' });
+  expect(order.body).toMatchObject({ orderId: orderIdOf(paid), eventId, buyerId: buyer.buyerId, status: 'confirmed' });
 
   const other = await newBuyer(stack.api.url, 'Eve');
   expect((await orderOf(other.token)).status).toBe(404);
@@ -52,7 +52,7 @@ test('hold by seat ids, pay, and read the order back', async () => {
     event.purchase.$post({ param: { eventId }, json: { holdId: hold.body.holdId, paymentMethod: 'pm_card_visa' } }),
   );
   expectOk(again, 200);
-  expect(again.body.orderId).toBe(paid.body.orderId);
+  expect(orderIdOf(again)).toBe(orderIdOf(paid));
   const charges = await stack.api.deps.pool.query('SELECT count(*)::int AS n FROM payments WHERE hold_id = $1', [hold.body.holdId]);
   expect(charges.rows[0].n).toBe(1);
 });

@@ -3,7 +3,8 @@
  * real Temporal and real Postgres. Afterwards the database audit must be
  * clean whatever the interleaving was.
  */
-import { auditDatabase } from '../../db/audit';
+import { auditDatabase, reconcile } from '../../db/audit';
+import { createPaymentProvider } from '../../payments';
 import { claimKeys } from '../../services/seat-claims';
 import { testConfig } from '../../harness/stack';
 import { createEvent, newBuyer, type RawRequest, request } from '../support/http';
@@ -152,7 +153,10 @@ test('1,000 concurrent buyers, 100 seats: nothing oversold, every charge account
   }
   expect(held).toBe(0);
 
-  const audit = await auditDatabase(stack.api.deps.pool, { eventIds: [eventId], staleHoldSeconds: 5 });
+  const audit = await reconcile(stack.api.deps.pool, createPaymentProvider(config, stack.api.deps.pool), {
+    eventIds: [eventId],
+    staleHoldSeconds: 5,
+  });
   expect(audit.violations).toEqual(Object.fromEntries(Object.keys(audit.violations).map((k) => [k, 0])));
   const { rows } = await stack.api.deps.pool.query(
     `SELECT (SELECT count(*)::int FROM seats WHERE event_id = $1 AND status = 'sold') AS sold,

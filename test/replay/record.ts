@@ -10,8 +10,8 @@
  * the real activities against Postgres and stripe-mock). Re-record only to add
  * cases: committed histories are the record of what production has run.
  */
-import { paymentOutcomeSignal } from '../../domain/checkout';
 import { checkoutWorkflowId } from '../../domain/ids';
+import { refundWorkflowId } from '../../domain/refund';
 import { request, newBuyer } from '../support/http';
 import { seedEvent } from '../../harness/seed';
 import { startApi, startWorker, testConfig } from '../../harness/stack';
@@ -27,8 +27,8 @@ async function main(): Promise<void> {
     const eventId = await seedEvent(api.deps.pool, { name: 'Replay recording', holdSeconds: 300 });
     const shortEvent = await seedEvent(api.deps.pool, { name: 'Replay recording (short holds)', holdSeconds: 30 });
 
-    async function save(name: string, buyerId: string, event = eventId): Promise<void> {
-      const handle = api.deps.temporal.workflow.getHandle(checkoutWorkflowId(event, buyerId));
+    async function save(name: string, buyerId: string, event = eventId, workflowId = checkoutWorkflowId(event, buyerId)): Promise<void> {
+      const handle = api.deps.temporal.workflow.getHandle(workflowId);
       await handle.result();
       written.push(writeHistory(handle.workflowId, name));
     }
@@ -79,24 +79,31 @@ async function main(): Promise<void> {
       must(await request(api.url, 'DELETE', `/v1/events/${eventId}/hold/${ha.holdId}`, { token: a.token }), 200);
       await save('hold-conflict-then-release', b.buyerId);
     }
-    // 6. a card that needs authentication: the outcome arrives as a signal (as the Stripe webhook sends it)
+    // 6. a card that needs authentication: 202 requires_action, the development issuer's challenge, the signed webhook
+    const authenticate = (r: { body: any }, result: 'succeed' | 'fail') =>
+      request(api.url, 'POST', String(r.body.nextAction.url).replace('/dev/', '/v1/dev/'), {
+        body: { clientSecret: r.body.clientSecret, result },
+      });
     {
       const b = await newBuyer(api.url);
       const h = must(await hold(eventId, b.token, { quantity: 1 }), 201);
-      const pending = purchase(eventId, b.token, h.holdId, 'pm_card_authenticationRequired');
-      const handle = api.deps.temporal.workflow.getHandle(checkoutWorkflowId(eventId, b.buyerId));
-      let paymentId: string | undefined;
-      for (let i = 0; i < 200 && !paymentId; i++) {
-        const { rows } = await api.deps.pool.query<{ id: string }>(`SELECT id FROM payments WHERE hold_id = $1 AND status = 'pending'`, [
-          h.holdId,
-        ]);
-        paymentId = rows[0]?.id;
-        if (!paymentId) await new Promise((r) => setTimeout(r, 100));
-      }
-      if (!paymentId) throw new Error('the authenticating payment never became pending');
-      await handle.signal(paymentOutcomeSignal, { paymentId, status: 'succeeded' });
-      must(await pending, 200);
+      const action = await purchase(eventId, b.token, h.holdId, 'pm_card_authenticationRequired');
+      must(action, 202);
+      must(await authenticate(action, 'succeed'), 200);
       await save('authenticated-purchase', b.buyerId);
+    }
+    // 7. the seats are lost while the buyer authenticates: the success is refunded by the refund workflow
+    {
+      const b = await newBuyer(api.url);
+      const rival = await newBuyer(api.url);
+      const h = must(await hold(eventId, b.token, { seatIds: ['A-4-1'] }), 201);
+      const action = await purchase(eventId, b.token, h.holdId, 'pm_card_threeDSecure2Required');
+      must(action, 202);
+      await api.deps.pool.query(`UPDATE seats SET hold_expires_at = now() - interval '1 second' WHERE hold_id = $1`, [h.holdId]);
+      must(await hold(eventId, rival.token, { seatIds: ['A-4-1'] }), 201);
+      must(await authenticate(action, 'succeed'), 200);
+      await save('authenticated-then-refunded', b.buyerId);
+      await save('refund', b.buyerId, eventId, refundWorkflowId((action.body as { paymentId: string }).paymentId));
     }
     await save('hold-expire', expiring.buyerId, shortEvent);
   } finally {

@@ -158,3 +158,10 @@ export async function seatStatuses(base: string, eventId: string): Promise<Recor
   if (!r.ok) throw new Error(`reading the seat map failed: ${r.status} ${JSON.stringify(r.body)}`);
   return Object.fromEntries(r.body.seats.map((s) => [s.seatId, s.status]));
 }
+
+/** The order id of a purchase that confirmed at once (200); a 202 requires_action has none, and fails here. */
+export function orderIdOf(r: { status: number; body: unknown }): string {
+  const id = (r.body as { orderId?: unknown } | null)?.orderId;
+  if (r.status !== 200 || typeof id !== 'string') throw new Error(`expected a confirmed order, got ${r.status} ${JSON.stringify(r.body)}`);
+  return id;
+}

@@ -5,6 +5,7 @@
  * hold running out.
  */
 import { ApiError } from './api';
+import { purchaseWithAuthentication } from './authentication';
 import { cardEntry } from './card-entry';
 import { clock, formatMoney, h } from './format';
 import type { HoldInfo } from './session';
@@ -138,7 +139,7 @@ export class HoldStage {
     button.textContent = 'Paying…';
     error.hidden = true;
     try {
-      const order = await v.api.purchase(v.eventId, hold.holdId, method);
+      const order = await purchaseWithAuthentication(v.api, v.eventId, hold.holdId, method);
       this.endHold();
       v.session.order = { orderId: order.orderId, seatIds: order.seatIds, amountCents: order.amountCents };
       v.save();
