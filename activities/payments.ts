@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { withTransaction } from '../db/pool';
-import { extendHoldForPayment as extendHoldQuery } from '../db/queries/holds';
+import { extendHoldForPayment as extendHoldQuery } from '../db/queries/seats';
 import { findOrderByHold } from '../db/queries/orders';
 import { beginPayment, claimForRefund, findPayment, markRefunded, settleNeverCharged, settlePayment } from '../db/queries/payments';
 import type { NextAction, OrderView } from '../domain/checkout';
@@ -86,6 +86,12 @@ export function createPaymentActivities(deps: ActivityDeps) {
     async extendHoldForPayment(input: { holdId: string; seconds: number }): Promise<{ owned: boolean; expiresAt: string | null }> {
       const seconds = Math.max(1, Math.min(MAX_HOLD_EXTENSION_SECONDS, Math.round(input.seconds)));
       const r = await extendHoldQuery(deps.pool, input.holdId, seconds);
+      if (r.owned && r.eventId) {
+        // The claim gate follows, so it does not offer the seats while the payment runs; Postgres decides either way.
+        await deps.seatClaims.record(r.eventId, input.holdId, r.seatIds, r.remainingMs).catch((err: unknown) => {
+          deps.logger.warn({ err, holdId: input.holdId }, 'claim not extended; Postgres still refuses the seats to others');
+        });
+      }
       return { owned: r.owned, expiresAt: r.expiresAt?.toISOString() ?? null };
     },
 

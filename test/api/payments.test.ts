@@ -145,7 +145,7 @@ test('a success webhook for a payment onsale gave up on is refunded automaticall
   const report = await clean(eventId);
   expect(report.provider).toMatchObject({ charged: 1, refunded: 1 });
   // Support staff's gauge of refunds that have not landed is served with the other metrics.
-  const metrics = await call(stack.api.url, 'GET', '/metrics');
+  const metrics = await call(stack.api.url, 'GET', '/metrics', { token: config.ADMIN_TOKEN });
   expect(String(metrics.body)).toMatch(/^onsale_refunds_pending \d+$/m);
   expect(String(metrics.body)).toMatch(/^onsale_refund_pending_oldest_seconds [\d.]+$/m);
 });

@@ -7,7 +7,7 @@ import type { Pool } from 'pg';
 import { auditDatabase } from '../../db/audit';
 import { createPool, withTransaction } from '../../db/pool';
 import { migrate } from '../../db/migrate';
-import { extendHoldForPayment } from '../../db/queries/holds';
+import { extendHoldForPayment } from '../../db/queries/seats';
 import { beginPayment, claimForRefund, lockSucceededPayment, settlePayment } from '../../db/queries/payments';
 import { reserveSeats } from '../../db/queries/seats';
 import { requireEnv } from '../../harness/runtime';
@@ -48,7 +48,7 @@ test('a hold that owns its seats is kept longer, in the seats and in the holds r
   expect(kept.expiresAt!.getTime() - before.getTime()).toBeGreaterThan(500_000);
   expect((await seatExpiry(eventId, 'A-1-2')).getTime()).toBe(kept.expiresAt!.getTime());
   const again = await extendHoldForPayment(pool, holdId, 5);
-  expect(again).toEqual({ owned: true, expiresAt: kept.expiresAt });
+  expect(again).toMatchObject({ owned: true, expiresAt: kept.expiresAt });
 });
 
 test('a hold that lost a seat, or expired in the database, is not kept and its seats are untouched', async () => {
