@@ -62,6 +62,18 @@ export function createApp(deps: ApiDeps, services: Services = buildServices(deps
     }),
   );
   app.use('*', shedLoad(shedOptionsFrom(deps.config)));
+  // Requests that change something take no query parameters: an unexpected one is refused, never ignored.
+  let routeMethods: ((path: string) => string[]) | null = null;
+  app.use('/v1/*', async (c, next) => {
+    const changes = c.req.method === 'POST' || c.req.method === 'PUT' || c.req.method === 'PATCH' || c.req.method === 'DELETE';
+    routeMethods ??= allowedMethodsOf(app.routes);
+    if (changes && new URL(c.req.url).search.length > 1 && routeMethods(c.req.path).includes(c.req.method)) {
+      return errorResponse(c, 'VALIDATION_FAILED', `${c.req.method} ${c.req.path} takes no query parameters`, {
+        issues: [{ path: 'query', message: 'no query parameters are accepted here' }],
+      });
+    }
+    await next();
+  });
   app.use('*', compressAnswers());
   app.use('/v1/*', cachePolicy);
   app.use(

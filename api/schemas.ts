@@ -22,8 +22,43 @@ export const ErrorBody = z
   })
   .openapi('Error');
 
+/** An e-mail address as onsale accepts it: published as the pattern it is checked with, so clients and the server agree. */
+const Email = z
+  .string()
+  .max(200)
+  .regex(/^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}$/, 'not an e-mail address');
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: 'The request is malformed (VALIDATION_FAILED)',
+  401: 'No valid credentials (UNAUTHENTICATED)',
+  402: 'The card was declined (PAYMENT_DECLINED); the hold stays',
+  403: 'Not allowed (FORBIDDEN, NOT_ADMITTED)',
+  404: 'No such resource, or not yours (NOT_FOUND, HOLD_NOT_FOUND)',
+  409: 'Conflicts with the current state (SEATS_UNAVAILABLE, CHECKOUT_IN_PROGRESS, EVENT_NOT_ON_SALE, ...)',
+  410: 'It has ended (HOLD_EXPIRED)',
+  413: 'The body is too large (PAYLOAD_TOO_LARGE)',
+  422: 'Against the sale terms (LIMIT_EXCEEDED)',
+  429: 'Too many requests (RATE_LIMITED); Retry-After says when to try again',
+  503: 'Over capacity or a backing service is down (UNAVAILABLE); Retry-After says when to try again',
+};
+
+const RETRY_AFTER = { 'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'string' as const } } };
+
+/**
+ * The error answers of an operation, in the error contract. 503 is always
+ * among them: load shedding can answer any request past capacity.
+ */
 export const errorResponses = (...statuses: number[]) =>
-  Object.fromEntries(statuses.map((s) => [s, { description: 'error', content: { 'application/json': { schema: ErrorBody } } }]));
+  Object.fromEntries(
+    [...new Set([...statuses, 503])].map((s) => [
+      s,
+      {
+        description: ERROR_DESCRIPTIONS[s] ?? 'error',
+        ...((s === 429 || s === 503) && { headers: RETRY_AFTER }),
+        content: { 'application/json': { schema: ErrorBody } },
+      },
+    ]),
+  );
 
 export const EventIdParam = z.object({
   eventId: z
@@ -174,7 +209,8 @@ export const HoldBody = z
           .array(SeatIdString)
           .min(1)
           .max(50)
-          .refine((ids) => new Set(ids).size === ids.length, 'seat ids must not repeat'),
+          .refine((ids) => new Set(ids).size === ids.length, 'seat ids must not repeat')
+          .openapi({ uniqueItems: true }),
       })
       .strict(),
     z
@@ -233,7 +269,7 @@ export const OrderIdParam = z.object({
 export const DevBuyerBody = z
   .object({
     name: z.string().trim().min(1).max(100).optional(),
-    email: z.email().max(200).optional(),
+    email: Email.optional(),
   })
   .strict()
   .openapi('DevBuyerRequest');
@@ -337,7 +373,7 @@ export const LimitsBody = z
   })
   .strict()
   .refine((b) => Object.keys(b).length > 0, 'give at least one limit')
-  .openapi('WaitingRoomLimits');
+  .openapi('WaitingRoomLimits', { minProperties: 1 });
 
 // ------------------------------------------------------------ organisers and support --
 
@@ -397,7 +433,7 @@ export const OrderSearchQuery = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,100}$/, 'not a buyer id')
     .optional(),
-  email: z.email().max(200).optional(),
+  email: Email.optional(),
   cursor: Cursor.optional(),
   limit: pageLimit,
 });

@@ -20,6 +20,7 @@ const url = (protocols: string[]) =>
 
 const secret = z.string().min(16, 'must be at least 16 characters');
 const port = z.coerce.number().int().min(1).max(65535);
+const publishableKey = z.string().regex(/^pk_(test|live)_[A-Za-z0-9]+$/, 'must look like pk_test_… or pk_live_…');
 const hostPortList = z.string().regex(/^\s*[^\s,]+:\d{1,5}\s*(,\s*[^\s,]+:\d{1,5}\s*)*$/, 'must be host:port[,host:port...]');
 
 const schema = z
@@ -55,10 +56,7 @@ const schema = z
     STRIPE_API_URL: url(['http:', 'https:']).optional(),
     STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9]+$/, 'must look like whsec_…'),
     /** Stripe.js on the buyer page in production (the Payment Element); public by design. */
-    STRIPE_PUBLISHABLE_KEY: z
-      .string()
-      .regex(/^pk_(test|live)_[A-Za-z0-9]+$/, 'must look like pk_test_… or pk_live_…')
-      .optional(),
+    STRIPE_PUBLISHABLE_KEY: publishableKey.optional(),
     PAYMENT_CURRENCY: z
       .string()
       .regex(/^[a-z]{3}$/)
@@ -103,9 +101,6 @@ const schema = z
     WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
     /** Where the Temporal runtime's own exporter listens (loopback; re-served by the worker's endpoint); default the next port. */
     TEMPORAL_METRICS_PORT: port.optional(),
-    /** OpenTelemetry tracing of client, workflows and activities: off unless an exporter is named. */
-    OTEL_TRACES_EXPORTER: z.enum(['none', 'console', 'otlp']).default('none'),
-    OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:']).optional(),
   })
   .superRefine((c, ctx) => {
     if (c.ONSALE_MODE === 'production' && !c.BUYER_JWKS_URL) {

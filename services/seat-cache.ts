@@ -20,7 +20,7 @@ import type Redis from 'ioredis';
 import type { Result } from 'ioredis';
 import type { Pool } from 'pg';
 import { loadSections } from '../db/queries/events';
-import { loadSeatMap } from '../db/queries/seats';
+import { countSeatsByStatus, loadSeatMap } from '../db/queries/seats';
 import {
   packedLength,
   packStatuses,
@@ -199,6 +199,32 @@ export class SeatCache {
         return counts;
       },
     );
+  }
+
+  /**
+   * Counts for many events at once, for listings: from Redis where the event's
+   * cache is built, else one grouped count in Postgres for the rest. Never
+   * builds a cache (a page of fifty events must not rebuild fifty seat maps).
+   */
+  async countsOf(eventIds: string[]): Promise<Map<string, SeatCounts>> {
+    const out = new Map<string, SeatCounts>();
+    const missing: string[] = [];
+    try {
+      const pipe = this.redis.pipeline();
+      for (const id of eventIds) pipe.exists(seatKeys(id).ready).hgetall(seatKeys(id).counts);
+      const replies = (await pipe.exec()) ?? [];
+      eventIds.forEach((id, i) => {
+        const ready = replies[2 * i]?.[1] === 1;
+        const c = replies[2 * i + 1]?.[1] as Record<string, string> | undefined;
+        if (ready && c) out.set(id, { available: Number(c.a ?? 0), held: Number(c.h ?? 0), sold: Number(c.s ?? 0) });
+        else missing.push(id);
+      });
+    } catch (err) {
+      this.logger?.warn({ err }, 'seat cache unavailable; counting a listing in Postgres');
+      missing.push(...eventIds.filter((id) => !out.has(id)));
+    }
+    if (missing.length) for (const [id, counts] of await countSeatsByStatus(this.pool, missing)) out.set(id, counts);
+    return out;
   }
 
   async seatMap(eventId: string): Promise<SeatMapView> {

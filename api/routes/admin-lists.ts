@@ -66,11 +66,12 @@ export function adminListRoutes() {
   return router()
     .openapi(listAdminEvents, async (c) => {
       const { status, cursor, limit } = c.req.valid('query');
-      const { pool, events } = c.var.services;
+      const { pool, seatCache } = c.var.services;
       const page = await listEvents(pool, { status, after: decodeCursor(cursor), limit });
+      const countsById = await seatCache.countsOf(page.events.map((e) => e.id));
       const rows = await Promise.all(
         page.events.map(async (e) => {
-          const counts = await events.counts(e.id);
+          const counts = countsById.get(e.id) ?? { available: 0, held: 0, sold: 0 };
           return {
             eventId: e.id,
             name: e.name,

@@ -63,7 +63,7 @@ const purchase = createRoute({
       description: 'The card needs authentication (3-D Secure): the buyer completes nextAction; the outcome arrives by webhook',
       content: { 'application/json': { schema: PaymentActionRequiredBody } },
     },
-    ...errorResponses(400, 401, 402, 404, 409, 410, 413, 503),
+    ...errorResponses(400, 401, 402, 404, 409, 410, 413, 429, 503),
   },
 });
 

@@ -28,7 +28,7 @@ const challenge = createRoute({
   request: { params: EventIdParam },
   responses: {
     200: { description: 'A proof-of-work challenge for joining', content: { 'application/json': { schema: Challenge } } },
-    ...errorResponses(400, 401, 404),
+    ...errorResponses(400, 401, 404, 409),
   },
 });
 
@@ -65,7 +65,7 @@ const progress = createRoute({
   request: { params: EventIdParam },
   responses: {
     200: { description: 'Queue progress', content: { 'application/json': { schema: QueueProgress } } },
-    ...errorResponses(400, 404),
+    ...errorResponses(400, 404, 409),
   },
 });
 

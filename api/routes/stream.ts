@@ -20,6 +20,38 @@ import { errorResponses, EventIdParam } from '../schemas';
 
 const VERSION = z.string().regex(/^\d{1,15}$/, 'not a seat-map version');
 
+/**
+ * One event of the stream as SSE parsers see it: `event`, `id` (a seat-map
+ * version) and `data`, the JSON of a snapshot or of a batch of changes.
+ * Comment lines (keep-alives) and the opening `retry:` carry no event.
+ */
+const SeatStreamEvent = z
+  .object({
+    event: z.enum(['snapshot', 'changes']),
+    id: VERSION,
+    retry: z.number().int().min(0).optional(),
+    data: z.string().openapi({
+      contentMediaType: 'application/json',
+      contentSchema: {
+        oneOf: [
+          {
+            type: 'object',
+            title: 'snapshot',
+            required: ['version', 'seats'],
+            properties: { version: { type: 'integer', minimum: 0 }, seats: { type: 'array', items: {} } },
+          },
+          {
+            type: 'object',
+            title: 'changes',
+            required: ['version', 'changes'],
+            properties: { version: { type: 'integer', minimum: 0 }, changes: { type: 'array', items: {} } },
+          },
+        ],
+      },
+    } as Record<string, unknown>),
+  })
+  .openapi('SeatStreamEvent');
+
 const seatStream = createRoute({
   method: 'get',
   path: '/v1/events/{eventId}/seats/stream',
@@ -35,7 +67,7 @@ const seatStream = createRoute({
     query: z.object({ lastEventId: VERSION.optional() }),
   },
   responses: {
-    200: { description: 'An event stream', content: { 'text/event-stream': { schema: z.string() } } },
+    200: { description: 'An event stream', content: { 'text/event-stream': { schema: SeatStreamEvent } } },
     ...errorResponses(400, 404),
   },
 });

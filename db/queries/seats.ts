@@ -326,3 +326,22 @@ export async function extendHoldForPayment(client: Pick<PoolClient, 'query'>, ho
     remainingMs: Number(r.remaining_ms ?? 0),
   };
 }
+
+/** Seats by status for several events in one grouped count; a hold past its window counts as available. */
+export async function countSeatsByStatus(
+  client: Pick<PoolClient, 'query'>,
+  eventIds: string[],
+): Promise<Map<string, { available: number; held: number; sold: number }>> {
+  const { rows } = await client.query<{ event_id: string; available: number; held: number; sold: number }>(
+    `SELECT event_id,
+            count(*) FILTER (WHERE status = 'available' OR (status = 'held' AND hold_expires_at < now()))::int AS available,
+            count(*) FILTER (WHERE status = 'held' AND hold_expires_at >= now())::int AS held,
+            count(*) FILTER (WHERE status = 'sold')::int AS sold
+       FROM seats WHERE event_id = ANY($1::text[])
+      GROUP BY event_id`,
+    [eventIds],
+  );
+  const out = new Map(eventIds.map((id) => [id, { available: 0, held: 0, sold: 0 }]));
+  for (const r of rows) out.set(r.event_id, { available: r.available, held: r.held, sold: r.sold });
+  return out;
+}

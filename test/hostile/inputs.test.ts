@@ -204,7 +204,13 @@ test('every endpoint: ids of the wrong shape, unknown ids and injection-looking 
   await probe.rejects(eventId, { method: 'GET', path: `/v1/orders/${order}`, token: t() }, 404, 'NOT_FOUND');
   await probe.rejects(eventId, { method: 'GET', path: `/v1/orders/${order}`, token: config.ADMIN_TOKEN }, 404, 'NOT_FOUND');
   await probe.rejects(eventId, { method: 'GET', path: '/v1/nothing-here' }, 404, 'NOT_FOUND');
-  await probe.rejects(eventId, { method: 'PUT', path: `/v1/events/${eventId}/hold`, token: t(), body: { quantity: 1 } }, 404, 'NOT_FOUND');
+  // A known path with a method it does not support: 405, with Allow.
+  await probe.rejects(
+    eventId,
+    { method: 'PUT', path: `/v1/events/${eventId}/hold`, token: t(), body: { quantity: 1 } },
+    405,
+    'METHOD_NOT_ALLOWED',
+  );
 });
 
 test('purchase, waitlist, queue, admin and dev bodies', async () => {
