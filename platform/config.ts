@@ -122,9 +122,6 @@ const schema = z
         message: 'is required with its pair (mTLS needs both the client certificate and its key)',
       });
     }
-    if (c.OTEL_TRACES_EXPORTER === 'otlp' && !c.OTEL_EXPORTER_OTLP_ENDPOINT) {
-      ctx.addIssue({ code: 'custom', path: ['OTEL_EXPORTER_OTLP_ENDPOINT'], message: 'is required when OTEL_TRACES_EXPORTER=otlp' });
-    }
   });
 
 export type Config = z.infer<typeof schema> & { PAYMENT_PROVIDER: 'stripe' | 'test-cards' };
