@@ -4,15 +4,9 @@
  * order search, a refund that puts the seats back on sale and offers them to
  * the waitlist first, resending a confirmation, and the record of who did it.
  */
-import { type RawRequest, request } from '../support/http';
+import { call } from '../support/http';
 import { testConfig } from '../../harness/stack';
 import { useApiAndWorker } from '../support/stack';
-
-/** Raw JSON request whose body this file reads loosely (to be moved to the typed client). */
-const call = async (base: string, method: string, path: string, opts: RawRequest = {}) => {
-  const r = await request(base, method, path, opts);
-  return { ...r, body: r.body as any };
-};
 
 const config = testConfig();
 const stack = useApiAndWorker(config);

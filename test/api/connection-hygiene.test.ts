@@ -7,14 +7,8 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { createBuyerTokens } from '../../services/buyer-tokens';
-import { createEvent, type RawRequest, request } from '../support/http';
+import { createEvent, call } from '../support/http';
 import { type RunningApi, startApi, testConfig } from '../../harness/stack';
-
-/** Raw JSON request whose body this file reads loosely (to be moved to the typed client). */
-const call = async (base: string, method: string, path: string, opts: RawRequest = {}) => {
-  const r = await request(base, method, path, opts);
-  return { ...r, body: r.body as any };
-};
 
 const config = testConfig({ BODY_LIMIT_BYTES: '4096' });
 let api: RunningApi;

@@ -7,14 +7,8 @@ import { auditDatabase, reconcile } from '../../db/audit';
 import { createPaymentProvider } from '../../payments';
 import { claimKeys } from '../../services/seat-claims';
 import { testConfig } from '../../harness/stack';
-import { createEvent, newBuyer, type RawRequest, request } from '../support/http';
+import { createEvent, newBuyer, call } from '../support/http';
 import { useApiAndWorker } from '../support/stack';
-
-/** Raw JSON request whose body this file reads loosely (to be moved to the typed client). */
-const call = async (base: string, method: string, path: string, opts: RawRequest = {}) => {
-  const r = await request(base, method, path, opts);
-  return { ...r, body: r.body as any };
-};
 
 jest.setTimeout(300_000);
 

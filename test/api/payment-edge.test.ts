@@ -8,14 +8,8 @@
 import { reconcile } from '../../db/audit';
 import { createPaymentProvider } from '../../payments';
 import { FaultProxy } from '../../scripts/faults/proxy';
-import { createEvent, newBuyer, type RawRequest, request } from '../support/http';
+import { createEvent, newBuyer, call } from '../support/http';
 import { type RunningApi, type RunningWorker, startApi, startWorker, testConfig } from '../../harness/stack';
-
-/** Raw JSON request whose body this file reads loosely (to be moved to the typed client). */
-const call = async (base: string, method: string, path: string, opts: RawRequest = {}) => {
-  const r = await request(base, method, path, opts);
-  return { ...r, body: r.body as any };
-};
 
 jest.setTimeout(120_000);
 

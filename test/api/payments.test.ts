@@ -7,15 +7,9 @@
 import { reconcile } from '../../db/audit';
 import { checkoutWorkflowId } from '../../domain/ids';
 import { createPaymentProvider } from '../../payments';
-import { createEvent, newBuyer, type RawRequest, request } from '../support/http';
+import { createEvent, newBuyer, call } from '../support/http';
 import { testConfig } from '../../harness/stack';
 import { useApiAndWorker } from '../support/stack';
-
-/** Raw JSON request whose body this file reads loosely (to be moved to the typed client). */
-const call = async (base: string, method: string, path: string, opts: RawRequest = {}) => {
-  const r = await request(base, method, path, opts);
-  return { ...r, body: r.body as any };
-};
 
 const config = testConfig();
 const stack = useApiAndWorker(config);

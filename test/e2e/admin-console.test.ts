@@ -5,15 +5,9 @@
  * goes back on sale. Screenshots go to docs/screenshots/admin-*.png.
  */
 import type { Browser, Page } from 'playwright-core';
-import { type RawRequest, request } from '../support/http';
+import { call } from '../support/http';
 import { type RunningApi, type RunningWorker, startApi, startWorker, testConfig } from '../../harness/stack';
 import { launchBrowser, newBuyerPage, screenshot } from './browser';
-
-/** Raw JSON request whose body this file reads loosely (to be moved to the typed client). */
-const call = async (base: string, method: string, path: string, opts: RawRequest = {}) => {
-  const r = await request(base, method, path, opts);
-  return { ...r, body: r.body as any };
-};
 
 const config = testConfig();
 let api: RunningApi;

@@ -5,15 +5,9 @@
  * Development mode keeps both and loads nothing from Stripe.
  */
 import type { Browser } from 'playwright-core';
-import { type RawRequest, createEvent, request } from '../support/http';
+import { createEvent, call } from '../support/http';
 import { type RunningApi, startApi, testConfig } from '../../harness/stack';
 import { launchBrowser, newBuyerPage } from './browser';
-
-/** Raw JSON request whose body this file reads loosely (to be moved to the typed client). */
-const call = async (base: string, method: string, path: string, opts: RawRequest = {}) => {
-  const r = await request(base, method, path, opts);
-  return { ...r, body: r.body as any };
-};
 
 const prod = testConfig({
   ONSALE_MODE: 'production',

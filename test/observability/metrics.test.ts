@@ -7,14 +7,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import path from 'node:path';
-import { type RawRequest, createEvent, newBuyer, request } from '../support/http';
+import { createEvent, newBuyer, call } from '../support/http';
 import { type RunningApi, startApi, testConfig, workflowBundle } from '../../harness/stack';
-
-/** Raw JSON request whose body this file reads loosely (to be moved to the typed client). */
-const call = async (base: string, method: string, path: string, opts: RawRequest = {}) => {
-  const r = await request(base, method, path, opts);
-  return { ...r, body: r.body as any };
-};
 
 const ROOT = path.resolve(__dirname, '../..');
 const config = testConfig({ TEMPORAL_TASK_QUEUE: `test-metrics-${randomUUID()}` });

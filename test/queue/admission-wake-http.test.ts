@@ -9,14 +9,8 @@ import { temporal } from '@temporalio/proto';
 import { admissionWorkflowId } from '../../domain/ids';
 import { createBuyerTokens } from '../../services/buyer-tokens';
 import { queueKeys } from '../../services/waiting-room';
-import { createEvent, type RawRequest, request } from '../support/http';
+import { createEvent, call } from '../support/http';
 import { type RunningApi, type RunningWorker, startApi, startWorker, testConfig } from '../../harness/stack';
-
-/** Raw JSON request whose body this file reads loosely (to be moved to the typed client). */
-const call = async (base: string, method: string, path: string, opts: RawRequest = {}) => {
-  const r = await request(base, method, path, opts);
-  return { ...r, body: r.body as any };
-};
 
 jest.setTimeout(180_000);
 

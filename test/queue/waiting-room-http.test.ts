@@ -7,14 +7,8 @@ import { stateFingerprint } from '../../db/audit';
 import { AdmissionTokens } from '../../services/admission-tokens';
 import { createBuyerTokens } from '../../services/buyer-tokens';
 import { testConfig } from '../../harness/stack';
-import { apiClient, createEvent, errorOf, expectError, expectOk, okBody, type RawRequest, reply, request } from '../support/http';
+import { apiClient, createEvent, errorOf, expectError, expectOk, okBody, reply, call } from '../support/http';
 import { useApiAndWorker } from '../support/stack';
-
-/** Raw JSON request whose body this file reads loosely (to be moved to the typed client). */
-const call = async (base: string, method: string, path: string, opts: RawRequest = {}) => {
-  const r = await request(base, method, path, opts);
-  return { ...r, body: r.body as any };
-};
 
 jest.setTimeout(240_000);
 

@@ -165,3 +165,13 @@ export function orderIdOf(r: { status: number; body: unknown }): string {
   if (r.status !== 200 || typeof id !== 'string') throw new Error(`expected a confirmed order, got ${r.status} ${JSON.stringify(r.body)}`);
   return id;
 }
+
+/**
+ * A raw request whose JSON body the caller reads loosely. For tests that
+ * assert on many reply shapes at once (journeys, admin sweeps); prefer the
+ * typed client (apiClient + reply) wherever a route's types suffice.
+ */
+export async function call(base: string, method: string, path: string, opts: RawRequest = {}) {
+  const r = await request(base, method, path, opts);
+  return { ...r, body: r.body as any };
+}

@@ -6,14 +6,8 @@
  * within a second.
  */
 import { checkoutWorkflowId } from '../../domain/ids';
-import { createEvent, newBuyer, type RawRequest, request } from '../support/http';
+import { createEvent, newBuyer, call } from '../support/http';
 import { startApi, startWorker, testConfig, type RunningApi, type RunningWorker } from '../../harness/stack';
-
-/** Raw JSON request whose body this file reads loosely (to be moved to the typed client). */
-const call = async (base: string, method: string, path: string, opts: RawRequest = {}) => {
-  const r = await request(base, method, path, opts);
-  return { ...r, body: r.body as any };
-};
 
 jest.setTimeout(180_000);
 
