@@ -384,7 +384,22 @@ export const Cursor = z
   .regex(/^[A-Za-z0-9_-]{1,200}$/, 'not a cursor')
   .openapi({ description: 'nextCursor of the previous page' });
 
-const pageLimit = z.coerce.number().int().min(1).max(100).default(25);
+/**
+ * A whole number in a query string, from min to max: digits only, so an empty or
+ * signed value is refused rather than read as 0; absent, the default. The pattern
+ * states the range exactly, so clients (and fuzzers) see the bound the server enforces.
+ */
+export const queryInt = (min: number, max: number, fallback: number, pattern: RegExp) =>
+  z
+    .string()
+    .regex(pattern, `not a whole number from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .optional()
+    .transform((v) => v ?? fallback)
+    .openapi({ description: `A whole number from ${min} to ${max}; ${fallback} when absent` });
+
+const pageLimit = queryInt(1, 100, 25, /^([1-9]\d?|100)$/);
 
 export const AdminEventListQuery = z.object({
   status: z.enum(PUBLIC_STATUSES).optional(),

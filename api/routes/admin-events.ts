@@ -9,11 +9,11 @@ import { recentCheckouts, tallyEvent } from '../../db/queries/reports';
 import { publicStatus } from '../events-view';
 import { requireAdmin } from '../middleware/auth';
 import { router } from '../router';
-import { AdminEventBody, errorResponses, EventIdParam } from '../schemas';
+import { AdminEventBody, errorResponses, EventIdParam, queryInt } from '../schemas';
 import { temporalLinks } from '../temporal-links';
 
 const AdminEventQuery = z.object({
-  recent: z.coerce.number().int().min(0).max(200).default(25).openapi({ description: 'How many recent checkouts to list' }),
+  recent: queryInt(0, 200, 25, /^(0|[1-9]\d?|1\d\d|200)$/),
 });
 
 const getAdminEvent = createRoute({
