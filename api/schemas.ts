@@ -407,14 +407,19 @@ export const AdminEventListQuery = z.object({
   limit: pageLimit,
 });
 
+/** What every event listing says of an event. */
+const listedEventFields = {
+  eventId: z.string(),
+  name: z.string(),
+  status: z.enum(PUBLIC_STATUSES),
+  venue: z.string().nullable(),
+  startsAt: z.string().nullable(),
+  onSaleAt: z.string(),
+};
+
 export const EventSummary = z
   .object({
-    eventId: z.string(),
-    name: z.string(),
-    status: z.enum(PUBLIC_STATUSES),
-    venue: z.string().nullable(),
-    startsAt: z.string().nullable(),
-    onSaleAt: z.string(),
+    ...listedEventFields,
     counts: SeatCountsBody,
     revenueCents: z.number(),
   })
@@ -430,12 +435,7 @@ export const PublicEventListQuery = z.object({
 
 export const PublicEvent = z
   .object({
-    eventId: z.string(),
-    name: z.string(),
-    status: z.enum(PUBLIC_STATUSES),
-    venue: z.string().nullable(),
-    startsAt: z.string().nullable(),
-    onSaleAt: z.string(),
+    ...listedEventFields,
     description: z.string().nullable(),
   })
   .openapi('PublicEvent');

@@ -69,21 +69,19 @@ export function adminListRoutes() {
       const { pool, seatCache } = c.var.services;
       const page = await listEvents(pool, { status, after: decodeCursor(cursor), limit });
       const countsById = await seatCache.countsOf(page.events.map((e) => e.id));
-      const rows = await Promise.all(
-        page.events.map(async (e) => {
-          const counts = countsById.get(e.id) ?? { available: 0, held: 0, sold: 0 };
-          return {
-            eventId: e.id,
-            name: e.name,
-            status: publicStatus(e, counts),
-            venue: e.venue,
-            startsAt: e.startsAt?.toISOString() ?? null,
-            onSaleAt: e.onSaleAt.toISOString(),
-            counts,
-            revenueCents: e.revenueCents,
-          };
-        }),
-      );
+      const rows = page.events.map((e) => {
+        const counts = countsById.get(e.id) ?? { available: 0, held: 0, sold: 0 };
+        return {
+          eventId: e.id,
+          name: e.name,
+          status: publicStatus(e, counts),
+          venue: e.venue,
+          startsAt: e.startsAt?.toISOString() ?? null,
+          onSaleAt: e.onSaleAt.toISOString(),
+          counts,
+          revenueCents: e.revenueCents,
+        };
+      });
       return c.json({ events: rows, ...(page.next && { nextCursor: encodeCursor(page.next) }) }, 200);
     })
     .openapi(getEventStats, async (c) => {

@@ -186,25 +186,6 @@ export async function insertSeatsForSections(client: Pick<PoolClient, 'query'>, 
   return rowCount ?? 0;
 }
 
-export interface SeatLoad {
-  available: number;
-  held: number;
-  activeHolds: number;
-}
-
-/** Free and held seats and live holds of an event, as the source of truth counts them. */
-export async function countSeatLoad(client: Pick<PoolClient, 'query'>, eventId: string): Promise<SeatLoad> {
-  const { rows } = await client.query<{ available: number; held: number; holds: number }>(
-    `SELECT count(*) FILTER (WHERE status = 'available' OR (status = 'held' AND hold_expires_at < now()))::int AS available,
-            count(*) FILTER (WHERE status = 'held' AND hold_expires_at >= now())::int AS held,
-            (SELECT count(*)::int FROM holds WHERE event_id = $1 AND status = 'active' AND expires_at >= now()) AS holds
-       FROM seats WHERE event_id = $1`,
-    [eventId],
-  );
-  const r = rows[0]!;
-  return { available: r.available, held: r.held, activeHolds: r.holds };
-}
-
 /**
  * Puts a refunded order's seats back on sale and frees them from order_seats,
  * whose key would otherwise forbid selling them again. Idempotent: seats no
