@@ -50,6 +50,8 @@ interface ModeSettings {
   contention: ContentionOptions;
   seatMapSections: number;
   holds: Omit<HoldsOptions, 'seed'>;
+  /** The same strategies on the on-sale's first seconds: every seat wanted by ten buyers at once. */
+  holdsFlash: Omit<HoldsOptions, 'seed'>;
   temporal: TemporalOptions;
   admission: AdmissionOptions;
   sse: SseOptions;
@@ -69,6 +71,7 @@ export const MODES: Record<'quick' | 'full', ModeSettings> = {
     },
     seatMapSections: 1, // 5,000 seats
     holds: { rows: 30, seatsPerRow: 50, attempts: 2000, concurrency: 24, durationMs: 4000 },
+    holdsFlash: { rows: 10, seatsPerRow: 50, attempts: 3000, concurrency: 64, durationMs: 6000, workload: 'flash', contention: 10 },
     temporal: { checkouts: 20, empties: 80, concurrency: 12, durationMs: 8000, seatsPerCheckout: 2 },
     admission: { cycleSeconds: 3, idleSeconds: 15, stormJoins: 1000, stormSeconds: 3, firstBuyerSamples: 3, quietSeconds: 2 },
     sse: { streams: 100, changes: 8, intervalMs: 100 },
@@ -99,6 +102,7 @@ export const MODES: Record<'quick' | 'full', ModeSettings> = {
     },
     seatMapSections: 10, // 50,000 seats: one event at the design's size
     holds: { rows: 100, seatsPerRow: 100, attempts: 20_000, concurrency: 32, durationMs: 60_000 },
+    holdsFlash: { rows: 40, seatsPerRow: 50, attempts: 20_000, concurrency: 64, durationMs: 60_000, workload: 'flash', contention: 10 },
     temporal: { checkouts: 200, empties: 800, concurrency: 32, durationMs: 60_000, seatsPerCheckout: 2 },
     admission: { cycleSeconds: 10, idleSeconds: 90, stormJoins: 5000, stormSeconds: 10, firstBuyerSamples: 5, quietSeconds: 15 },
     sse: { streams: 1000, changes: 30, intervalMs: 200 },
@@ -205,7 +209,8 @@ export async function runBench(args: BenchArgs): Promise<BenchResult> {
   const settings = MODES[args.mode];
   const want = (s: Suite) => !args.only || args.only.includes(s);
   const progress = new Progress(args.quiet);
-  const steps = ['start', ...SUITES.filter(want), 'report'];
+  // The holds suite runs two workloads, one step each.
+  const steps = ['start', ...SUITES.filter(want).flatMap((s) => (s === 'holds' ? [s, s] : [s])), 'report'];
   progress.plan(steps.length);
   const started = Date.now();
   const config = benchConfig();
@@ -469,72 +474,79 @@ export async function runBench(args: BenchArgs): Promise<BenchResult> {
 
     // ---------------------------------------------------------------- holds
     if (want('holds')) {
-      progress.step('seat holds under contention (Postgres)');
-      const holds = await benchHolds(config.DATABASE_URL, { ...settings.holds, seed: args.seed }, detail);
-      result.details.holds = holds;
-      const by = Object.fromEntries(holds.map((h) => [h.strategy, h]));
-      const s = settings.holds;
-      const scene = `${s.attempts} attempts of 1–4 adjacent seats on ${s.rows * s.seatsPerRow} seats, ${s.concurrency} connections`;
-      for (const h of holds) {
-        const held = h.load.latencyByOutcome.held;
-        const rej = h.load.latencyByOutcome.rejected;
-        fig({
-          group: 'Holds',
-          name: `${h.strategy}: successful holds/s`,
-          value: h.holdsPerSecond,
-          unit: 'holds/s',
-          ...(h.strategy !== 'naive' &&
-            h.strategy !== 'optimistic' &&
-            by.naive && {
-              baseline: 'naive FOR UPDATE',
-              baselineValue: by.naive.holdsPerSecond,
-              ratio: ratio(h.holdsPerSecond, by.naive.holdsPerSecond),
-            }),
-          note: `rejected ${h.rejectedPerSecond}/s; held p50 ${held?.p50 ?? '-'} ms p99 ${held?.p99 ?? '-'} ms; rejected p50 ${rej?.p50 ?? '-'} ms p99 ${rej?.p99 ?? '-'} ms; ${h.seatsHeld} seats held; errors ${h.errors}${h.retries !== undefined ? `; ${h.retries} lost races retried` : ''}`,
-          ...(h.strategy === 'onsale' && { chart: 'holds vs naive' }),
-        });
-        fig({
-          group: 'Holds',
-          name: `${h.strategy}: attempts answered/s (held + rejected)`,
-          value: h.attemptsPerSecond,
-          unit: 'attempts/s',
-          ...(h.strategy === 'onsale' &&
-            by.naive && {
-              baseline: 'naive FOR UPDATE',
-              baselineValue: by.naive.attemptsPerSecond,
-              ratio: ratio(h.attemptsPerSecond, by.naive.attemptsPerSecond),
-            }),
-        });
-        fig({
-          group: 'Holds',
-          name: `${h.strategy}: p99 latency, all attempts`,
-          value: h.load.latency.p99,
-          unit: 'ms',
-          ...(h.strategy === 'onsale' &&
-            by.naive && {
-              baseline: 'naive FOR UPDATE',
-              baselineValue: by.naive.load.latency.p99,
-              ratio: ratio(h.load.latency.p99, by.naive.load.latency.p99),
-            }),
-          note: `p50 ${h.load.latency.p50} ms`,
-        });
-        result.latencies[`hold ${h.strategy}`] = h.load.latency;
+      for (const [group, s] of [
+        ['Holds', settings.holds],
+        ['Holds, flash crowd', settings.holdsFlash],
+      ] as const) {
+        progress.step(`seat holds under contention (Postgres, ${s.workload ?? 'spread'})`);
+        const holds = await benchHolds(config.DATABASE_URL, { ...s, seed: args.seed }, detail);
+        result.details[s.workload === 'flash' ? 'holdsFlash' : 'holds'] = holds;
+        const by = Object.fromEntries(holds.map((h) => [h.strategy, h]));
+        const scene =
+          s.workload === 'flash'
+            ? `the best ${Math.ceil(s.attempts / (s.contention ?? 10))} seats each wanted by ${s.contention ?? 10} buyers at once (${s.attempts} attempts, one seat each, best seats first), ${s.concurrency} connections`
+            : `${s.attempts} attempts of 1–4 adjacent seats on ${s.rows * s.seatsPerRow} seats, ${s.concurrency} connections`;
+        for (const h of holds) {
+          const held = h.load.latencyByOutcome.held;
+          const rej = h.load.latencyByOutcome.rejected;
+          fig({
+            group,
+            name: `${h.strategy}: successful holds/s`,
+            value: h.holdsPerSecond,
+            unit: 'holds/s',
+            ...(h.strategy !== 'naive' &&
+              h.strategy !== 'optimistic' &&
+              by.naive && {
+                baseline: 'naive FOR UPDATE',
+                baselineValue: by.naive.holdsPerSecond,
+                ratio: ratio(h.holdsPerSecond, by.naive.holdsPerSecond),
+              }),
+            note: `rejected ${h.rejectedPerSecond}/s; held p50 ${held?.p50 ?? '-'} ms p99 ${held?.p99 ?? '-'} ms; rejected p50 ${rej?.p50 ?? '-'} ms p99 ${rej?.p99 ?? '-'} ms; ${h.seatsHeld} seats held; errors ${h.errors}${h.retries !== undefined ? `; ${h.retries} lost races retried` : ''}`,
+            ...(h.strategy === 'onsale' && { chart: `${group.toLowerCase()} vs naive` }),
+          });
+          fig({
+            group,
+            name: `${h.strategy}: attempts answered/s (held + rejected)`,
+            value: h.attemptsPerSecond,
+            unit: 'attempts/s',
+            ...(h.strategy === 'onsale' &&
+              by.naive && {
+                baseline: 'naive FOR UPDATE',
+                baselineValue: by.naive.attemptsPerSecond,
+                ratio: ratio(h.attemptsPerSecond, by.naive.attemptsPerSecond),
+              }),
+          });
+          fig({
+            group,
+            name: `${h.strategy}: p99 latency, all attempts`,
+            value: h.load.latency.p99,
+            unit: 'ms',
+            ...(h.strategy === 'onsale' &&
+              by.naive && {
+                baseline: 'naive FOR UPDATE',
+                baselineValue: by.naive.load.latency.p99,
+                ratio: ratio(h.load.latency.p99, by.naive.load.latency.p99),
+              }),
+            note: `p50 ${h.load.latency.p50} ms`,
+          });
+          result.latencies[`${group.toLowerCase()}: ${h.strategy}`] = h.load.latency;
+        }
+        if (by.onsale && by.optimistic) {
+          fig({
+            group,
+            name: 'onsale vs optimistic: successful holds/s',
+            value: by.onsale.holdsPerSecond,
+            unit: 'holds/s',
+            baseline: 'optimistic version retry',
+            baselineValue: by.optimistic.holdsPerSecond,
+            ratio: ratio(by.onsale.holdsPerSecond, by.optimistic.holdsPerSecond),
+            chart: `${group.toLowerCase()} vs optimistic`,
+          });
+        }
+        result.notes.push(
+          `${group}: ${scene}; the same request sequence (seed ${args.seed}) for every strategy, each on a fresh copy of the seat map.`,
+        );
       }
-      if (by.onsale && by.optimistic) {
-        fig({
-          group: 'Holds',
-          name: 'onsale vs optimistic: successful holds/s',
-          value: by.onsale.holdsPerSecond,
-          unit: 'holds/s',
-          baseline: 'optimistic version retry',
-          baselineValue: by.optimistic.holdsPerSecond,
-          ratio: ratio(by.onsale.holdsPerSecond, by.optimistic.holdsPerSecond),
-          chart: 'holds vs optimistic',
-        });
-      }
-      result.notes.push(
-        `Holds: ${scene}; the same request sequence (seed ${args.seed}) for every strategy, each on a fresh copy of the seat map.`,
-      );
     }
 
     // ------------------------------------------------------------- Temporal

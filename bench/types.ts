@@ -32,6 +32,7 @@ export interface BenchResult {
     http?: { timelines: Record<string, [number, number][]>; results: Record<string, LoadResult>; redisBenchmark: unknown };
     contention?: import('./suites/contention').ContentionFigures;
     holds?: HoldsFigure[];
+    holdsFlash?: HoldsFigure[];
     temporal?: TemporalFigures;
     admission?: AdmissionFigures;
     sse?: SseFigures | null;

@@ -68,7 +68,10 @@ export class AppProcess {
     const log = createWriteStream(path.join(this.logDir, `${this.name}.log`), { flags: 'a' });
     this.output = '';
     this.starts++;
-    const child = spawn(TSX, [this.entry], {
+    // ONSALE_CHILD_NODE_FLAGS: Node flags for the child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile
+    // the API or the worker under a benchmark (the profile is written when the process exits gracefully).
+    const nodeFlags = process.env.ONSALE_CHILD_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+    const child = spawn(TSX, [...nodeFlags, this.entry], {
       cwd: ROOT,
       env: { ...process.env, ...this.env },
       detached: true, // its own process group, so a kill reaches tsx's node child too

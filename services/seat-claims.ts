@@ -30,6 +30,7 @@ import type { Pool } from 'pg';
 import { loadClaimState } from '../db/queries/seats';
 import type { HoldRequest } from '../domain/checkout';
 import type { Logger } from '../platform/logger';
+import { eventRateKey, type Limit, RATE_HIT_LUA } from './rate-limit';
 
 export const claimKeys = (eventId: string) => ({
   seats: `claim:{${eventId}}:seats`,
@@ -47,8 +48,16 @@ const keyList = (eventId: string) => {
   return [k.seats, k.expiry, k.holds, k.free, k.rows, k.sections, k.ready];
 };
 
-/** Shared by every script: KEYS = seats, expiry, holds, free, rows, sections, ready. */
+/**
+ * Shared by every script: KEYS = seats, expiry, holds, free, rows, sections, ready.
+ * The free hash counts free seats per row (`sec-row`) and, under `*`, in the
+ * whole event; a gate built before the total existed has no `*` and keeps none.
+ */
 const PRELUDE = `
+local function count_free(rk, delta)
+  if rk then redis.call('HINCRBY', KEYS[4], rk, delta) end
+  if redis.call('HEXISTS', KEYS[4], '*') == 1 then redis.call('HINCRBY', KEYS[4], '*', delta) end
+end
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -69,8 +78,7 @@ local function drop(hold)
     for seat in string.gmatch(list, '[^,]+') do
       if redis.call('HGET', KEYS[1], seat) == hold then
         redis.call('HDEL', KEYS[1], seat)
-        local rk = rowkey(seat)
-        if rk then redis.call('HINCRBY', KEYS[4], rk, 1) end
+        count_free(rowkey(seat), 1)
       end
     end
     redis.call('HDEL', KEYS[3], hold)
@@ -85,7 +93,7 @@ local function take(hold, ttl, now, seats)
   for _, seat in ipairs(seats) do
     if not redis.call('HGET', KEYS[1], seat) then
       redis.call('HSET', KEYS[1], seat, hold)
-      redis.call('HINCRBY', KEYS[4], rowkey(seat), -1)
+      count_free(rowkey(seat), -1)
     end
   end
   redis.call('HSET', KEYS[3], hold, table.concat(seats, ','))
@@ -96,14 +104,30 @@ local function take(hold, ttl, now, seats)
 end
 `;
 
-/** ARGV: hold id, ttl ms, seat ids... → {'claimed', seats...} | {'taken', seats...} | {'unknown', seats...} | {'pass'} */
-const CLAIM_SEATS = `${PRELUDE}
+/**
+ * The buyer's attempt counted against their limit, in the same call as the
+ * claim: KEYS[8] is the buyer's counter on the event's slot, ARGV[3] and
+ * ARGV[4] the limit and its window (a limit of 0 counts nothing). Over the
+ * limit → {'limited', ms left}.
+ */
+const LIMITED = `${RATE_HIT_LUA}
+if ARGV[3] ~= '0' then
+  local wait = rate_hit(KEYS[8], tonumber(ARGV[3]), tonumber(ARGV[4]))
+  if wait > 0 then return {'limited', tostring(wait)} end
+end
+`;
+
+/**
+ * ARGV: hold id, ttl ms, limit, window ms, seat ids... →
+ * {'claimed', seats...} | {'taken', seats...} | {'unknown', seats...} | {'pass'} | {'limited', ms}
+ */
+const CLAIM_SEATS = `${PRELUDE}${LIMITED}
 if redis.call('EXISTS', KEYS[7]) == 0 then return {'pass'} end
 local hold, ttl = ARGV[1], tonumber(ARGV[2])
 local now = now_ms()
 sweep(now)
 local seats, unknown, taken = {}, {'unknown'}, {'taken'}
-for i = 3, #ARGV do
+for i = 5, #ARGV do
   local seat = ARGV[i]
   seats[#seats + 1] = seat
   local sec, row, n = parse(seat)
@@ -123,15 +147,18 @@ return take(hold, ttl, now, seats)
 `;
 
 /**
- * ARGV: hold id, ttl ms, quantity, section ('' for any) →
- * {'claimed', seats...} | {'none'} | {'unknown_section'} | {'pass'}
+ * ARGV: hold id, ttl ms, limit, window ms, quantity, section ('' for any) →
+ * {'claimed', seats...} | {'none'} | {'unknown_section'} | {'pass'} | {'limited', ms}
  */
-const CLAIM_BEST = `${PRELUDE}
+const CLAIM_BEST = `${PRELUDE}${LIMITED}
 if redis.call('EXISTS', KEYS[7]) == 0 then return {'pass'} end
-local hold, ttl, q, section = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+local hold, ttl, q, section = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[5]), ARGV[6]
 if section ~= '' and redis.call('HEXISTS', KEYS[6], section) == 0 then return {'unknown_section'} end
 local now = now_ms()
 sweep(now)
+-- Sold out (or fewer free seats than wanted): answered without looking at a single row.
+local total = tonumber(redis.call('HGET', KEYS[4], '*'))
+if total and total < q then return {'none'} end
 local rows = cjson.decode(redis.call('GET', KEYS[5]))
 local flat = redis.call('HGETALL', KEYS[4])
 local free = {}
@@ -200,10 +227,7 @@ const SOLD = `${PRELUDE}
 for i = 2, #ARGV do
   local seat = ARGV[i]
   local cur = redis.call('HGET', KEYS[1], seat)
-  if not cur then
-    local rk = rowkey(seat)
-    if rk then redis.call('HINCRBY', KEYS[4], rk, -1) end
-  end
+  if not cur then count_free(rowkey(seat), -1) end
   redis.call('HSET', KEYS[1], seat, '!')
 end
 redis.call('HDEL', KEYS[3], ARGV[1])
@@ -231,12 +255,20 @@ declare module 'ioredis' {
 
 const withCommands = new WeakSet<Redis>();
 
+/** Whose attempt a claim is, and the attempts that buyer may make on the event per window. */
+export interface BuyerLimit {
+  buyerId: string;
+  limit: Limit;
+}
+
 export type ClaimOutcome =
   | { kind: 'claimed'; seatIds: string[] }
   | { kind: 'taken'; seatIds: string[] }
   | { kind: 'unknown'; seatIds: string[] }
   | { kind: 'unknown_section' }
   | { kind: 'none' }
+  /** The buyer is over their hold-attempt limit: retry after this long. */
+  | { kind: 'limited'; retryAfterMs: number }
   /** The gate cannot answer (not built yet, or Redis failing): Postgres decides. */
   | { kind: 'pass' };
 
@@ -250,8 +282,8 @@ export class SeatClaims {
   ) {
     if (!withCommands.has(redis)) {
       const n = 7;
-      redis.defineCommand('claimSeats', { numberOfKeys: n, lua: CLAIM_SEATS });
-      redis.defineCommand('claimBest', { numberOfKeys: n, lua: CLAIM_BEST });
+      redis.defineCommand('claimSeats', { numberOfKeys: n + 1, lua: CLAIM_SEATS });
+      redis.defineCommand('claimBest', { numberOfKeys: n + 1, lua: CLAIM_BEST });
       redis.defineCommand('dropClaim', { numberOfKeys: n, lua: DROP });
       redis.defineCommand('claimSold', { numberOfKeys: n, lua: SOLD });
       redis.defineCommand('activeClaims', { numberOfKeys: n, lua: ACTIVE });
@@ -265,12 +297,13 @@ export class SeatClaims {
    * process; others wait briefly) and the request passes through to Postgres
    * if that does not finish in time.
    */
-  async claim(eventId: string, holdId: string, request: HoldRequest, ttlMs: number): Promise<ClaimOutcome> {
+  async claim(eventId: string, holdId: string, request: HoldRequest, ttlMs: number, buyer: BuyerLimit): Promise<ClaimOutcome> {
     try {
-      let out = await this.tryClaim(eventId, holdId, request, ttlMs);
+      let out = await this.tryClaim(eventId, holdId, request, ttlMs, buyer);
       if (out.kind === 'pass') {
         await this.ensureBuilt(eventId, 1000);
-        out = await this.tryClaim(eventId, holdId, request, ttlMs);
+        // The first call counted this attempt already.
+        out = await this.tryClaim(eventId, holdId, request, ttlMs, { ...buyer, limit: { ...buyer.limit, limit: 0 } });
       }
       return out;
     } catch (err) {
@@ -279,14 +312,17 @@ export class SeatClaims {
     }
   }
 
-  private async tryClaim(eventId: string, holdId: string, request: HoldRequest, ttlMs: number): Promise<ClaimOutcome> {
-    const keys = keyList(eventId);
+  private async tryClaim(eventId: string, holdId: string, request: HoldRequest, ttlMs: number, buyer: BuyerLimit): Promise<ClaimOutcome> {
+    const keys = [...keyList(eventId), eventRateKey(eventId, 'hold', buyer.buyerId)];
+    const rate = [buyer.limit.limit, buyer.limit.windowMs];
     const reply =
       request.kind === 'seats'
-        ? await this.redis.claimSeats(...keys, holdId, Math.round(ttlMs), ...request.seatIds)
-        : await this.redis.claimBest(...keys, holdId, Math.round(ttlMs), request.quantity, request.section ?? '');
+        ? await this.redis.claimSeats(...keys, holdId, Math.round(ttlMs), ...rate, ...request.seatIds)
+        : await this.redis.claimBest(...keys, holdId, Math.round(ttlMs), ...rate, request.quantity, request.section ?? '');
     const [kind, ...seatIds] = reply;
     switch (kind) {
+      case 'limited':
+        return { kind, retryAfterMs: Number(seatIds[0]) };
       case 'claimed':
       case 'taken':
       case 'unknown':
@@ -306,7 +342,10 @@ export class SeatClaims {
    * gate was not built. Does nothing when the gate is not built.
    */
   async record(eventId: string, holdId: string, seatIds: string[], ttlMs: number): Promise<void> {
-    if (ttlMs > 0) await this.redis.claimSeats(...keyList(eventId), holdId, Math.round(ttlMs), ...seatIds);
+    if (ttlMs <= 0) return;
+    // Postgres made this hold: not an attempt to count (limit 0; the counter key is only a slot-mate).
+    const keys = keyList(eventId);
+    await this.redis.claimSeats(...keys, keys[0]!, holdId, Math.round(ttlMs), 0, 0, ...seatIds);
   }
 
   /** Ends a claim (released, expired, or refused by Postgres): its seats are free again in Redis. */
@@ -391,6 +430,9 @@ export class SeatClaims {
       const m = /^(.+)-(\d+)-\d+$/.exec(seatId);
       if (m) free.set(`${m[1]}-${m[2]}`, (free.get(`${m[1]}-${m[2]}`) ?? 0) - 1);
     }
+    let total = 0;
+    for (const n of free.values()) total += n;
+    free.set('*', total);
     const multi = this.redis.multi().del(k.seats, k.expiry, k.holds, k.free, k.rows, k.sections, k.ready);
     multi.hset(k.sections, Object.fromEntries(state.sections.map((s) => [s.id, `${s.rows},${s.seatsPerRow}`])));
     multi.set(k.rows, JSON.stringify(rows));

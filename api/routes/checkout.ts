@@ -13,6 +13,7 @@ import {
 } from '../../domain/checkout';
 import { DomainError } from '../../domain/errors';
 import { checkoutWorkflowId } from '../../domain/ids';
+import { rateLimited } from '../../services/rate-limit';
 import { checkout } from '../../workflows/checkout';
 import type { AppEnv, Buyer } from '../deps';
 import { router } from '../router';
@@ -93,6 +94,8 @@ const checkoutView = createRoute({
 });
 
 const CHECKOUT_PER_BUYER = { limit: 20, windowMs: 10_000 };
+/** Hold attempts per buyer per event, counted by the claim gate's own Lua call. */
+const HOLD_PER_BUYER = { limit: 20, windowMs: 10_000 };
 
 export function checkoutRoutes() {
   const app = router();
@@ -108,8 +111,7 @@ export function checkoutRoutes() {
       const body = c.req.valid('json');
       const buyer = c.var.buyer;
       const deps = c.var.services;
-      const { events, admissions, room, limiter } = deps;
-      await limiter.check('checkout', buyer.buyerId, CHECKOUT_PER_BUYER);
+      const { events, admissions, room } = deps;
       const event = await events.event(eventId);
       if (event.state !== 'open' || event.onSaleAt.getTime() > Date.now()) {
         throw new DomainError('EVENT_NOT_ON_SALE', 'this event is not on sale right now', { state: event.state });
@@ -134,7 +136,9 @@ export function checkoutRoutes() {
       // The claim gate: one Lua call in Redis. A losing attempt ends here, without Temporal or Postgres.
       const holdId = `hold_${randomBytes(16).toString('hex')}`;
       const ttlMs = (event.holdSeconds + deps.config.HOLD_PAYMENT_GRACE_SECONDS) * 1000;
-      const claim = await deps.seatClaims.claim(eventId, holdId, wanted, ttlMs);
+      // The buyer's attempts are counted in the same call (HOLD_PER_BUYER, per event).
+      const claim = await deps.seatClaims.claim(eventId, holdId, wanted, ttlMs, { buyerId: buyer.buyerId, limit: HOLD_PER_BUYER });
+      if (claim.kind === 'limited') throw rateLimited('hold', HOLD_PER_BUYER, claim.retryAfterMs);
       if (claim.kind === 'taken') {
         throw new DomainError('SEATS_UNAVAILABLE', 'some of these seats are not available', { seatIds: claim.seatIds });
       }

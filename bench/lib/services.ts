@@ -47,7 +47,11 @@ export async function startApiProcess(config: Config, extraEnv: Record<string, s
     ...extraEnv,
   });
   await api.start();
-  return { url: `http://127.0.0.1:${port}`, pid: api.pid!, stop: () => api.terminate(12_000) };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid: api.pid!,
+    stop: () => api.terminate(process.env.ONSALE_CHILD_NODE_FLAGS ? 60_000 : 12_000),
+  };
 }
 
 export interface Workers {

@@ -28,6 +28,13 @@ export interface HoldsOptions {
   concurrency: number;
   durationMs: number;
   seed: number;
+  /**
+   * spread: 1–4 adjacent seats skewed to the front rows and the centre, arriving
+   * in random order. flash: the on-sale's first seconds, `contention` buyers for
+   * every seat arriving together, the best seats first, one seat each.
+   */
+  workload?: 'spread' | 'flash';
+  contention?: number;
 }
 
 type Strategy = 'onsale' | 'onsale-core' | 'naive' | 'optimistic';
@@ -161,6 +168,25 @@ export function holdRequests(o: Pick<HoldsOptions, 'rows' | 'seatsPerRow' | 'att
   });
 }
 
+/**
+ * The flash crowd: the best seats first (front rows, nearest the centre), each
+ * wanted by `contention` buyers whose attempts arrive one after another, so
+ * that with many connections in flight they overlap on the same rows.
+ */
+export function flashRequests(o: Pick<HoldsOptions, 'rows' | 'seatsPerRow' | 'attempts' | 'contention'>, section = 'A'): string[][] {
+  const contention = o.contention ?? 10;
+  const centre = (o.seatsPerRow + 1) / 2;
+  const seats: string[] = [];
+  for (let row = 1; row <= o.rows; row++) {
+    const byCentre = Array.from({ length: o.seatsPerRow }, (_, i) => i + 1).sort(
+      (a, b) => Math.abs(a - centre) - Math.abs(b - centre) || a - b,
+    );
+    for (const n of byCentre) seats.push(`${section}-${row}-${n}`);
+  }
+  const wanted = Math.min(seats.length, Math.ceil(o.attempts / contention));
+  return seats.slice(0, wanted).flatMap((seat) => Array.from({ length: contention }, () => [seat]));
+}
+
 export interface HoldsFigure {
   strategy: Strategy;
   holdsPerSecond: number;
@@ -191,7 +217,7 @@ export async function benchHolds(
   onProgress: (text: string) => void = () => undefined,
 ): Promise<HoldsFigure[]> {
   const pool = createPool(databaseUrl, { max: o.concurrency, application_name: 'onsale-bench' });
-  const requests = holdRequests(o);
+  const requests = o.workload === 'flash' ? flashRequests(o) : holdRequests(o);
   const figures: HoldsFigure[] = [];
   const strategies = Object.keys(STRATEGIES) as Strategy[];
   // Alternating: the sequence is cut into slices and every strategy runs each slice in turn, on its own
@@ -205,7 +231,7 @@ export async function benchHolds(
       events.set(
         strategy,
         await seedEvent(pool, {
-          name: `bench holds ${strategy}`,
+          name: `bench holds ${strategy} (${o.workload ?? 'spread'})`,
           holdSeconds: 300,
           maxSeatsPerBuyer: 6,
           sections: [{ id: 'A', name: 'Floor', rows: o.rows, seatsPerRow: o.seatsPerRow, priceCents: 9900 }],
@@ -213,8 +239,30 @@ export async function benchHolds(
       );
       parts.set(strategy, []);
     }
-    optimisticRetries.count = 0;
     const buyerTag = randomBytes(6).toString('hex');
+    // Warm-up, not measured: every pooled connection runs each strategy a few times first, so that
+    // no strategy pays for the connection's first plans (PL/pgSQL plans its statements on first use).
+    for (const strategy of strategies) {
+      const warm = await seedEvent(pool, {
+        name: `bench holds warm-up ${strategy}`,
+        holdSeconds: 300,
+        maxSeatsPerBuyer: 6,
+        sections: [{ id: 'A', name: 'Floor', rows: o.rows, seatsPerRow: o.seatsPerRow, priceCents: 9900 }],
+      });
+      const n = Math.min(requests.length, o.concurrency * 6);
+      await runLoad({
+        concurrency: o.concurrency,
+        durationMs: o.durationMs,
+        maxOps: n,
+        op: (_loop, seq) =>
+          withClient(pool, (client) =>
+            STRATEGIES[strategy](client, warm, `hold_w${buyerTag}${strategy}${seq}`, `byr_warm${buyerTag}${seq}`, requests[seq]!),
+          ),
+        onTick: () => onProgress(`${o.workload ?? 'spread'}, ${strategy}: warm-up`),
+      });
+      await releaseBenchHolds(pool, warm);
+    }
+    optimisticRetries.count = 0;
     for (let slice = 0; slice < SLICES; slice++) {
       const from = slice * per;
       const to = Math.min(requests.length, from + per);
@@ -236,7 +284,7 @@ export async function benchHolds(
                   requests[from + seq]!,
                 ),
               ),
-            onTick: (n) => onProgress(`${strategy}: slice ${slice + 1}/${SLICES}, ${n} attempts`),
+            onTick: (n) => onProgress(`${o.workload ?? 'spread'}, ${strategy}: slice ${slice + 1}/${SLICES}, ${n} attempts`),
           }),
         );
       }

@@ -233,3 +233,58 @@ test('Redis loses an event mid-run: the gate rebuilds from Postgres and nothing 
   expect(again.body.error.details.seatIds).toEqual([taken]);
   await stack.api.deps.pool.query(`UPDATE events SET state = 'closed' WHERE id = $1`, [eventId]);
 });
+
+test('The claim gate keeps a free-seat total, answers a sold-out request from it, and counts each buyer’s attempts in the same call', async () => {
+  const eventId = await createEvent(stack.api.url, config.ADMIN_TOKEN, {
+    holdSeconds: 300,
+    maxSeatsPerBuyer: 4,
+    sections: [{ id: 'S', name: 'Stalls', rows: 1, seatsPerRow: 4, priceCents: 5000 }],
+  });
+  const [a, b, c] = await Promise.all([
+    newBuyer(stack.api.url, 'All four'),
+    newBuyer(stack.api.url, 'Any one'),
+    newBuyer(stack.api.url, 'Keen'),
+  ]);
+  const redis = stack.api.deps.redis;
+  const free = async () => {
+    const h = await redis.hgetall(claimKeys(eventId).free);
+    return { total: Number(h['*']), rows: Number(h['S-1']) };
+  };
+  const all = await call(stack.api.url, 'POST', `/v1/events/${eventId}/hold`, {
+    token: a.token,
+    body: { seatIds: ['S-1-1', 'S-1-2', 'S-1-3', 'S-1-4'] },
+  });
+  expect(all.status).toBe(201);
+  expect(await free()).toEqual({ total: 0, rows: 0 });
+  const none = await call(stack.api.url, 'POST', `/v1/events/${eventId}/hold`, { token: b.token, body: { quantity: 1 } });
+  expect(none.status).toBe(409);
+  expect(none.body.error.code).toBe('SEATS_UNAVAILABLE');
+
+  // Twenty attempts in ten seconds lose on their merits; the twenty-first is refused before the gate looks at a seat.
+  for (let i = 0; i < 20; i++) {
+    const r = await call(stack.api.url, 'POST', `/v1/events/${eventId}/hold`, { token: c.token, body: { seatIds: ['S-1-2'] } });
+    expect(r.status).toBe(409);
+  }
+  const limited = await call(stack.api.url, 'POST', `/v1/events/${eventId}/hold`, { token: c.token, body: { seatIds: ['S-1-2'] } });
+  expect(limited.status).toBe(429);
+  expect(limited.body.error.code).toBe('RATE_LIMITED');
+  expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+  // Another buyer is not held back by that buyer's count.
+  expect((await call(stack.api.url, 'POST', `/v1/events/${eventId}/hold`, { token: b.token, body: { quantity: 2 } })).status).toBe(409);
+
+  // Released: the seats are counted free again, and the next request for any one seat gets one.
+  const released = await call(stack.api.url, 'DELETE', `/v1/events/${eventId}/hold/${all.body.holdId}`, { token: a.token });
+  expect(released.status).toBe(200);
+  expect(await free()).toEqual({ total: 4, rows: 4 });
+  const one = await call(stack.api.url, 'POST', `/v1/events/${eventId}/hold`, { token: b.token, body: { quantity: 1 } });
+  expect(one.status).toBe(201);
+  expect(await free()).toEqual({ total: 3, rows: 3 });
+
+  // A gate built before the total existed has none, and taking or giving back seats does not invent one.
+  await redis.hdel(claimKeys(eventId).free, '*');
+  const more = await call(stack.api.url, 'POST', `/v1/events/${eventId}/hold`, { token: a.token, body: { quantity: 2 } });
+  expect(more.status).toBe(201);
+  expect(await redis.hexists(claimKeys(eventId).free, '*')).toBe(0);
+  expect(Number(await redis.hget(claimKeys(eventId).free, 'S-1'))).toBe(1);
+  await stack.api.deps.pool.query(`UPDATE events SET state = 'closed' WHERE id = $1`, [eventId]);
+});
