@@ -19,7 +19,20 @@ export interface CheckoutInput {
  */
 export type HoldRequest = ({ kind: 'seats'; seatIds: string[] } | { kind: 'best'; quantity: number; section?: string }) & {
   holdId?: string;
+  /**
+   * The shape of checkout the first hold request asks for (see
+   * LEAN_CHECKOUT_SHAPE); recorded in the history with the request, so a
+   * replay takes the path the checkout ran. Absent before shapes existed.
+   */
+  shape?: number;
 };
+
+/**
+ * 2: the hold is kept for the charge by a local activity, like reserve,
+ * confirm and release, so a purchase is two workflow tasks and one activity.
+ * 1 (or absent) with a hold id: the lean checkout as first built.
+ */
+export const LEAN_CHECKOUT_SHAPE = 2;
 
 /** What the database reserved for a hold: the seats, their price, and the hold's end as the database recorded it. */
 export interface Reservation {

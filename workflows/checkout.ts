@@ -140,6 +140,8 @@ export async function checkout(input: CheckoutInput & CheckoutOptions): Promise<
   const { eventId, buyerId } = input;
   /** Decided by the first hold request (see isLeanRequest); set before the main body's first wait when it came with the start. */
   let lean = false;
+  /** Shape 2 and later (LEAN_CHECKOUT_SHAPE): the hold is kept for the charge by a local activity. */
+  let shape = 0;
   let versionDecided = false;
   const seatActs = () => (lean ? localSeats : seats);
   /** Set once a lean checkout has written CheckoutState: from then on its resting states are kept current. */
@@ -209,9 +211,10 @@ export async function checkout(input: CheckoutInput & CheckoutOptions): Promise<
       if (!versionDecided) {
         versionDecided = true;
         lean = isLeanRequest(request);
+        shape = lean ? (request.shape ?? 1) : 0;
       }
       enter('holding');
-      const { holdId: claimId, ...wanted } = request;
+      const { holdId: claimId, shape: _shape, ...wanted } = request;
       const holdId = lean && claimId ? claimId : `hold_${uuid4().replace(/-/g, '')}`;
       try {
         const reserved = await (lean ? localReserve : reserve).reserveSeats({
@@ -280,6 +283,7 @@ export async function checkout(input: CheckoutInput & CheckoutOptions): Promise<
     closeWindow: () => void (windowClosed = true),
     releaseSeats: () => releaseSeats('released'),
     trackRefund: (settled) => void (refundSettled = settled),
+    keepHoldLocally: () => shape >= 2,
   });
   // ---- end money ----
 

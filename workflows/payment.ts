@@ -7,7 +7,7 @@
  * its purchase handler, each behind its own patch.
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { condition, log, ParentClosePolicy, proxyActivities, startChild } from '@temporalio/workflow';
+import { condition, log, ParentClosePolicy, proxyActivities, proxyLocalActivities, startChild } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import {
   BUYER_ID_KEY,
@@ -46,6 +46,12 @@ const settling = proxyActivities<
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
+/** The same, run as a local activity inside the purchase's workflow task (checkout shape 2). */
+const localSettling = proxyLocalActivities<Pick<Activities, 'extendHoldForPayment'>>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
 /** Confirmation gives up after a while so that a charge never waits forever for its seats (then it is refunded). */
 const confirming = proxyActivities<Pick<Activities, 'confirmOrder'>>({
   startToCloseTimeout: '15s',
@@ -69,12 +75,14 @@ export interface PurchaseContext {
   releaseSeats(): Promise<void>;
   /** The checkout keeps running until this settles (the refund landed or the order was found). */
   trackRefund(settled: Promise<void>): void;
+  /** Whether the hold is kept by a local activity (decided by the checkout's first hold request). */
+  keepHoldLocally(): boolean;
 }
 
 export function purchaseSteps(ctx: PurchaseContext) {
   /** True when the hold still owns its seats, which are now kept for `seconds` more; false means charge nothing. */
   async function keepHold(holdId: string, seconds: number): Promise<boolean> {
-    return (await settling.extendHoldForPayment({ holdId, seconds })).owned;
+    return (await (ctx.keepHoldLocally() ? localSettling : settling).extendHoldForPayment({ holdId, seconds })).owned;
   }
 
   /** A refund workflow for this payment; a second start (the webhook's, or a replayed one) finds the first. */

@@ -8,6 +8,7 @@ import {
   EVENT_ID_KEY,
   holdUpdate,
   type HoldRequest,
+  LEAN_CHECKOUT_SHAPE,
   purchaseUpdate,
   releaseUpdate,
 } from '../../domain/checkout';
@@ -154,7 +155,10 @@ export function checkoutRoutes() {
         throw new DomainError('NOT_FOUND', `unknown section ${section ?? ''}`, { section });
       }
       // Claimed: the database takes exactly the claimed seats, under the claim's id. Passed: the database decides.
-      const request: HoldRequest = claim.kind === 'claimed' ? { kind: 'seats', seatIds: claim.seatIds, holdId } : { ...wanted, holdId };
+      const request: HoldRequest =
+        claim.kind === 'claimed'
+          ? { kind: 'seats', seatIds: claim.seatIds, holdId, shape: LEAN_CHECKOUT_SHAPE }
+          : { ...wanted, holdId, shape: LEAN_CHECKOUT_SHAPE };
       let result;
       try {
         await deps.knownBuyers.ensure(buyer);

@@ -8,7 +8,7 @@ import { type Client, WithStartWorkflowOperation } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { createPool } from '../../db/pool';
 import { insertBuyer } from '../../db/queries/buyers';
-import { BUYER_ID_KEY, EVENT_ID_KEY, holdUpdate, purchaseUpdate } from '../../domain/checkout';
+import { BUYER_ID_KEY, EVENT_ID_KEY, holdUpdate, LEAN_CHECKOUT_SHAPE, purchaseUpdate } from '../../domain/checkout';
 import { checkoutWorkflowId } from '../../domain/ids';
 import { seedEvent } from '../../harness/seed';
 import { inParallel, type LoadResult, runLoad } from '../lib/load';
@@ -158,7 +158,7 @@ export async function benchTemporal(
         const workflowId = checkoutWorkflowId(eventId, buyerId);
         // As the API sends it after its claim gate: the claim's id is the hold id (the lean checkout).
         const hold = await client.workflow.executeUpdateWithStart(holdUpdate, {
-          args: [{ kind: 'seats', seatIds: seatsFor(i), holdId: `hold_${randomBytes(16).toString('hex')}` }],
+          args: [{ kind: 'seats', seatIds: seatsFor(i), holdId: `hold_${randomBytes(16).toString('hex')}`, shape: LEAN_CHECKOUT_SHAPE }],
           startWorkflowOperation: new WithStartWorkflowOperation('checkout', {
             workflowId,
             taskQueue: queues.taskQueue,

@@ -14,6 +14,7 @@ import {
   checkoutQuery,
   EVENT_ID_KEY,
   holdUpdate,
+  LEAN_CHECKOUT_SHAPE,
   type HoldRequest,
   paymentOutcomeSignal,
   purchaseUpdate,
@@ -350,6 +351,38 @@ describe('the lean checkout (the contention path)', () => {
       const started = events![0]!.workflowExecutionStartedEventAttributes!;
       expect(Object.keys(started.searchAttributes?.indexedFields ?? {}).sort()).toEqual(['BuyerId', 'EventId']);
       expect(await seatStatus(eventId, 'A-4-7')).toBe('sold');
+    });
+  });
+
+  test('shape 2: the hold is kept for the charge by a local activity too, so the charge is the only activity', async () => {
+    const taskQueue = `checkout-${randomUUID()}`;
+    const worker = await newWorker(taskQueue);
+    const eventId = await seedEvent(world.pool);
+    const buyerId = await seedBuyer(world.pool);
+    const holdId = newHoldId();
+    await worker.runUntil(async () => {
+      const { handle, hold } = await startWithHold(taskQueue, eventId, buyerId, {
+        kind: 'seats',
+        seatIds: ['A-4-3', 'A-4-4'],
+        holdId,
+        shape: LEAN_CHECKOUT_SHAPE,
+      });
+      expect((await hold).seatIds).toEqual(['A-4-3', 'A-4-4']);
+      const order = await handle.executeUpdate(purchaseUpdate, { args: [{ holdId, paymentMethod: 'pm_card_visa' }] });
+      expect(order.status).toBe('confirmed');
+      expect((await handle.result()).state).toBe('confirmed');
+      const { events } = await handle.fetchHistory();
+      expect(scheduled(events!)).toEqual(['chargePayment']);
+      // Reserve, the hold kept for the charge, and confirm: three local activities.
+      const markers = events!.filter((e) => e.markerRecordedEventAttributes).map((e) => e.markerRecordedEventAttributes!.markerName);
+      expect(markers.filter((m) => m === 'core_local_activity')).toHaveLength(3);
+      // Three workflow tasks: the hold, the purchase up to the charge, the confirmation.
+      expect(events!.filter((e) => e.workflowTaskCompletedEventAttributes)).toHaveLength(3);
+      const { rows } = await world.pool.query("SELECT expires_at > now() + interval '60 seconds' AS kept FROM holds WHERE id = $1", [
+        holdId,
+      ]);
+      expect(rows[0].kept).toBe(true);
+      expect(await seatStatus(eventId, 'A-4-3')).toBe('sold');
     });
   });
 
