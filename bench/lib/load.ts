@@ -84,3 +84,76 @@ export async function inParallel<T, R>(items: T[], width: number, fn: (item: T, 
   );
   return out;
 }
+
+export interface OpenLoopOptions {
+  /** Operations started per second, on a fixed schedule whatever the answers. */
+  ratePerSecond: number;
+  ops: number;
+  /** Operations in flight beyond this are counted as 'dropped' instead of sent (the generator's own limit). */
+  maxInFlight: number;
+  op: (seq: number) => Promise<string>;
+  onTick?: (done: number) => void;
+}
+
+/**
+ * An open-loop load generator: operations start on a fixed schedule (a
+ * latency-at-a-given-load measure, unlike the closed loop above, whose
+ * latencies hide a slow server by sending less). Each latency is measured from
+ * the moment the operation was due, so a generator that falls behind does not
+ * hide the delay (no coordinated omission).
+ */
+export async function runOpenLoop(o: OpenLoopOptions): Promise<LoadResult & { dropped: number; offeredPerSecond: number }> {
+  const timeline = new Timeline();
+  const outcomes: Record<string, number> = {};
+  const latencies: number[] = [];
+  const byOutcome: Record<string, number[]> = {};
+  const interval = 1000 / o.ratePerSecond;
+  const start = performance.now();
+  let inFlight = 0;
+  let dropped = 0;
+  let done = 0;
+  const running: Promise<void>[] = [];
+  for (let seq = 0; seq < o.ops; seq++) {
+    const due = start + seq * interval;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    if (inFlight >= o.maxInFlight) {
+      dropped++;
+      continue;
+    }
+    inFlight++;
+    running.push(
+      (async () => {
+        let outcome: string;
+        try {
+          outcome = await o.op(seq);
+        } catch {
+          outcome = 'error';
+        }
+        const t1 = performance.now();
+        const ms = t1 - due;
+        inFlight--;
+        latencies.push(ms);
+        (byOutcome[outcome] ??= []).push(ms);
+        outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+        timeline.add(outcome, t1);
+        done++;
+        if (o.onTick && done % 50 === 0) o.onTick(done);
+      })(),
+    );
+  }
+  await Promise.all(running);
+  const seconds = (performance.now() - start) / 1000;
+  const rates: Record<string, number> = {};
+  for (const [k, n] of Object.entries(outcomes)) rates[k] = Math.round((n / seconds) * 10) / 10;
+  return {
+    outcomes,
+    seconds: Math.round(seconds * 100) / 100,
+    rates,
+    latency: summarize(latencies),
+    latencyByOutcome: Object.fromEntries(Object.entries(byOutcome).map(([k, v]) => [k, summarize(v)])),
+    timeline: Object.fromEntries([...timeline.buckets.keys()].map((k) => [k, timeline.rates(k)])),
+    dropped,
+    offeredPerSecond: o.ratePerSecond,
+  };
+}

@@ -9,8 +9,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import type { Pool } from 'pg';
 import type { Config } from '../../platform/config';
 import type { HttpClient } from '../lib/http';
-import { type LoadResult, runLoad } from '../lib/load';
-import { rng, summarize, type LatencySummary } from '../lib/stats';
+import { type LoadResult, runLoad, runOpenLoop } from '../lib/load';
+import { rng, round, summarize, type LatencySummary } from '../lib/stats';
 import { mintBuyers } from './http';
 
 export interface ContentionOptions {
@@ -24,12 +24,18 @@ export interface ContentionOptions {
   losingAttempts: number;
   /** Holds whose expiry is timed (each waits out a 30 s window). */
   expiringHolds: number;
+  /** Losing attempts sent open-loop at half the losing capacity the closed loop measured. */
+  openLoopAttempts: number;
 }
 
 const TICKS = 100; // USER_HZ on Linux
 
-/** CPU time (ms) of each process group on the path, from /proc/<pid>/stat (utime + stime). */
-function cpuByProcess(apiPgid: number): Record<string, number> {
+/**
+ * CPU time (ms) of each process group on the path, from /proc/<pid>/stat (utime + stime).
+ * Postgres is counted per backend: with `pgBackends`, only the backends serving the benchmark's
+ * database, so other databases' work on a shared server (tests, other runs) is left out.
+ */
+function cpuByProcess(apiPgid: number, pgBackends?: Set<number>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -47,12 +53,18 @@ function cpuByProcess(apiPgid: number): Record<string, number> {
     let tier: string | null = null;
     if (pgrp === apiPgid) tier = 'api';
     else if (pid === process.pid) tier = 'bench process (load generator + worker)';
-    else if (comm === 'postgres' || comm.startsWith('postgres')) tier = 'postgres';
+    else if (comm === 'postgres' || comm.startsWith('postgres')) tier = !pgBackends || pgBackends.has(pid) ? 'postgres' : null;
     else if (comm.startsWith('redis-server')) tier = 'redis';
     else if (comm === 'temporal') tier = 'temporal server';
     if (tier) out[tier] = (out[tier] ?? 0) + ms;
   }
   return out;
+}
+
+/** The backends connected to the benchmark's database, now and at the snapshot before (so none is missed). */
+async function backendsOf(pool: Pool, also: Set<number> = new Set()): Promise<Set<number>> {
+  const { rows } = await pool.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database()');
+  return new Set([...also, ...rows.map((r) => r.pid)]);
 }
 
 function diff(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
@@ -67,7 +79,14 @@ export interface ContentionFigures {
   losingCpuMsPerAttempt: Record<string, number>;
   losingCpuMsPerAttemptPathTotal: number;
   healthzApiCpuMsPerRequest: number;
+  /** GET /healthz/s, closed loop, run right after the losing phase with as many requests. */
+  healthzAfterLosing: number;
   losing: LoadResult;
+  /** Losing attempts on a fixed schedule at half the closed loop's losing rate: latency at a known load. */
+  openLoopLosing: LoadResult & { dropped: number; offeredPerSecond: number };
+  /** The mixed run's attempts by outcome, worst slice: a winner waits for Temporal, a loser for Redis. */
+  heldLatency?: LatencySummary;
+  rejectedLatency?: LatencySummary;
   expiry: { holds: number; lateMs: LatencySummary };
 }
 
@@ -84,6 +103,13 @@ function merge(parts: LoadResult[]): LoadResult {
   const rates = Object.fromEntries(Object.entries(outcomes).map(([k, n]) => [k, Math.round((n / seconds) * 10) / 10]));
   const latency = { ...parts[0]!.latency, p50: Math.max(...parts.map((p) => p.latency.p50)), p99: Math.max(...lat) };
   return { outcomes, seconds, rates, latency, latencyByOutcome: parts[0]!.latencyByOutcome, timeline: {} };
+}
+
+/** The slice whose attempts of this outcome had the worst p99. */
+function worstOf(parts: LoadResult[], outcome: string): LatencySummary | undefined {
+  return parts
+    .map((p) => p.latencyByOutcome[outcome])
+    .reduce<LatencySummary | undefined>((a, b) => (!a ? b : b && b.p99 > a.p99 ? b : a), undefined);
 }
 
 export async function benchContention(
@@ -111,7 +137,7 @@ export async function benchContention(
   await http.json('POST', `/v1/admin/events/${eventId}/open`, { token: config.ADMIN_TOKEN });
   onProgress('minting buyers');
   const attempts = seatCount * o.contention;
-  const buyers = await mintBuyers(config, attempts + o.losingAttempts, 'ct');
+  const buyers = await mintBuyers(config, attempts + o.losingAttempts + o.openLoopAttempts, 'ct');
   // The request sequence: every seat wanted by `contention` buyers, in a shuffled order; half name one
   // seat, half ask for the best one available.
   const random = rng(seed);
@@ -155,7 +181,8 @@ export async function benchContention(
 
   // Every seat is taken now: each further attempt loses. CPU per losing attempt, summed over the processes.
   onProgress('losing attempts (CPU)');
-  const cpu0 = cpuByProcess(apiPid);
+  const backends0 = await backendsOf(pool);
+  const cpu0 = cpuByProcess(apiPid, backends0);
   const losing = await runLoad({
     concurrency: o.concurrency,
     durationMs: 120_000,
@@ -168,13 +195,30 @@ export async function benchContention(
       return r.status === 409 ? 'rejected' : r.status === 201 ? 'held' : 'error';
     },
   });
-  const cpu1 = cpuByProcess(apiPid);
+  // Backends that appeared meanwhile count from zero: their whole CPU time is this phase's.
+  const backends1 = await backendsOf(pool, backends0);
+  const cpu1 = cpuByProcess(apiPid, backends1);
   const losingCpu = diff(cpu1, cpu0);
   const n = Math.max(1, losing.outcomes.rejected ?? 0);
   const perAttempt = Object.fromEntries(Object.entries(losingCpu).map(([k, ms]) => [k, Math.round((ms / n) * 1000) / 1000]));
   const pathTotal = Object.entries(perAttempt)
     .filter(([k]) => !k.startsWith('bench'))
     .reduce((a, [, v]) => a + v, 0);
+  // Open loop: the same losing attempts on a fixed schedule at half the rate the closed loop reached.
+  onProgress('losing attempts, open loop at half capacity');
+  const losingRate = Math.max(10, Math.round((losing.outcomes.rejected ?? 0) / Math.max(0.001, losing.seconds) / 2));
+  const openLoopLosing = await runOpenLoop({
+    ratePerSecond: losingRate,
+    ops: o.openLoopAttempts,
+    maxInFlight: 1000,
+    op: async (seq) => {
+      const r = await http.request('POST', `/v1/events/${eventId}/hold`, {
+        token: buyers[attempts + o.losingAttempts + seq]!.token,
+        body: seq % 2 ? { quantity: 1 } : { seatIds: [`A-2-${1 + (seq % seatsPerRow)}`] },
+      });
+      return r.status === 409 ? 'rejected' : r.status === 201 ? 'held' : 'error';
+    },
+  });
   const h0 = cpuByProcess(apiPid);
   const hz = await runLoad({
     concurrency: o.concurrency,
@@ -184,6 +228,7 @@ export async function benchContention(
   });
   const h1 = cpuByProcess(apiPid);
   const healthzApi = ((h1.api ?? 0) - (h0.api ?? 0)) / Math.max(1, hz.outcomes.ok ?? 0);
+  const healthzAfterLosing = round((hz.outcomes.ok ?? 0) / Math.max(0.001, hz.seconds), 1);
   await http.json('POST', `/v1/admin/events/${eventId}/close`, { token: config.ADMIN_TOKEN }).catch(() => undefined);
 
   // Seats back on sale after the window (real clock): holds with a 30 s window, left to expire.
@@ -226,7 +271,11 @@ export async function benchContention(
     losingCpuMsPerAttempt: perAttempt,
     losingCpuMsPerAttemptPathTotal: Math.round(pathTotal * 1000) / 1000,
     healthzApiCpuMsPerRequest: Math.round(healthzApi * 1000) / 1000,
+    healthzAfterLosing,
     losing,
+    openLoopLosing,
+    heldLatency: worstOf(holdSlices, 'held'),
+    rejectedLatency: worstOf(holdSlices, 'rejected'),
     expiry: { holds: ended.length, lateMs: summarize(ended.map((r) => r.late_ms)) },
   };
 }
