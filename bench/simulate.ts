@@ -104,8 +104,20 @@ function arrivals(n: number, o: SimOptions, random: () => number): number[] {
   }).sort((a, b) => a - b);
 }
 
+/** Transport failures a buyer's page retries: no answer, or the load balancer's word that no replica answered. */
+const NO_ANSWER = new Set([0, 502, 504]);
+
 export async function simulate(
-  deps: { base: string; adminToken: string; pool: Pool; temporal: Client },
+  deps: {
+    base: string;
+    adminToken: string;
+    pool: Pool;
+    temporal: Client;
+    /** Every response the crowd receives (status 0: no answer), with its time on performance.now()'s clock. */
+    observe?: (name: string, status: number, at: number) => void;
+    /** Called once the crowd's accounts exist and the sale is about to start, with the event. */
+    onReady?: (eventId: string) => void;
+  },
   o: SimOptions,
   progress: (t: string) => void = () => undefined,
 ): Promise<SimReport> {
@@ -132,6 +144,7 @@ export async function simulate(
     (lat[name] ??= []).push(t1 - t0);
     requests[`${name} ${r.status}`] = (requests[`${name} ${r.status}`] ?? 0) + 1;
     timeline.add('requests', t1);
+    deps.observe?.(name, r.status, t1);
     return r;
   }
 
@@ -186,6 +199,7 @@ export async function simulate(
     const ip = clientAddress(kind === 'human' ? i : humans + Math.floor((i - humans) / BOTS_PER_ADDRESS));
     return { kind, buyerId: a.buyerId, token: a.token, ip, arriveAt, outcome: 'pending', seats: 0 };
   });
+  deps.onReady?.(eventId);
   while (Date.now() < startMs) await sleep(20);
   const t0 = performance.now();
   const deadline = t0 + o.maxSeconds * 1000;
@@ -237,8 +251,8 @@ export async function simulate(
     if (waitingRoom) {
       a.sentJoinAt = performance.now() - t0;
       let joined = await req(http, 'join', 'POST', `/v1/events/${eventId}/queue`, { token: a.token });
-      for (let i = 0; joined.status === 503 && i < 5 && performance.now() < deadline; i++) {
-        await sleep(1000 * Number(joined.body?.error?.details?.retryAfter ?? 1));
+      for (let i = 0; (joined.status === 503 || NO_ANSWER.has(joined.status)) && i < 5 && performance.now() < deadline; i++) {
+        await sleep(joined.status === 503 ? 1000 * Number(joined.body?.error?.details?.retryAfter ?? 1) : 200);
         joined = await req(http, 'join', 'POST', `/v1/events/${eventId}/queue`, { token: a.token });
       }
       if (joined.status !== 201 && joined.status !== 200) {
@@ -276,6 +290,7 @@ export async function simulate(
 
     // ---- hold: bots grab the most seats allowed in the best section; humans pick from the map
     let hold: { holdId: string; seatIds: string[] } | null = null;
+    let lostAnswer = false;
     for (let attempt = 0; attempt < 4 && !hold && performance.now() < deadline; attempt++) {
       let body: unknown;
       if (a.kind === 'bot') body = { quantity: 6 - attempt, section: sections[Math.min(attempt, sections.length - 1)]!.id };
@@ -291,6 +306,18 @@ export async function simulate(
         hold = r.body;
         a.heldAt = performance.now() - t0;
         timeline.add('holds');
+      } else if (lostAnswer && r.status === 409 && r.body?.error?.code === 'CHECKOUT_IN_PROGRESS') {
+        // The hold asked for before the lost answer was granted: the page resumes the buyer's checkout.
+        const c = await req(http, 'checkout', 'GET', `/v1/events/${eventId}/checkout`, { token: a.token });
+        if (c.status === 200 && c.body.hold) {
+          hold = { holdId: c.body.hold.holdId, seatIds: c.body.hold.seatIds };
+          a.heldAt = performance.now() - t0;
+          timeline.add('holds');
+        }
+      } else if (NO_ANSWER.has(r.status)) {
+        lostAnswer = true;
+        attempt--;
+        await sleep(200);
       } else if (r.status === 503) await sleep(1000);
       else if (r.status !== 409 && r.status !== 404) break;
     }
@@ -321,10 +348,18 @@ export async function simulate(
       }
       await sleep(1000);
     }
-    const paid = await req(http, 'purchase', 'POST', `/v1/events/${eventId}/purchase`, {
+    let paid = await req(http, 'purchase', 'POST', `/v1/events/${eventId}/purchase`, {
       token: a.token,
       body: { holdId: hold.holdId, paymentMethod: 'pm_card_visa' },
     });
+    // No answer: the page asks again; a purchase repeated after it succeeded answers with the same order.
+    for (let i = 0; (NO_ANSWER.has(paid.status) || paid.status === 503) && i < 10 && performance.now() < deadline; i++) {
+      await sleep(paid.status === 503 ? 1000 : 300);
+      paid = await req(http, 'purchase', 'POST', `/v1/events/${eventId}/purchase`, {
+        token: a.token,
+        body: { holdId: hold.holdId, paymentMethod: 'pm_card_visa' },
+      });
+    }
     if (paid.status === 200) {
       a.outcome = 'bought';
       a.seats = hold.seatIds.length;

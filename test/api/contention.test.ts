@@ -3,6 +3,7 @@
  * real Temporal and real Postgres. Afterwards the database audit must be
  * clean whatever the interleaving was.
  */
+import type { Cluster, Redis } from 'ioredis';
 import { auditDatabase, reconcile } from '../../db/audit';
 import { createPaymentProvider } from '../../payments';
 import { claimKeys } from '../../services/seat-claims';
@@ -172,13 +173,19 @@ test('1,000 concurrent buyers, 100 seats: nothing oversold, every charge account
 /** What a Redis flush means for one event: every key with its hash tag is gone (FLUSHALL would hit others sharing Redis). */
 async function flushEvent(eventId: string): Promise<number> {
   const redis = stack.api.deps.redis;
-  let cursor = '0';
+  // On Redis Cluster a SCAN reaches one node: scan every master. The event's keys share its hash tag, so one
+  // DEL through the client (routed by slot) takes them together.
+  const cluster = redis as unknown as Partial<Cluster>;
+  const nodes: Redis[] = typeof cluster.nodes === 'function' ? cluster.nodes('master') : [redis];
   let deleted = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `*{${eventId}}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) deleted += await redis.del(...keys);
-  } while (cursor !== '0');
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', `*{${eventId}}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) deleted += await redis.del(...keys);
+    } while (cursor !== '0');
+  }
   return deleted;
 }
 
