@@ -72,6 +72,11 @@ export class AdmissionControl {
       this.logger.warn({ err, eventId }, 'admission wake-up gate unavailable');
       return;
     }
+    await this.sendWake(eventId);
+  }
+
+  /** The wake-up signal, for a caller that already holds the gate (a join made with `wakeGateMs`). */
+  async sendWake(eventId: string): Promise<void> {
     try {
       await this.temporal.workflow.getHandle(admissionWorkflowId(eventId)).signal(wakeSignal);
     } catch (err) {

@@ -3,8 +3,6 @@
  * and the one error handler that maps everything to the error contract.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
-import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
 import { requestId } from 'hono/request-id';
 import { routePath } from 'hono/route';
@@ -12,7 +10,9 @@ import { DomainError } from '../domain/errors';
 import { type ApiDeps, type AppEnv, buildServices, type Services } from './deps';
 import { allowedMethodsOf } from './allowed-methods';
 import { errorResponse, toDomainError } from './errors';
+import { limitBodies } from './middleware/body-limit';
 import { cachePolicy } from './middleware/cache-policy';
+import { corsFor } from './middleware/cors';
 import { compressAnswers } from './middleware/compress';
 import { auditAdminActions } from './middleware/admin-audit';
 import { shedLoad, shedOptionsFrom } from './middleware/shed';
@@ -54,8 +54,8 @@ export function createApp(deps: ApiDeps, services: Services = buildServices(deps
   app.use('*', secureHeaders());
   app.use(
     '/v1/*',
-    cors({
-      origin: origins,
+    corsFor({
+      origins,
       allowHeaders: ['Authorization', 'Content-Type', 'X-Admission-Token', 'X-Admin-Actor', 'X-Request-Id'],
       exposeHeaders: ['X-Request-Id'],
       maxAge: 600,
@@ -78,10 +78,9 @@ export function createApp(deps: ApiDeps, services: Services = buildServices(deps
   app.use('/v1/*', cachePolicy);
   app.use(
     '/v1/*',
-    bodyLimit({
-      maxSize: deps.config.BODY_LIMIT_BYTES,
-      onError: (c) => errorResponse(c, 'PAYLOAD_TOO_LARGE', `request bodies are limited to ${deps.config.BODY_LIMIT_BYTES} bytes`),
-    }),
+    limitBodies(deps.config.BODY_LIMIT_BYTES, (c) =>
+      errorResponse(c, 'PAYLOAD_TOO_LARGE', `request bodies are limited to ${deps.config.BODY_LIMIT_BYTES} bytes`),
+    ),
   );
 
   app.use('/v1/admin/*', auditAdminActions);

@@ -19,6 +19,51 @@ export interface BuyerTokens {
 
 const DEV_TOKEN_TTL = '24h';
 
+/**
+ * Tokens verified recently, by their exact text: a buyer polling the queue
+ * sends the same token every few seconds, and checking its signature again
+ * each time was the largest cost of `GET /queue/me`. An entry lives until the
+ * token expires or for `ttlMs`, whichever is sooner (so a key withdrawn from
+ * the issuer's JWKS stops working within that time); failures are never kept.
+ */
+export class VerifiedTokens {
+  private readonly entries = new Map<string, { buyer: Buyer; until: number }>();
+
+  constructor(
+    private readonly maxEntries = 20_000,
+    private readonly ttlMs = 60_000,
+  ) {}
+
+  get(token: string, now = Date.now()): Buyer | null {
+    const hit = this.entries.get(token);
+    if (!hit) return null;
+    if (hit.until > now) return hit.buyer;
+    this.entries.delete(token);
+    return null;
+  }
+
+  set(token: string, buyer: Buyer, expiresAtSeconds: number | undefined, now = Date.now()): void {
+    const until = Math.min(now + this.ttlMs, expiresAtSeconds === undefined ? Infinity : expiresAtSeconds * 1000);
+    if (until <= now) return;
+    // Oldest first out: a Map iterates in insertion order.
+    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(token, { buyer, until });
+  }
+}
+
+/** Verification through the cache: a hit costs a map lookup, a miss verifies and remembers a success. */
+function cached(verify: (token: string) => Promise<{ buyer: Buyer; exp: number | undefined } | null>): BuyerTokens['verify'] {
+  const seen = new VerifiedTokens();
+  return async (token) => {
+    const hit = seen.get(token);
+    if (hit) return hit;
+    const ok = await verify(token);
+    if (!ok) return null;
+    seen.set(token, ok.buyer, ok.exp);
+    return ok.buyer;
+  };
+}
+
 export function createBuyerTokens(opts: {
   mode: 'development' | 'production';
   secret: string;
@@ -39,27 +84,29 @@ export function createBuyerTokens(opts: {
   if (opts.mode === 'production') {
     const jwks: JWTVerifyGetKey = createRemoteJWKSet(new URL(opts.jwksUrl!));
     return {
-      async verify(token) {
+      verify: cached(async (token) => {
         try {
           const { payload } = await jwtVerify(token, jwks, { issuer: opts.issuer, audience });
-          return toBuyer(payload);
+          const buyer = toBuyer(payload);
+          return buyer && { buyer, exp: payload.exp };
         } catch {
           return null;
         }
-      },
+      }),
     };
   }
 
   const key = new TextEncoder().encode(opts.secret);
   return {
-    async verify(token) {
+    verify: cached(async (token) => {
       try {
         const { payload } = await jwtVerify(token, key, { issuer: opts.issuer, audience, algorithms: ['HS256'] });
-        return toBuyer(payload);
+        const buyer = toBuyer(payload);
+        return buyer && { buyer, exp: payload.exp };
       } catch {
         return null;
       }
-    },
+    }),
     async issue(buyer) {
       return new SignJWT({ name: buyer.name, email: buyer.email })
         .setProtectedHeader({ alg: 'HS256' })

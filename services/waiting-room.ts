@@ -91,7 +91,14 @@ end
 local pos = redis.call('INCR', KEYS[3])
 redis.call('HSET', KEYS[1], buyer, pos)
 redis.call('HSET', KEYS[5], pos, buyer)
-return {tostring(pos), 1, sealedNow, status_of(tostring(pos), buyer, nowMs), 0}`;
+-- The wake-up gate (CLAIM_WAKE) in the same call: this joiner signals the controller if it sleeps.
+local wake = 0
+local gateMs = tonumber(ARGV[10] or '0')
+if gateMs > 0 and redis.call('EXISTS', KEYS[12]) == 1 and redis.call('SET', KEYS[13], '1', 'NX', 'PX', gateMs) then
+  redis.call('DEL', KEYS[12])
+  wake = 1
+end
+return {tostring(pos), 1, sealedNow, status_of(tostring(pos), buyer, nowMs), 0, wake}`;
 
 /**
  * /queue/me in one call: the buyer's status-poll limit, then everything the
@@ -171,7 +178,7 @@ return 1`;
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    wrJoin(...args: (string | number)[]): Result<[string, number, number, string, number], Context>;
+    wrJoin(...args: (string | number)[]): Result<[string, number, number, string, number, number?], Context>;
     wrStatus(...args: (string | number)[]): Result<[number, string?, string?, string?, number?, string?, string?], Context>;
     wrSeal(...args: (string | number)[]): Result<number, Context>;
     wrAssign(...args: (string | number)[]): Result<number, Context>;
@@ -191,6 +198,8 @@ export interface Place {
   created: boolean;
   /** The buyer's status right after joining (only from join). */
   status?: QueueStatus;
+  /** This join claimed the controller's wake-up gate (join with `wakeGateMs`): the caller sends the signal. */
+  wake?: boolean;
 }
 
 /** The per-event limits a join is held to; absent figures are not enforced. */
@@ -225,7 +234,7 @@ export interface QueueSnapshot {
 export class WaitingRoom {
   constructor(private readonly redis: Redis) {
     if (!defined.has(redis)) {
-      redis.defineCommand('wrJoin', { numberOfKeys: 11, lua: JOIN });
+      redis.defineCommand('wrJoin', { numberOfKeys: 13, lua: JOIN });
       redis.defineCommand('wrStatus', { numberOfKeys: 7, lua: STATUS });
       redis.defineCommand('wrSeal', { numberOfKeys: 3, lua: SEAL });
       redis.defineCommand('wrAssign', { numberOfKeys: 3, lua: ASSIGN });
@@ -245,11 +254,11 @@ export class WaitingRoom {
   async join(
     eventId: string,
     buyerId: string,
-    opts: { beforeSale: boolean; ip: string; maxPlacesPerIp: number; limits?: JoinLimits; nowMs?: number },
+    opts: { beforeSale: boolean; ip: string; maxPlacesPerIp: number; limits?: JoinLimits; nowMs?: number; wakeGateMs?: number },
   ): Promise<Place | null> {
     const k = queueKeys(eventId);
     const l = opts.limits;
-    const [place, outcome, sealedNow, status, retryAfterMs] = await this.redis.wrJoin(
+    const [place, outcome, sealedNow, status, retryAfterMs, wake] = await this.redis.wrJoin(
       k.places,
       k.prequeue,
       k.seq,
@@ -261,6 +270,8 @@ export class WaitingRoom {
       k.deadlines,
       k.used,
       k.status,
+      k.asleep,
+      k.wakeGate,
       buyerId,
       opts.beforeSale ? 'pre' : 'main',
       newSeed(),
@@ -270,6 +281,7 @@ export class WaitingRoom {
       opts.nowMs ?? Date.now(),
       l?.perBuyer ?? 0,
       l?.perIp ?? 0,
+      opts.wakeGateMs ?? 0,
     );
     if (outcome === -2) throw rateLimited('join-buyer', { limit: l!.perBuyer, windowMs: l!.windowMs }, retryAfterMs);
     if (outcome === -3) {
@@ -277,7 +289,7 @@ export class WaitingRoom {
     }
     if (outcome === -1) return null;
     if (sealedNow === 1) await this.assignPrequeue(eventId);
-    return { ...parsePlace(place, outcome === 1), status: status as QueueStatus };
+    return { ...parsePlace(place, outcome === 1), status: status as QueueStatus, ...(wake === 1 && { wake: true }) };
   }
 
   /** Seals the pre-queue at the on-sale time; idempotent. Returns the seed. */

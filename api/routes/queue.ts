@@ -2,6 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { insertBuyer } from '../../db/queries/buyers';
 import { DomainError } from '../../domain/errors';
 import { ProofOfWork } from '../../services/pow';
+import { WAKE_GATE_MS } from '../admission-control';
 import { clientIp } from '../client-ip';
 import type { EventsView } from '../events-view';
 import { requireBuyer } from '../middleware/auth';
@@ -127,6 +128,7 @@ export function queueRoutes(powSecret: string) {
         ip,
         maxPlacesPerIp: wr.maxPlacesPerIp,
         limits: { windowMs: wr.rateWindowSeconds * 1000, perBuyer: wr.joinLimitPerBuyer, perIp: wr.joinLimitPerIp },
+        wakeGateMs: WAKE_GATE_MS,
       });
       if (!place) {
         throw new DomainError('RATE_LIMITED', 'too many queue places from this address', {
@@ -134,7 +136,7 @@ export function queueRoutes(powSecret: string) {
           retryAfterSeconds: 60,
         });
       }
-      if (place.created && !place.prequeue) await c.var.services.control.wake(eventId);
+      if (place.wake) await c.var.services.control.sendWake(eventId);
       const status = place.status ?? (place.prequeue ? 'prequeue' : 'waiting');
       return c.json({ position: place.position, status }, place.created ? 201 : 200);
     })

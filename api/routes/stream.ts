@@ -10,12 +10,12 @@
  * ?lastEventId=) replays the change log from there; when that part of the log
  * is gone it gets a fresh snapshot.
  */
+import type { ServerResponse } from 'node:http';
 import { createRoute, z } from '@hono/zod-openapi';
-import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
 import type { Logger } from '../../platform/logger';
 import type { SeatCache } from '../../services/seat-cache';
 import { router } from '../router';
-import { changesFrame, type SeatListener } from '../seat-fanout';
+import { changesFrame, type SeatFanout, type SeatListener } from '../seat-fanout';
 import { errorResponses, EventIdParam } from '../schemas';
 
 const VERSION = z.string().regex(/^\d{1,15}$/, 'not a seat-map version');
@@ -72,8 +72,15 @@ const seatStream = createRoute({
   },
 });
 
-/** A stream further behind than this many frames is closed; its browser reconnects and resumes from the log. */
-const MAX_PENDING_FRAMES = 512;
+/**
+ * Bytes a stream may have waiting in its socket's buffer. Past this the
+ * client reads slower than seats change: its frames are skipped, and once the
+ * buffer drains it is caught up from the change log (or a fresh snapshot), so
+ * a slow reader costs one replay instead of a queue of every frame it missed.
+ */
+const MAX_BACKLOG_BYTES = 256 * 1024;
+/** A client that has not drained its buffer for this long is gone in all but name: its connection is cut. */
+const STUCK_MS = 60_000;
 
 const encoder = new TextEncoder();
 
@@ -118,44 +125,126 @@ export function streamRoutes() {
     const { eventId } = c.req.valid('param');
     const resumeFrom = c.req.valid('header')['last-event-id'] ?? c.req.valid('query').lastEventId;
     const deps = c.var.services;
-    const { events, fanout } = deps;
-    await events.event(eventId);
-    c.header('X-Accel-Buffering', 'no'); // proxies must not hold the stream back
+    await deps.events.event(eventId);
     snapshots ??= new SnapshotBatcher((id) => deps.seatCache.snapshot(id));
-    const batcher = snapshots;
-    return streamSSE(c, async (stream) => {
-      const session = new StreamSession(stream, deps, eventId, batcher);
-      const closed = new Promise<void>((resolve) => stream.onAbort(resolve));
-      const unsubscribe = await fanout.subscribe(eventId, session);
-      try {
-        // Spread reconnects of a whole audience over a few seconds.
-        await stream.write(`retry: ${1000 + Math.floor(Math.random() * 4000)}\n\n`);
-        await session.catchUp(resumeFrom === undefined ? null : Number(resumeFrom));
-        await closed;
-      } finally {
-        unsubscribe();
-      }
+    const session = new StreamSession(deps, eventId, snapshots);
+    const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+    // The body is only a hand-over: when the Node adapter has sent the head (with every header the middleware
+    // added) and asks for the first chunk, the session takes the Node response and writes frames to it itself.
+    const body = new ReadableStream<Uint8Array>(
+      {
+        pull: (controller) => session.run(controller, outgoing, deps.fanout, resumeFrom === undefined ? null : Number(resumeFrom)),
+        cancel: () => session.close(),
+      },
+      new ByteLengthQueuingStrategy({ highWaterMark: 0 }),
+    );
+    return c.body(body, 200, {
+      'Content-Type': 'text/event-stream',
+      'Cache-Control': 'no-cache',
+      Connection: 'keep-alive',
+      'Transfer-Encoding': 'chunked',
+      'X-Accel-Buffering': 'no', // proxies must not hold the stream back
     });
   });
 }
 
-/** One buyer's stream: buffers live frames while it catches up, then writes them as they come. */
+/** Where a stream's bytes go: the Node response itself, or (served without Node's HTTP server) the response body. */
+interface FrameSink {
+  write(bytes: Uint8Array): void;
+  /** Bytes written but not yet taken by the client. */
+  backlog(): number;
+  /** Calls back once the backlog has drained; null when the sink cannot tell. */
+  onDrain: ((cb: () => void) => void) | null;
+  /** Cuts the connection of a client that stopped reading. */
+  destroy(): void;
+}
+
+function nodeSink(res: ServerResponse): FrameSink {
+  return {
+    write: (bytes) => void res.write(bytes),
+    backlog: () => res.writableLength,
+    onDrain: (cb) => void res.once('drain', cb),
+    destroy: () => void res.destroy(),
+  };
+}
+
+function bodySink(controller: ReadableStreamDefaultController<Uint8Array>): FrameSink {
+  return {
+    write: (bytes) => controller.enqueue(bytes),
+    backlog: () => Math.max(0, -(controller.desiredSize ?? 0)),
+    onDrain: null,
+    destroy: () => controller.error(new Error('seat stream client stopped reading')),
+  };
+}
+
+/**
+ * One buyer's stream: buffers live frames while it catches up, then writes
+ * them straight to the socket as the fan-out hands them over (the same bytes
+ * for every stream of the event).
+ */
 class StreamSession implements SeatListener {
+  private sink: FrameSink | null = null;
   private live = false;
   private buffered: { bytes: Uint8Array; version: number }[] = [];
-  private pending = 0;
   private lastVersion: number | null = null;
   private catchingUp = false;
+  private behindSince = 0;
+  private closed = false;
+  private unsubscribe: (() => void) | null = null;
+  private controller: ReadableStreamDefaultController<Uint8Array> | null = null;
+  private finish: () => void = () => undefined;
 
   constructor(
-    private readonly stream: SSEStreamingApi,
     private readonly deps: { seatCache: SeatCache; logger: Logger },
     private readonly eventId: string,
     private readonly snapshots: SnapshotBatcher,
   ) {}
 
+  /** Runs the stream; the promise settles when it ends (the body's reader waits on it and is then closed). */
+  async run(
+    controller: ReadableStreamDefaultController<Uint8Array>,
+    outgoing: ServerResponse | undefined,
+    fanout: SeatFanout,
+    from: number | null,
+  ): Promise<void> {
+    if (this.sink) return;
+    const ended = new Promise<void>((resolve) => (this.finish = resolve));
+    this.controller = controller;
+    // Direct writes only once the adapter has sent the head; otherwise frames go through the body.
+    this.sink = outgoing && outgoing.headersSent && !outgoing.destroyed ? nodeSink(outgoing) : bodySink(controller);
+    try {
+      const unsubscribe = await fanout.subscribe(this.eventId, this);
+      if (this.closed) unsubscribe();
+      else this.unsubscribe = unsubscribe;
+      if (this.closed) return;
+      // Spread reconnects of a whole audience over a few seconds.
+      this.sink.write(encoder.encode(`retry: ${1000 + Math.floor(Math.random() * 4000)}\n\n`));
+      await this.catchUp(from);
+    } catch (err) {
+      this.deps.logger.warn({ err, eventId: this.eventId }, 'seat stream failed to start');
+      this.close();
+      return;
+    }
+    await ended;
+  }
+
+  /** The client went away (or the stream was cut): stop listening. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.buffered = [];
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    try {
+      this.controller?.close(); // ends the response; throws when the client's cancel closed the body already
+    } catch {
+      // already closed
+    }
+    this.finish();
+  }
+
   frame(bytes: Uint8Array, version: number): void {
-    if (this.stream.aborted || this.stream.closed) return;
+    if (this.closed) return;
     if (!this.live) {
       if (version >= 0) this.buffered.push({ bytes, version });
       return;
@@ -164,23 +253,42 @@ class StreamSession implements SeatListener {
   }
 
   resync(): void {
-    if (this.catchingUp) return;
+    if (this.catchingUp || this.closed) return;
     this.live = false;
     this.catchUp(this.lastVersion).catch((err: unknown) => {
       this.deps.logger.warn({ err, eventId: this.eventId }, 'seat stream resync failed');
-      this.stream.abort();
+      this.sink?.destroy();
+      this.close();
     });
   }
 
   private send(bytes: Uint8Array, version: number): void {
-    if (this.pending >= MAX_PENDING_FRAMES) {
-      // A consumer this slow would hold memory for everyone; it resumes from the log on reconnect.
-      this.stream.abort();
+    const sink = this.sink;
+    if (this.closed || !sink) return;
+    if (this.behindSince) {
+      // Skipped: the catch-up after the drain replays it from the log.
+      if (Date.now() - this.behindSince > STUCK_MS) {
+        sink.destroy();
+        this.close();
+      }
       return;
     }
-    this.pending++;
+    if (sink.backlog() >= MAX_BACKLOG_BYTES) {
+      if (!sink.onDrain) {
+        // No drain signal to wait for: close; the browser reconnects and resumes from the log.
+        sink.destroy();
+        this.close();
+        return;
+      }
+      this.behindSince = Date.now();
+      sink.onDrain(() => {
+        this.behindSince = 0;
+        this.resync();
+      });
+      return;
+    }
+    sink.write(bytes);
     if (version >= 0) this.lastVersion = version;
-    void this.stream.write(bytes).then(() => this.pending--);
   }
 
   /** Sends what the client lacks (a replay after `from`, or a snapshot), then goes live. */
@@ -198,7 +306,7 @@ class StreamSession implements SeatListener {
       const buffered = this.buffered;
       this.buffered = [];
       for (const f of buffered) this.send(f.bytes, f.version);
-      this.live = true;
+      this.live = !this.closed;
     } finally {
       this.catchingUp = false;
     }

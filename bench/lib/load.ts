@@ -14,6 +14,8 @@ export interface LoadResult {
   latency: LatencySummary;
   latencyByOutcome: Record<string, LatencySummary>;
   timeline: Record<string, [number, number][]>;
+  /** Every operation's latency (ms), with `keepLatencies`: what mergeLoads needs to summarise slices together. */
+  latencies?: number[];
 }
 
 export interface LoadOptions {
@@ -24,6 +26,7 @@ export interface LoadOptions {
   /** Called with the loop's index and the operation's sequence number; returns an outcome label. */
   op: (loop: number, seq: number) => Promise<string>;
   onTick?: (done: number) => void;
+  keepLatencies?: boolean;
 }
 
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
@@ -67,7 +70,24 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     latency: summarize(latencies),
     latencyByOutcome: Object.fromEntries(Object.entries(byOutcome).map(([k, v]) => [k, summarize(v)])),
     timeline: Object.fromEntries([...timeline.buckets.keys()].map((k) => [k, timeline.rates(k)])),
+    ...(o.keepLatencies && { latencies }),
   };
+}
+
+/** Several slices of one kind of load (run with `keepLatencies`, alternating with other kinds) as one result. */
+export function mergeLoads(slices: LoadResult[]): LoadResult {
+  const outcomes: Record<string, number> = {};
+  const timeline: Record<string, [number, number][]> = {};
+  let seconds = 0;
+  const latencies: number[] = [];
+  for (const r of slices) {
+    seconds += r.seconds;
+    for (const [k, n] of Object.entries(r.outcomes)) outcomes[k] = (outcomes[k] ?? 0) + n;
+    for (const [k, points] of Object.entries(r.timeline)) (timeline[k] ??= []).push(...points);
+    for (const ms of r.latencies ?? []) latencies.push(ms);
+  }
+  const rates = Object.fromEntries(Object.entries(outcomes).map(([k, n]) => [k, Math.round((n / seconds) * 10) / 10]));
+  return { outcomes, seconds: Math.round(seconds * 100) / 100, rates, latency: summarize(latencies), latencyByOutcome: {}, timeline };
 }
 
 /** Runs `fn` over items with at most `width` in flight. */

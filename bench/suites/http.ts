@@ -10,7 +10,7 @@ import Redis from 'ioredis';
 import type { Config } from '../../platform/config';
 import { createBuyerTokens } from '../../services/buyer-tokens';
 import { clientAddress, type HttpClient } from '../lib/http';
-import { type LoadResult, runLoad } from '../lib/load';
+import { type LoadResult, mergeLoads, runLoad } from '../lib/load';
 
 export interface HttpOptions {
   concurrency: number;
@@ -130,12 +130,17 @@ export async function hasRoute(http: HttpClient, method: string, path: string, t
 export interface WaitingRoomFigures {
   join: LoadResult;
   me: LoadResult;
+  /** GET /healthz in slices alternating with the join and /queue/me slices: the baseline measured beside them. */
+  healthz: LoadResult;
 }
 
 /**
- * Joins with a new buyer from a new address per request, then polls /queue/me
+ * Joins with a new buyer from a new address per request, and polls /queue/me
  * round-robin over the buyers that joined (the API allows each buyer a few
- * polls a second; spreading them keeps this a throughput figure, not a rate-limit one).
+ * polls a second; spreading them keeps this a throughput figure, not a
+ * rate-limit one), in slices that alternate with GET /healthz on the same
+ * server and rotate which goes first, so the machine's load falls on the
+ * three alike.
  */
 export async function benchWaitingRoom(
   http: HttpClient,
@@ -143,29 +148,58 @@ export async function benchWaitingRoom(
   buyers: { token: string }[],
   o: HttpOptions,
   progress: Progress,
+  rounds = 3,
 ): Promise<WaitingRoomFigures> {
-  const join = await runLoad({
-    concurrency: o.concurrency,
-    durationMs: o.durationMs,
-    maxOps: buyers.length,
-    op: async (_l, i) => {
-      const r = await http.request('POST', `/v1/events/${eventId}/queue`, {
-        token: buyers[i]!.token,
-        headers: { 'x-forwarded-for': clientAddress(i) },
-      });
-      return r.status === 201 || r.status === 200 ? 'ok' : `http${r.status}`;
-    },
-    onTick: (n) => progress(`queue join: ${n}`),
-  });
-  const joined = Math.max(1, join.outcomes.ok ?? 0);
-  const me = await runLoad({
-    concurrency: o.concurrency,
-    durationMs: o.durationMs,
-    op: async (_l, i) => {
-      const r = await http.request('GET', `/v1/events/${eventId}/queue/me`, { token: buyers[i % joined]!.token });
-      return r.status === 200 ? 'ok' : `http${r.status}`;
-    },
-    onTick: (n) => progress(`queue/me: ${n}`),
-  });
-  return { join, me };
+  const sliceMs = Math.max(500, Math.round(o.durationMs / rounds));
+  let nextJoin = 0;
+  let joined = 0;
+  const kinds = {
+    healthz: () =>
+      runLoad({
+        concurrency: o.concurrency,
+        durationMs: sliceMs,
+        keepLatencies: true,
+        op: async () => ((await http.request('GET', '/healthz')).status === 200 ? 'ok' : 'error'),
+        onTick: (n) => progress(`healthz beside the queue: ${n}`),
+      }),
+    join: () =>
+      runLoad({
+        concurrency: o.concurrency,
+        durationMs: sliceMs,
+        maxOps: Math.max(0, buyers.length - nextJoin),
+        keepLatencies: true,
+        op: async () => {
+          const i = nextJoin++;
+          const r = await http.request('POST', `/v1/events/${eventId}/queue`, {
+            token: buyers[i]!.token,
+            headers: { 'x-forwarded-for': clientAddress(i) },
+          });
+          if (r.status === 201 || r.status === 200) joined = Math.max(joined, i + 1);
+          return r.status === 201 || r.status === 200 ? 'ok' : `http${r.status}`;
+        },
+        onTick: (n) => progress(`queue join: ${n}`),
+      }),
+    me: () =>
+      runLoad({
+        concurrency: o.concurrency,
+        durationMs: sliceMs,
+        keepLatencies: true,
+        op: async (_l, i) => {
+          const r = await http.request('GET', `/v1/events/${eventId}/queue/me`, { token: buyers[i % Math.max(1, joined)]!.token });
+          return r.status === 200 ? 'ok' : `http${r.status}`;
+        },
+        onTick: (n) => progress(`queue/me: ${n}`),
+      }),
+  };
+  const names = ['join', 'healthz', 'me'] as const;
+  const slices: Record<(typeof names)[number], LoadResult[]> = { healthz: [], join: [], me: [] };
+  for (let r = 0; r < rounds; r++) {
+    // The first round starts with joins, so /queue/me always has buyers to poll.
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(k + r) % names.length]!;
+      if (name === 'me' && joined === 0) slices.join.push(await kinds.join());
+      slices[name].push(await kinds[name]());
+    }
+  }
+  return { join: mergeLoads(slices.join), me: mergeLoads(slices.me), healthz: mergeLoads(slices.healthz) };
 }
