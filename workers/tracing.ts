@@ -13,12 +13,14 @@ export interface WorkerTracing {
 }
 
 /**
- * With tracing off the sink is still there and drops spans: a workflow started
- * by an API that traces (and so traced itself) must not make this worker log
- * an unregistered sink on every task.
+ * The sink of a worker that does not export: a workflow started by an API that
+ * traces (and so traced itself) must not make it log an unregistered sink on
+ * every task. Replayers use it too.
  */
+export const DROP_WORKFLOW_SPANS: InjectedSinks<OpenTelemetrySinks> = { exporter: { export: { fn: () => undefined } } };
+
 export async function workerTracing(tracing: Tracing | null): Promise<WorkerTracing> {
-  if (!tracing) return { activityInterceptors: [], sinks: { exporter: { export: { fn: () => undefined } } } };
+  if (!tracing) return { activityInterceptors: [], sinks: DROP_WORKFLOW_SPANS };
   const otel = await import('@temporalio/interceptors-opentelemetry/lib/worker');
   return {
     activityInterceptors: [

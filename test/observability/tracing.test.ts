@@ -14,10 +14,16 @@ import net from 'node:net';
 import path from 'node:path';
 import { call, createEvent, newBuyer } from '../support/http';
 import { migrateOnce, testConfig, workflowBundle } from '../../harness/stack';
+import { Client, Connection } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import { checkoutWorkflowId } from '../../domain/ids';
+import { installQuietRuntime } from '../../harness/runtime';
 import { loadConfig } from '../../platform/config';
+import { DROP_WORKFLOW_SPANS } from '../../workers/tracing';
 
 const ROOT = path.resolve(__dirname, '../..');
 const config = testConfig();
+installQuietRuntime();
 
 type Workflows = 'prebuilt' | 'bundled at start';
 
@@ -155,6 +161,7 @@ async function holdAndBuy(url: string, traceparent?: string) {
     body: { holdId: hold.body.holdId, paymentMethod: 'pm_card_visa' },
   });
   expect(paid.status).toBe(200);
+  return checkoutWorkflowId(eventId, buyer.buyerId);
 }
 
 async function until(check: () => boolean, what: () => string, ms = 60_000) {
@@ -195,10 +202,11 @@ test.each<Workflows>(['prebuilt', 'bundled at start'])(
     );
     const traceId = randomBytes(16).toString('hex');
     const callerSpanId = randomBytes(8).toString('hex');
+    let workflowId = '';
     try {
       expect(system.api.log()).toContain(`"tracing":"${receiver.url}/v1/traces"`);
       expect(system.worker.log()).toContain(`"tracing":"${receiver.url}/v1/traces"`);
-      await holdAndBuy(system.url, `00-${traceId}-${callerSpanId}-01`);
+      workflowId = await holdAndBuy(system.url, `00-${traceId}-${callerSpanId}-01`);
       const inTrace = () => receiver.spans.filter((s) => s.traceId === traceId);
       const names = () => inTrace().map((s) => s.name);
       // The checkout workflow ends with the purchase; its run span is exported when it does.
@@ -227,6 +235,15 @@ test.each<Workflows>(['prebuilt', 'bundled at start'])(
     // Each activity's span hangs off the workflow's StartActivity span for it.
     const ids = new Map(trace.map((s) => [s.spanId, s]));
     for (const a of activities) expect(ids.get(a.parentSpanId)?.name).toBe(a.name.replace('RunActivity:', 'StartActivity:'));
+
+    // A traced checkout replays on the same code: its spans change headers, never commands.
+    const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+    try {
+      const history = await new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }).workflow.getHandle(workflowId).fetchHistory();
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), sinks: DROP_WORKFLOW_SPANS }, history, workflowId);
+    } finally {
+      await connection.close();
+    }
   },
   240_000,
 );
