@@ -21,6 +21,17 @@ const url = (protocols: string[]) =>
 const secret = z.string().min(16, 'must be at least 16 characters');
 const port = z.coerce.number().int().min(1).max(65535);
 const publishableKey = z.string().regex(/^pk_(test|live)_[A-Za-z0-9]+$/, 'must look like pk_test_… or pk_live_…');
+const sampler = z.enum([
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+]);
+const ratio = z.coerce.number().min(0, 'must be a ratio from 0 to 1').max(1, 'must be a ratio from 0 to 1');
+/** OpenTelemetry's rule for its variables: an empty value is the same as none. */
+const unsetIfEmpty = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema);
 const hostPortList = z.string().regex(/^\s*[^\s,]+:\d{1,5}\s*(,\s*[^\s,]+:\d{1,5}\s*)*$/, 'must be host:port[,host:port...]');
 
 const schema = z
@@ -105,17 +116,15 @@ const schema = z
     /**
      * OpenTelemetry tracing (platform/tracing.ts), under the specification's own names. Off unless an OTLP
      * endpoint is set; spans go over OTLP/HTTP (JSON). The traces endpoint is used as given, the base one
-     * gets `/v1/traces` appended.
+     * gets `/v1/traces` appended. As the specification says, an empty value counts as unset.
      */
-    OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:']).optional(),
-    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url(['http:', 'https:']).optional(),
-    OTEL_SDK_DISABLED: bool.default(false),
-    OTEL_SERVICE_NAME: z.string().min(1).max(255).optional(),
-    OTEL_TRACES_SAMPLER: z
-      .enum(['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'])
-      .default('parentbased_always_on'),
-    /** The ratio of the *traceidratio samplers, 0 to 1. */
-    OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0, 'must be a ratio from 0 to 1').max(1, 'must be a ratio from 0 to 1').optional(),
+    OTEL_EXPORTER_OTLP_ENDPOINT: unsetIfEmpty(url(['http:', 'https:']).optional()),
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: unsetIfEmpty(url(['http:', 'https:']).optional()),
+    OTEL_SDK_DISABLED: unsetIfEmpty(bool.default(false)),
+    OTEL_SERVICE_NAME: unsetIfEmpty(z.string().min(1).max(255).optional()),
+    OTEL_TRACES_SAMPLER: unsetIfEmpty(sampler.default('parentbased_always_on')),
+    /** The ratio of the *traceidratio samplers. */
+    OTEL_TRACES_SAMPLER_ARG: unsetIfEmpty(ratio.optional()),
   })
   .superRefine((c, ctx) => {
     if (c.ONSALE_MODE === 'production' && !c.BUYER_JWKS_URL) {

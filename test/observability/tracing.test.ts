@@ -19,6 +19,7 @@ import { Worker } from '@temporalio/worker';
 import { checkoutWorkflowId } from '../../domain/ids';
 import { installQuietRuntime } from '../../harness/runtime';
 import { loadConfig } from '../../platform/config';
+import { tracesEndpoint } from '../../platform/tracing';
 import { DROP_WORKFLOW_SPANS } from '../../workers/tracing';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -173,7 +174,7 @@ async function until(check: () => boolean, what: () => string, ms = 60_000) {
 }
 
 test('the tracing variables are validated at start-up like the others', () => {
-  const env = { ...process.env };
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
   expect(() => loadConfig({ ...env, OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).toThrow(
     'invalid configuration: OTEL_EXPORTER_OTLP_ENDPOINT must be a URL with scheme http: or https:',
   );
@@ -188,6 +189,26 @@ test('the tracing variables are validated at start-up like the others', () => {
     OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
     OTEL_TRACES_SAMPLER_ARG: 0.25,
   });
+  // Off by default; an empty value (as docker-compose passes an unset one) counts as unset, as the specification says.
+  expect(tracesEndpoint(loadConfig(env))).toBeNull();
+  const blank = loadConfig({
+    ...env,
+    OTEL_EXPORTER_OTLP_ENDPOINT: '',
+    OTEL_TRACES_SAMPLER: '',
+    OTEL_TRACES_SAMPLER_ARG: '',
+    OTEL_SDK_DISABLED: '',
+  });
+  expect(tracesEndpoint(blank)).toBeNull();
+  expect(blank).toMatchObject({ OTEL_TRACES_SAMPLER: 'parentbased_always_on', OTEL_TRACES_SAMPLER_ARG: undefined });
+  expect(tracesEndpoint(loadConfig({ ...env, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' }))).toBe(
+    'http://collector:4318/v1/traces',
+  );
+  const both = {
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://tempo.example/otlp/traces',
+  };
+  expect(tracesEndpoint(loadConfig({ ...env, ...both }))).toBe('https://tempo.example/otlp/traces');
+  expect(tracesEndpoint(loadConfig({ ...env, ...both, OTEL_SDK_DISABLED: 'true' }))).toBeNull();
 });
 
 test.each<Workflows>(['prebuilt', 'bundled at start'])(
