@@ -7,6 +7,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { requestId } from 'hono/request-id';
 import { routePath } from 'hono/route';
 import { DomainError } from '../domain/errors';
+import { tracingEnabled } from '../platform/tracing';
 import { type ApiDeps, type AppEnv, buildServices, type Services } from './deps';
 import { allowedMethodsOf } from './allowed-methods';
 import { errorResponse, toDomainError } from './errors';
@@ -16,6 +17,7 @@ import { corsFor } from './middleware/cors';
 import { compressAnswers } from './middleware/compress';
 import { auditAdminActions } from './middleware/admin-audit';
 import { shedLoad, shedOptionsFrom } from './middleware/shed';
+import { traceRequests } from './middleware/tracing';
 import { httpDuration, httpRequests } from './metrics';
 import { watchRefunds } from './payment-metrics';
 import { adminRoutes } from './routes/admin';
@@ -42,6 +44,8 @@ export function createApp(deps: ApiDeps, services: Services = buildServices(deps
   const app = new OpenAPIHono<AppEnv>();
   // X-Request-Id in and out: a well-formed one from the caller (or the balancer) is kept, otherwise generated.
   app.use('*', requestId({ limitLength: 128 }));
+  // Tracing off (the default): no middleware at all, not a disabled one.
+  if (tracingEnabled(deps.config)) app.use('*', traceRequests());
   watchRefunds(deps.pool);
   app.use('*', async (c, next) => {
     c.set('services', services);

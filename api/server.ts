@@ -2,6 +2,7 @@
 import { serve } from '@hono/node-server';
 import { loadConfigOrExit } from '../platform/config';
 import { createLogger } from '../platform/logger';
+import { startTracing, type Tracing } from '../platform/tracing';
 import { createApp } from './app';
 import { type ApiDeps, buildApiDeps, keepConnectionsAlive } from './deps';
 
@@ -11,11 +12,14 @@ export async function createApiDeps(): Promise<ApiDeps> {
 }
 
 async function main(): Promise<void> {
-  const deps = await createApiDeps();
-  const { config, logger } = deps;
+  const config = loadConfigOrExit();
+  const logger = createLogger('api', config.LOG_LEVEL);
+  // Before the Temporal client exists, so its spans have a provider to go to.
+  const tracing: Tracing | null = await startTracing(config, 'onsale-api');
+  const deps = await buildApiDeps(config, logger);
   const app = createApp(deps);
   const server = serve({ fetch: app.fetch, hostname: config.API_HOST, port: config.API_PORT }, (info) =>
-    logger.info({ url: `http://${config.API_HOST}:${info.port}` }, 'api listening'),
+    logger.info({ url: `http://${config.API_HOST}:${info.port}`, tracing: tracing?.endpoint ?? 'off' }, 'api listening'),
   );
   keepConnectionsAlive(server);
   let closing = false;
@@ -25,7 +29,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'api shutting down');
     // Stop accepting connections, let in-flight requests finish, then close the clients.
     server.close(async () => {
-      await Promise.allSettled([deps.pool.end(), deps.redis.quit(), deps.temporal.connection.close()]);
+      await Promise.allSettled([deps.pool.end(), deps.redis.quit(), deps.temporal.connection.close(), tracing?.shutdown()]);
       logger.info('api stopped');
       process.exit(0);
     });

@@ -20,6 +20,7 @@ import { type Config, loadConfig } from '../platform/config';
 import { createLogger } from '../platform/logger';
 import { WORKER_TUNING } from '../workers/tuning';
 import { createActivityDeps } from '../workers/deps';
+import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../workers/workflow-code';
 import { installQuietRuntime, quietLogger } from './runtime';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -48,7 +49,11 @@ export async function workflowBundle(): Promise<{ codePath: string }> {
   const dir = path.join(ROOT, '.state', 'bundles');
   const codePath = path.join(dir, `workflows-${sourceHash()}.js`);
   if (!existsSync(codePath)) {
-    const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietLogger });
+    const { code } = await bundleWorkflowCode({
+      workflowsPath: WORKFLOWS_PATH,
+      workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+      logger: quietLogger,
+    });
     mkdirSync(dir, { recursive: true });
     writeFileSync(codePath, code);
   }

@@ -21,6 +21,17 @@ const url = (protocols: string[]) =>
 const secret = z.string().min(16, 'must be at least 16 characters');
 const port = z.coerce.number().int().min(1).max(65535);
 const publishableKey = z.string().regex(/^pk_(test|live)_[A-Za-z0-9]+$/, 'must look like pk_test_… or pk_live_…');
+const sampler = z.enum([
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+]);
+const ratio = z.coerce.number().min(0, 'must be a ratio from 0 to 1').max(1, 'must be a ratio from 0 to 1');
+/** OpenTelemetry's rule for its variables: an empty value is the same as none. */
+const unsetIfEmpty = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema);
 const hostPortList = z.string().regex(/^\s*[^\s,]+:\d{1,5}\s*(,\s*[^\s,]+:\d{1,5}\s*)*$/, 'must be host:port[,host:port...]');
 
 const schema = z
@@ -101,6 +112,19 @@ const schema = z
     WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
     /** Where the Temporal runtime's own exporter listens (loopback; re-served by the worker's endpoint); default the next port. */
     TEMPORAL_METRICS_PORT: port.optional(),
+
+    /**
+     * OpenTelemetry tracing (platform/tracing.ts), under the specification's own names. Off unless an OTLP
+     * endpoint is set; spans go over OTLP/HTTP (JSON). The traces endpoint is used as given, the base one
+     * gets `/v1/traces` appended. As the specification says, an empty value counts as unset.
+     */
+    OTEL_EXPORTER_OTLP_ENDPOINT: unsetIfEmpty(url(['http:', 'https:']).optional()),
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: unsetIfEmpty(url(['http:', 'https:']).optional()),
+    OTEL_SDK_DISABLED: unsetIfEmpty(bool.default(false)),
+    OTEL_SERVICE_NAME: unsetIfEmpty(z.string().min(1).max(255).optional()),
+    OTEL_TRACES_SAMPLER: unsetIfEmpty(sampler.default('parentbased_always_on')),
+    /** The ratio of the *traceidratio samplers. */
+    OTEL_TRACES_SAMPLER_ARG: unsetIfEmpty(ratio.optional()),
   })
   .superRefine((c, ctx) => {
     if (c.ONSALE_MODE === 'production' && !c.BUYER_JWKS_URL) {
@@ -112,6 +136,9 @@ const schema = z
     const live = (k: string | undefined) => k?.includes('_live_');
     if (c.STRIPE_PUBLISHABLE_KEY && live(c.STRIPE_PUBLISHABLE_KEY) !== live(c.STRIPE_SECRET_KEY)) {
       ctx.addIssue({ code: 'custom', path: ['STRIPE_PUBLISHABLE_KEY'], message: 'must be live or test like STRIPE_SECRET_KEY' });
+    }
+    if (c.OTEL_TRACES_SAMPLER_ARG !== undefined && !c.OTEL_TRACES_SAMPLER.endsWith('traceidratio')) {
+      ctx.addIssue({ code: 'custom', path: ['OTEL_TRACES_SAMPLER_ARG'], message: 'is only read by the traceidratio samplers' });
     }
     const cert = c.TEMPORAL_TLS_CLIENT_CERT_PATH ?? c.TEMPORAL_TLS_CERT_PATH;
     const key = c.TEMPORAL_TLS_CLIENT_KEY_PATH ?? c.TEMPORAL_TLS_KEY_PATH;

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
 import type { Config } from './config';
+import { tracingEnabled } from './tracing';
 
 /**
  * TLS from Temporal's own variable names: a client certificate pair for mTLS,
@@ -32,8 +33,15 @@ export async function temporalConnectionOptions(config: Config) {
   };
 }
 
-/** The API's client. This module must not load @temporalio/worker: the API never runs workflows. */
+/**
+ * The API's client. This module must not load @temporalio/worker: the API never runs workflows.
+ * With tracing on, every start, update, signal and query is a span whose context travels to the
+ * workflow in the call's headers (the process registers its tracer provider: platform/tracing.ts).
+ */
 export async function connectClient(config: Config): Promise<Client> {
   const connection = await Connection.connect(await temporalConnectionOptions(config));
-  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const interceptors = tracingEnabled(config)
+    ? { workflow: [new (await import('@temporalio/interceptors-opentelemetry/lib/client')).OpenTelemetryWorkflowClientInterceptor()] }
+    : undefined;
+  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, interceptors });
 }

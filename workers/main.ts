@@ -7,16 +7,21 @@ import { createActivities } from '../activities';
 import { createMailer, startOutboxRelay } from '../notifications/relay';
 import { loadConfigOrExit } from '../platform/config';
 import { createLogger } from '../platform/logger';
+import { startTracing } from '../platform/tracing';
 import { connectWorker } from './connection';
 import { createActivityDeps } from './deps';
 import { createWorkerMetrics, serveMetrics } from './metrics';
 import { installWorkerRuntime } from './runtime';
+import { workerTracing } from './tracing';
 import { WORKER_TUNING } from './tuning';
+import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from './workflow-code';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger('worker', config.LOG_LEVEL);
   const runtimeMetricsUrl = installWorkerRuntime(config, logger);
+  const tracing = await startTracing(config, 'onsale-worker');
+  const traced = await workerTracing(tracing);
   const deps = createActivityDeps(config, logger);
   const metrics = createWorkerMetrics(deps.pool);
   const endpoint = config.WORKER_METRICS_PORT
@@ -34,15 +39,25 @@ async function main(): Promise<void> {
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    // Images bundle the workflows at build time; a development worker bundles them at start.
-    ...(config.WORKFLOW_BUNDLE_PATH
-      ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } }
-      : { workflowsPath: require.resolve('../workflows') }),
+    // Images bundle the workflows at build time; a development worker bundles them at start (same modules).
+    ...(config.WORKFLOW_BUNDLE_PATH ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(deps),
-    interceptors: { activity: [metrics.interceptor] },
+    interceptors: {
+      activity: [metrics.interceptor, ...traced.activityInterceptors],
+      ...(!config.WORKFLOW_BUNDLE_PATH && { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }),
+    },
+    sinks: traced.sinks,
     ...WORKER_TUNING,
   });
-  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: config.TEMPORAL_ADDRESS, metrics: endpoint?.url }, 'worker started');
+  logger.info(
+    {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      address: config.TEMPORAL_ADDRESS,
+      metrics: endpoint?.url,
+      tracing: tracing?.endpoint ?? 'off',
+    },
+    'worker started',
+  );
   try {
     // Worker.run resolves after SIGINT/SIGTERM once in-flight tasks have finished.
     await worker.run();
@@ -51,6 +66,7 @@ async function main(): Promise<void> {
     await endpoint?.close();
     await connection.close();
     await deps.close();
+    await tracing?.shutdown();
     logger.info('worker stopped');
   }
 }
