@@ -6,6 +6,13 @@
  * ones. Each link names its target by operationRef (a JSON pointer into
  * /openapi.json), so a renamed path is caught by test/api/openapi-statuses.test.ts,
  * which resolves every link against the served document.
+ *
+ * Answers to reads link only to reads. A read (a list above all) hands out
+ * ids of events and orders the client did not create, and a client, or a
+ * fuzzer, following a link to a change would act on someone else's sale. The
+ * ids a change takes come from the answers of changes, back to the event the
+ * client created. One exception: the queue status, which carries the
+ * admission token a hold needs, and answers 200 only to a buyer in the queue.
  */
 
 type Method = 'get' | 'post' | 'delete';
@@ -25,6 +32,11 @@ export function operationRef(method: Method, path: string): string {
 
 function link(method: Method, path: string, description: string, parameters: Record<string, string>, requestBody?: unknown): Link {
   return { operationRef: operationRef(method, path), description, parameters, ...(requestBody !== undefined && { requestBody }) };
+}
+
+/** Only the links to reads (GET): for the answers of reads. */
+export function readsOnly(links: Record<string, Link>): Record<string, Link> {
+  return Object.fromEntries(Object.entries(links).filter(([, l]) => l.operationRef.endsWith('/get')));
 }
 
 /** What anyone may read of an event, given where the answer carries its id. */
@@ -67,13 +79,6 @@ export function adminEventLinks(eventId: string): Record<string, Link> {
     SetWaitingRoomLimits: link('post', '/v1/admin/events/{eventId}/waiting-room', "Change the waiting room's limits", p),
   };
 }
-
-/** Every operation that takes the event id. */
-export const allEventLinks = (eventId: string) => ({
-  ...publicEventLinks(eventId),
-  ...buyerEventLinks(eventId),
-  ...adminEventLinks(eventId),
-});
 
 /** From an answer to a hold: release it, pay for it (with a test card that succeeds in development), see the checkout. */
 export const holdLinks = (): Record<string, Link> => ({

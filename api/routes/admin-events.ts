@@ -7,7 +7,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { recentCheckouts, tallyEvent } from '../../db/queries/reports';
 import { publicStatus } from '../events-view';
-import { adminEventLinks } from '../links';
+import { adminEventLinks, readsOnly } from '../links';
 import { requireAdmin } from '../middleware/auth';
 import { router } from '../router';
 import { AdminEventBody, errorResponses, EventIdParam, queryInt } from '../schemas';
@@ -17,8 +17,8 @@ const AdminEventQuery = z.object({
   recent: queryInt(0, 200, 25, /^(0|[1-9]\d?|1\d\d|200)$/),
 });
 
-/** From the organiser's view of an event: its figures, its orders, the sale's controls. */
-const { GetAdminEvent: _self, ...ADMIN_EVENT_LINKS } = adminEventLinks('$request.path.eventId');
+/** From the organiser's view of an event: its figures and its orders. */
+const { GetAdminEvent: _self, ...ADMIN_EVENT_LINKS } = readsOnly(adminEventLinks('$request.path.eventId'));
 
 const getAdminEvent = createRoute({
   method: 'get',

@@ -8,7 +8,7 @@ import { listEvents } from '../../db/queries/events';
 import { eventActivity } from '../../db/queries/reports';
 import { decodeCursor, encodeCursor } from '../cursor';
 import { publicStatus } from '../events-view';
-import { adminEventLinks, publicEventLinks } from '../links';
+import { adminEventLinks, publicEventLinks, readsOnly } from '../links';
 import { requireAdmin } from '../middleware/auth';
 import { router } from '../router';
 import {
@@ -34,7 +34,7 @@ const listAdminEvents = createRoute({
       description: 'A page of events',
       content: { 'application/json': { schema: AdminEventList } },
       links: {
-        ...adminEventLinks('$response.body#/events/0/eventId'),
+        ...readsOnly(adminEventLinks('$response.body#/events/0/eventId')),
         GetEvent: publicEventLinks('$response.body#/events/0/eventId').GetEvent!,
       },
     },

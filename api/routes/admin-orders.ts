@@ -14,7 +14,7 @@ import { orderRefundWorkflowId } from '../../domain/order-refund';
 import { orderRefund } from '../../workflows/order-refund';
 import { decodeCursor, encodeCursor } from '../cursor';
 import { adminActor } from '../middleware/admin-audit';
-import { orderLinks } from '../links';
+import { orderLinks, readsOnly } from '../links';
 import { requireAdmin } from '../middleware/auth';
 import { router } from '../router';
 import { AdminOrderList, errorResponses, EventIdParam, OrderIdParam, OrderSearchQuery, RefundResult, ResendResult } from '../schemas';
@@ -35,7 +35,7 @@ const listOrders = createRoute({
     200: {
       description: 'A page of orders',
       content: { 'application/json': { schema: AdminOrderList } },
-      links: orderLinks('$response.body#/orders/0/orderId'),
+      links: readsOnly(orderLinks('$response.body#/orders/0/orderId')),
     },
     ...errorResponses(400, 401, 403, 404),
   },

@@ -4,7 +4,7 @@ import { withTransaction } from '../../db/pool';
 import { insertEvent, setEventState, updateWaitingRoomLimits, type EventState } from '../../db/queries/events';
 import { DomainError } from '../../domain/errors';
 import { router } from '../router';
-import { adminEventLinks, allEventLinks, buyerEventLinks, publicEventLinks } from '../links';
+import { adminEventLinks, buyerEventLinks, publicEventLinks } from '../links';
 import { requireAdmin } from '../middleware/auth';
 import { CreatedEvent, CreateEventBody, errorResponses, EventIdParam, LimitsBody } from '../schemas';
 
@@ -18,7 +18,7 @@ const createEvent = createRoute({
     201: {
       description: 'Created with its seats',
       content: { 'application/json': { schema: CreatedEvent } },
-      links: allEventLinks('$response.body#/eventId'),
+      links: { ...adminEventLinks('$response.body#/eventId'), GetEvent: publicEventLinks('$response.body#/eventId').GetEvent! },
     },
     ...errorResponses(400, 401, 403, 413),
   },
@@ -28,10 +28,13 @@ const StateChange = z.object({ eventId: z.string(), state: z.string() });
 
 type Action = 'open' | 'pause' | 'resume' | 'close';
 
-/** Where a journey goes after each change of the sale's state: buyers in once it is open, the organiser's view otherwise. */
+/**
+ * Where a journey goes after each change of the sale's state: the buyer's steps once it is open, the
+ * organiser's controls while paused. What anyone may read of the event is linked from the event itself.
+ */
 const AFTER: Record<Action, (eventId: string) => ReturnType<typeof publicEventLinks>> = {
-  open: (eventId) => ({ ...publicEventLinks(eventId), ...buyerEventLinks(eventId) }),
-  resume: (eventId) => ({ ...publicEventLinks(eventId), ...buyerEventLinks(eventId) }),
+  open: (eventId) => ({ GetEvent: publicEventLinks(eventId).GetEvent!, ...buyerEventLinks(eventId) }),
+  resume: (eventId) => ({ GetEvent: publicEventLinks(eventId).GetEvent!, ...buyerEventLinks(eventId) }),
   pause: (eventId) => adminEventLinks(eventId),
   close: (eventId) => ({ ...publicEventLinks(eventId), GetAdminEvent: adminEventLinks(eventId).GetAdminEvent! }),
 };

@@ -2,7 +2,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { listEvents } from '../../db/queries/events';
 import { decodeCursor, encodeCursor } from '../cursor';
-import { buyerEventLinks, publicEventLinks } from '../links';
+import { buyerEventLinks, publicEventLinks, readsOnly } from '../links';
 import { router } from '../router';
 import { errorResponses, PublicEventList, PublicEventListQuery } from '../schemas';
 
@@ -16,7 +16,7 @@ const listPublicEvents = createRoute({
     200: {
       description: 'A page of events',
       content: { 'application/json': { schema: PublicEventList } },
-      links: { ...publicEventLinks('$response.body#/events/0/eventId'), ...buyerEventLinks('$response.body#/events/0/eventId') },
+      links: readsOnly({ ...publicEventLinks('$response.body#/events/0/eventId'), ...buyerEventLinks('$response.body#/events/0/eventId') }),
     },
     ...errorResponses(400),
   },

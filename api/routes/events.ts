@@ -1,6 +1,6 @@
 import { createRoute, type z } from '@hono/zod-openapi';
 import type { TypedResponse } from 'hono';
-import { buyerEventLinks, publicEventLinks } from '../links';
+import { buyerEventLinks, publicEventLinks, readsOnly } from '../links';
 import { router } from '../router';
 import { publicStatus } from '../events-view';
 import { matchesEtag, sendPrepared } from '../http-cache';
@@ -15,9 +15,9 @@ const asJson = <T>(res: Response) => res as unknown as TypedResponse<T, 200, 'js
 
 const notModified = { 304: { description: 'Not modified: the ETag sent in If-None-Match is current' } };
 
-/** From an event: its seats, its stream, its waiting room, and what a buyer does next. */
+/** From an event: its seats, its stream, its waiting room, the buyer's place and checkout. */
 const { GetEvent: _self, ...EVENT_READS } = publicEventLinks('$request.path.eventId');
-const EVENT_LINKS = { ...EVENT_READS, ...buyerEventLinks('$request.path.eventId') };
+const EVENT_LINKS = readsOnly({ ...EVENT_READS, ...buyerEventLinks('$request.path.eventId') });
 
 const getEvent = createRoute({
   method: 'get',

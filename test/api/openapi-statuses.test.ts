@@ -327,6 +327,23 @@ test('every link resolves to an operation, fills parameters it has, from fields 
   expect(links).toBeGreaterThan(50);
 });
 
+test('answers to reads link only to reads: a listed id never leads a client to change a sale it did not create', () => {
+  // The one change a read leads to: the queue status answers 200 only to a buyer in the queue, with the admission token.
+  const allowed = new Set(['GET /v1/events/{eventId}/queue/me -> POST /v1/events/{eventId}/hold']);
+  const changes: string[] = [];
+  for (const { method, op, key } of operations()) {
+    if (method !== 'get') continue;
+    for (const answer of Object.values(op.responses)) {
+      for (const link of Object.values(answer.links ?? {})) {
+        const t = targetOf(link);
+        const step = `${key} -> ${t?.method.toUpperCase()} ${t?.path}`;
+        if (t && t.method !== 'get' && !allowed.has(step)) changes.push(step);
+      }
+    }
+  }
+  expect(changes).toEqual([]);
+});
+
 test('the journey is linked: create event → open → join → status → hold → purchase → order → refund', () => {
   const linked = (from: string, status: string, to: string) =>
     Object.values(spec.paths[from.split(' ')[1]!]?.[from.split(' ')[0]!.toLowerCase()]?.responses[status]?.links ?? {}).some((l) => {
