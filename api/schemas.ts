@@ -44,13 +44,9 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
 
 const RETRY_AFTER = { 'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'string' as const } } };
 
-/**
- * The error answers of an operation, in the error contract. 503 is always
- * among them: load shedding can answer any request past capacity.
- */
-export const errorResponses = (...statuses: number[]) =>
+const errorAnswers = (...statuses: number[]) =>
   Object.fromEntries(
-    [...new Set([...statuses, 503])].map((s) => [
+    [...new Set(statuses)].map((s) => [
       s,
       {
         description: ERROR_DESCRIPTIONS[s] ?? 'error',
@@ -59,6 +55,15 @@ export const errorResponses = (...statuses: number[]) =>
       },
     ]),
   );
+
+/**
+ * The error answers of an operation, in the error contract. 503 is always
+ * among them: load shedding can answer any request past capacity.
+ */
+export const errorResponses = (...statuses: number[]) => errorAnswers(...statuses, 503);
+
+/** The error answers of an operation load shedding never answers (health, readiness, metrics: api/middleware/shed.ts). */
+export const unshedErrorResponses = (...statuses: number[]) => errorAnswers(...statuses);
 
 export const EventIdParam = z.object({
   eventId: z

@@ -26,11 +26,17 @@ export const requireBuyer = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
-/** Requires the administrator token. */
+/**
+ * Requires the administrator token. A buyer's valid token is the wrong role
+ * (403 FORBIDDEN); anything else is no credential at all (401 UNAUTHENTICATED).
+ */
 export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   const token = bearer(c.req.header('authorization'));
   if (!token) throw new DomainError('UNAUTHENTICATED', 'send Authorization: Bearer <admin token>');
-  if (!isAdminToken(token, c.var.services.config.ADMIN_TOKEN)) throw new DomainError('FORBIDDEN', 'administrator token required');
+  if (!isAdminToken(token, c.var.services.config.ADMIN_TOKEN)) {
+    if (await c.var.services.buyerTokens.verify(token)) throw new DomainError('FORBIDDEN', 'administrator token required');
+    throw new DomainError('UNAUTHENTICATED', 'the token is neither the administrator token nor a valid buyer token');
+  }
   c.set('isAdmin', true);
   await next();
 });

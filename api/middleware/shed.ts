@@ -30,7 +30,8 @@ export function shedOptionsFrom(config: Pick<Config, 'SHED_MAX_IN_FLIGHT' | 'SHE
   return { maxInFlight: config.SHED_MAX_IN_FLIGHT, maxLagMs: config.SHED_MAX_LAG_MS, retryAfterSeconds: config.SHED_RETRY_AFTER_SECONDS };
 }
 
-const NEVER_SHED = new Set(['/healthz', '/readyz', '/metrics']);
+/** Paths never shed; their descriptions (api/routes/ops.ts) list no shedding 503. */
+export const NEVER_SHED: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
 const SAMPLE_MS = 50;
 
 const shedTotal = new Counter({

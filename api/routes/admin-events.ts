@@ -7,6 +7,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { recentCheckouts, tallyEvent } from '../../db/queries/reports';
 import { publicStatus } from '../events-view';
+import { adminEventLinks, readsOnly } from '../links';
 import { requireAdmin } from '../middleware/auth';
 import { router } from '../router';
 import { AdminEventBody, errorResponses, EventIdParam, queryInt } from '../schemas';
@@ -16,6 +17,9 @@ const AdminEventQuery = z.object({
   recent: queryInt(0, 200, 25, /^(0|[1-9]\d?|1\d\d|200)$/),
 });
 
+/** From the organiser's view of an event: its figures and its orders. */
+const { GetAdminEvent: _self, ...ADMIN_EVENT_LINKS } = readsOnly(adminEventLinks('$request.path.eventId'));
+
 const getAdminEvent = createRoute({
   method: 'get',
   path: '/v1/admin/events/{eventId}',
@@ -24,7 +28,11 @@ const getAdminEvent = createRoute({
   middleware: [requireAdmin] as const,
   request: { params: EventIdParam, query: AdminEventQuery },
   responses: {
-    200: { description: 'The event with counts and support links', content: { 'application/json': { schema: AdminEventBody } } },
+    200: {
+      description: 'The event with counts and support links',
+      content: { 'application/json': { schema: AdminEventBody } },
+      links: ADMIN_EVENT_LINKS,
+    },
     ...errorResponses(400, 401, 403, 404),
   },
 });

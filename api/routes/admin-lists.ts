@@ -8,6 +8,7 @@ import { listEvents } from '../../db/queries/events';
 import { eventActivity } from '../../db/queries/reports';
 import { decodeCursor, encodeCursor } from '../cursor';
 import { publicStatus } from '../events-view';
+import { adminEventLinks, publicEventLinks, readsOnly } from '../links';
 import { requireAdmin } from '../middleware/auth';
 import { router } from '../router';
 import {
@@ -29,7 +30,14 @@ const listAdminEvents = createRoute({
   description: 'Events newest first, with seat counts and revenue from confirmed orders; page with nextCursor.',
   request: { query: AdminEventListQuery },
   responses: {
-    200: { description: 'A page of events', content: { 'application/json': { schema: AdminEventList } } },
+    200: {
+      description: 'A page of events',
+      content: { 'application/json': { schema: AdminEventList } },
+      links: {
+        ...readsOnly(adminEventLinks('$response.body#/events/0/eventId')),
+        GetEvent: publicEventLinks('$response.body#/events/0/eventId').GetEvent!,
+      },
+    },
     ...errorResponses(400, 401, 403),
   },
 });

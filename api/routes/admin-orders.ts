@@ -14,6 +14,7 @@ import { orderRefundWorkflowId } from '../../domain/order-refund';
 import { orderRefund } from '../../workflows/order-refund';
 import { decodeCursor, encodeCursor } from '../cursor';
 import { adminActor } from '../middleware/admin-audit';
+import { orderLinks, readsOnly } from '../links';
 import { requireAdmin } from '../middleware/auth';
 import { router } from '../router';
 import { AdminOrderList, errorResponses, EventIdParam, OrderIdParam, OrderSearchQuery, RefundResult, ResendResult } from '../schemas';
@@ -31,7 +32,11 @@ const listOrders = createRoute({
   description: "An event's orders newest first, by status, buyer id or the buyer's e-mail; page with nextCursor.",
   request: { params: EventIdParam, query: OrderSearchQuery },
   responses: {
-    200: { description: 'A page of orders', content: { 'application/json': { schema: AdminOrderList } } },
+    200: {
+      description: 'A page of orders',
+      content: { 'application/json': { schema: AdminOrderList } },
+      links: readsOnly(orderLinks('$response.body#/orders/0/orderId')),
+    },
     ...errorResponses(400, 401, 403, 404),
   },
 });
@@ -46,9 +51,17 @@ const refundOrder = createRoute({
     'Refunds the whole order: the charge at the payment provider, then the seats return to sale (offered to the waitlist first) and the buyer is e-mailed. Idempotent.',
   request: { params: OrderIdParam },
   responses: {
-    200: { description: 'Refunded', content: { 'application/json': { schema: RefundResult } } },
-    202: { description: 'The refund is running and will finish on its own', content: { 'application/json': { schema: RefundResult } } },
-    ...errorResponses(400, 401, 403, 404, 409),
+    200: {
+      description: 'Refunded',
+      content: { 'application/json': { schema: RefundResult } },
+      links: { GetOrder: orderLinks('$request.path.orderId').GetOrder! },
+    },
+    202: {
+      description: 'The refund is running and will finish on its own',
+      content: { 'application/json': { schema: RefundResult } },
+      links: { GetOrder: orderLinks('$request.path.orderId').GetOrder! },
+    },
+    ...errorResponses(400, 401, 403, 404, 409, 413),
   },
 });
 
@@ -61,8 +74,12 @@ const resendConfirmation = createRoute({
   description: 'Queues the order confirmation e-mail again. Retrying with the same X-Request-Id sends it once.',
   request: { params: OrderIdParam },
   responses: {
-    202: { description: 'Queued', content: { 'application/json': { schema: ResendResult } } },
-    ...errorResponses(400, 401, 403, 404, 409),
+    202: {
+      description: 'Queued',
+      content: { 'application/json': { schema: ResendResult } },
+      links: { GetOrder: orderLinks('$request.path.orderId').GetOrder! },
+    },
+    ...errorResponses(400, 401, 403, 404, 409, 413),
   },
 });
 

@@ -4,6 +4,7 @@ import { withTransaction } from '../../db/pool';
 import { insertEvent, setEventState, updateWaitingRoomLimits, type EventState } from '../../db/queries/events';
 import { DomainError } from '../../domain/errors';
 import { router } from '../router';
+import { adminEventLinks, buyerEventLinks, publicEventLinks } from '../links';
 import { requireAdmin } from '../middleware/auth';
 import { CreatedEvent, CreateEventBody, errorResponses, EventIdParam, LimitsBody } from '../schemas';
 
@@ -14,7 +15,11 @@ const createEvent = createRoute({
   security: [{ admin: [] }],
   request: { body: { content: { 'application/json': { schema: CreateEventBody } }, required: true } },
   responses: {
-    201: { description: 'Created with its seats', content: { 'application/json': { schema: CreatedEvent } } },
+    201: {
+      description: 'Created with its seats',
+      content: { 'application/json': { schema: CreatedEvent } },
+      links: { ...adminEventLinks('$response.body#/eventId'), GetEvent: publicEventLinks('$response.body#/eventId').GetEvent! },
+    },
     ...errorResponses(400, 401, 403, 413),
   },
 });
@@ -22,6 +27,17 @@ const createEvent = createRoute({
 const StateChange = z.object({ eventId: z.string(), state: z.string() });
 
 type Action = 'open' | 'pause' | 'resume' | 'close';
+
+/**
+ * Where a journey goes after each change of the sale's state: the buyer's steps once it is open, the
+ * organiser's controls while paused. What anyone may read of the event is linked from the event itself.
+ */
+const AFTER: Record<Action, (eventId: string) => ReturnType<typeof publicEventLinks>> = {
+  open: (eventId) => ({ GetEvent: publicEventLinks(eventId).GetEvent!, ...buyerEventLinks(eventId) }),
+  resume: (eventId) => ({ GetEvent: publicEventLinks(eventId).GetEvent!, ...buyerEventLinks(eventId) }),
+  pause: (eventId) => adminEventLinks(eventId),
+  close: (eventId) => ({ ...publicEventLinks(eventId), GetAdminEvent: adminEventLinks(eventId).GetAdminEvent! }),
+};
 
 const transition = (action: Action) =>
   createRoute({
@@ -31,8 +47,12 @@ const transition = (action: Action) =>
     security: [{ admin: [] }],
     request: { params: EventIdParam },
     responses: {
-      200: { description: 'Sale state changed', content: { 'application/json': { schema: StateChange } } },
-      ...errorResponses(400, 401, 403, 404, 409),
+      200: {
+        description: 'Sale state changed',
+        content: { 'application/json': { schema: StateChange } },
+        links: AFTER[action]('$request.path.eventId'),
+      },
+      ...errorResponses(400, 401, 403, 404, 409, 413),
     },
   });
 
@@ -56,8 +76,12 @@ const setLimits = createRoute({
     'rate limits and per-address place cap (every API replica within about a second).',
   request: { params: EventIdParam, body: { content: { 'application/json': { schema: LimitsBody } }, required: true } },
   responses: {
-    200: { description: 'Limits changed', content: { 'application/json': { schema: z.object({ eventId: z.string() }) } } },
-    ...errorResponses(400, 401, 403, 404),
+    200: {
+      description: 'Limits changed',
+      content: { 'application/json': { schema: z.object({ eventId: z.string() }) } },
+      links: { GetQueueProgress: publicEventLinks('$response.body#/eventId').GetQueueProgress! },
+    },
+    ...errorResponses(400, 401, 403, 404, 413),
   },
 });
 

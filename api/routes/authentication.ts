@@ -71,7 +71,7 @@ const completeRoute = createRoute({
         },
       },
     },
-    ...errorResponses(400, 404),
+    ...errorResponses(400, 404, 413),
   },
 });
 

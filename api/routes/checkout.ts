@@ -18,6 +18,7 @@ import { rateLimited } from '../../services/rate-limit';
 import { checkout } from '../../workflows/checkout';
 import type { AppEnv, Buyer } from '../deps';
 import { router } from '../router';
+import { holdLinks, orderLinks } from '../links';
 import { requireBuyer } from '../middleware/auth';
 import { CheckoutBody, PaymentActionRequiredBody } from '../payment-schemas';
 import { errorResponses, EventIdParam, HoldBody, HoldParams, HoldView, OrderResult, PurchaseBody } from '../schemas';
@@ -33,7 +34,7 @@ const hold = createRoute({
     body: { content: { 'application/json': { schema: HoldBody } }, required: true },
   },
   responses: {
-    201: { description: 'Seats held', content: { 'application/json': { schema: HoldView } } },
+    201: { description: 'Seats held', content: { 'application/json': { schema: HoldView } }, links: holdLinks() },
     ...errorResponses(400, 401, 403, 404, 409, 413, 422, 429, 503),
   },
 });
@@ -49,7 +50,7 @@ const release = createRoute({
       description: 'Released now',
       content: { 'application/json': { schema: z.object({ holdId: z.string(), status: z.literal('released') }) } },
     },
-    ...errorResponses(400, 401, 404, 409, 410),
+    ...errorResponses(400, 401, 404, 409, 410, 413),
   },
 });
 
@@ -60,10 +61,18 @@ const purchase = createRoute({
   security: [{ buyer: [] }],
   request: { params: EventIdParam, body: { content: { 'application/json': { schema: PurchaseBody } }, required: true } },
   responses: {
-    200: { description: 'Paid and confirmed', content: { 'application/json': { schema: OrderResult } } },
+    200: {
+      description: 'Paid and confirmed',
+      content: { 'application/json': { schema: OrderResult } },
+      links: {
+        ...orderLinks('$response.body#/orderId'),
+        GetCheckout: holdLinks().GetCheckout!,
+      },
+    },
     202: {
       description: 'The card needs authentication (3-D Secure): the buyer completes nextAction; the outcome arrives by webhook',
       content: { 'application/json': { schema: PaymentActionRequiredBody } },
+      links: { GetCheckout: holdLinks().GetCheckout! },
     },
     ...errorResponses(400, 401, 402, 404, 409, 410, 413, 429, 503),
   },

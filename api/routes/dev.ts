@@ -13,7 +13,7 @@ const createBuyer = createRoute({
   request: { body: { content: { 'application/json': { schema: DevBuyerBody } }, required: false } },
   responses: {
     201: { description: 'A buyer and its token', content: { 'application/json': { schema: DevBuyerResult } } },
-    ...errorResponses(400, 404),
+    ...errorResponses(400, 404, 413),
   },
 });
 

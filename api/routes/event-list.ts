@@ -2,6 +2,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { listEvents } from '../../db/queries/events';
 import { decodeCursor, encodeCursor } from '../cursor';
+import { buyerEventLinks, publicEventLinks, readsOnly } from '../links';
 import { router } from '../router';
 import { errorResponses, PublicEventList, PublicEventListQuery } from '../schemas';
 
@@ -12,7 +13,11 @@ const listPublicEvents = createRoute({
   description: 'Events on sale now (status=on_sale, the default) or scheduled to go on sale, newest first. Cacheable for 5 s.',
   request: { query: PublicEventListQuery },
   responses: {
-    200: { description: 'A page of events', content: { 'application/json': { schema: PublicEventList } } },
+    200: {
+      description: 'A page of events',
+      content: { 'application/json': { schema: PublicEventList } },
+      links: readsOnly({ ...publicEventLinks('$response.body#/events/0/eventId'), ...buyerEventLinks('$response.body#/events/0/eventId') }),
+    },
     ...errorResponses(400),
   },
 });

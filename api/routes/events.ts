@@ -1,5 +1,6 @@
 import { createRoute, type z } from '@hono/zod-openapi';
 import type { TypedResponse } from 'hono';
+import { buyerEventLinks, publicEventLinks, readsOnly } from '../links';
 import { router } from '../router';
 import { publicStatus } from '../events-view';
 import { matchesEtag, sendPrepared } from '../http-cache';
@@ -14,12 +15,19 @@ const asJson = <T>(res: Response) => res as unknown as TypedResponse<T, 200, 'js
 
 const notModified = { 304: { description: 'Not modified: the ETag sent in If-None-Match is current' } };
 
+/** From an event: its seats, its stream, its waiting room, the buyer's place and checkout. */
+const { GetEvent: _self, ...EVENT_READS } = publicEventLinks('$request.path.eventId');
+const EVENT_LINKS = readsOnly({ ...EVENT_READS, ...buyerEventLinks('$request.path.eventId') });
+
 const getEvent = createRoute({
   method: 'get',
   path: '/v1/events/{eventId}',
   tags: ['Browsing'],
   request: { params: EventIdParam },
-  responses: { 200: { description: 'The event', content: { 'application/json': { schema: EventBody } } }, ...errorResponses(400, 404) },
+  responses: {
+    200: { description: 'The event', content: { 'application/json': { schema: EventBody } }, links: EVENT_LINKS },
+    ...errorResponses(400, 404),
+  },
 });
 
 const getSeats = createRoute({

@@ -1,8 +1,51 @@
+import { createRoute, z } from '@hono/zod-openapi';
 import type { Connection } from '@temporalio/client';
 import { ping } from '../../db/pool';
 import { router } from '../router';
 import { registry } from '../metrics';
 import { requireAdmin } from '../middleware/auth';
+import { unshedErrorResponses } from '../schemas';
+
+// Described for operators and the contract run; served by the plain handlers below. Never shed (api/middleware/shed.ts).
+const healthz = createRoute({
+  method: 'get',
+  path: '/healthz',
+  tags: ['Operations'],
+  description: 'Liveness: the process answers. Checks nothing else, so a slow dependency never gets the process restarted.',
+  responses: { 200: { description: 'Alive', content: { 'application/json': { schema: z.object({ ok: z.literal(true) }) } } } },
+});
+
+const Readiness = z.object({
+  ok: z.boolean(),
+  checks: z.record(z.string(), z.object({ ok: z.boolean(), ms: z.number(), error: z.string().optional() })),
+});
+
+const readyz = createRoute({
+  method: 'get',
+  path: '/readyz',
+  tags: ['Operations'],
+  description: 'Readiness: Postgres, Redis and Temporal each answer within 2 s. A load balancer sends traffic only while this is 200.',
+  responses: {
+    200: { description: 'Ready', content: { 'application/json': { schema: Readiness } } },
+    503: {
+      description: 'A dependency does not answer; the checks say which',
+      headers: { 'Retry-After': { description: 'Seconds to wait before asking again', schema: { type: 'string' } } },
+      content: { 'application/json': { schema: Readiness } },
+    },
+  },
+});
+
+const metrics = createRoute({
+  method: 'get',
+  path: '/metrics',
+  tags: ['Operations'],
+  security: [{ admin: [] }],
+  description: 'Prometheus metrics of this process, for scrapers holding the administrator token.',
+  responses: {
+    200: { description: 'The Prometheus text exposition format', content: { 'text/plain': { schema: z.string() } } },
+    ...unshedErrorResponses(401, 403),
+  },
+});
 
 async function check(name: string, fn: () => Promise<unknown>, timeoutMs = 2000) {
   const started = Date.now();
@@ -15,8 +58,10 @@ async function check(name: string, fn: () => Promise<unknown>, timeoutMs = 2000)
 }
 
 export function opsRoutes() {
+  const app = router();
+  for (const route of [healthz, readyz, metrics]) app.openAPIRegistry.registerPath(route);
   return (
-    router()
+    app
       .get('/healthz', (c) => c.json({ ok: true }, 200))
       .get('/readyz', async (c) => {
         const deps = c.var.services;

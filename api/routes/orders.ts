@@ -1,6 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { findOrder } from '../../db/queries/orders';
 import { DomainError } from '../../domain/errors';
+import { publicEventLinks } from '../links';
 import { router } from '../router';
 import { requireBuyerOrAdmin } from '../middleware/auth';
 import { errorResponses, OrderBody, OrderIdParam } from '../schemas';
@@ -13,7 +14,11 @@ const getOrder = createRoute({
   middleware: requireBuyerOrAdmin,
   request: { params: OrderIdParam },
   responses: {
-    200: { description: 'The order', content: { 'application/json': { schema: OrderBody } } },
+    200: {
+      description: 'The order',
+      content: { 'application/json': { schema: OrderBody } },
+      links: { GetEvent: publicEventLinks('$response.body#/eventId').GetEvent! },
+    },
     ...errorResponses(400, 401, 404),
   },
 });

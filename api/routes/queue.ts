@@ -5,6 +5,7 @@ import { ProofOfWork } from '../../services/pow';
 import { WAKE_GATE_MS } from '../admission-control';
 import { clientIp } from '../client-ip';
 import type { EventsView } from '../events-view';
+import { admittedLinks, buyerEventLinks, publicEventLinks } from '../links';
 import { requireBuyer } from '../middleware/auth';
 import { router } from '../router';
 import {
@@ -20,6 +21,13 @@ import {
 } from '../schemas';
 
 const buyerOnly = { security: [{ buyer: [] }], middleware: requireBuyer };
+
+/** From a place in the queue: its status (and the admission token in time), the queue's progress, a hold. */
+const QUEUED = {
+  GetQueueStatus: buyerEventLinks('$request.path.eventId').GetQueueStatus!,
+  GetQueueProgress: publicEventLinks('$request.path.eventId').GetQueueProgress!,
+  HoldSeats: buyerEventLinks('$request.path.eventId').HoldSeats!,
+};
 
 const challenge = createRoute({
   method: 'get',
@@ -40,9 +48,9 @@ const join = createRoute({
   ...buyerOnly,
   request: { params: EventIdParam, body: { content: { 'application/json': { schema: JoinBody } }, required: false } },
   responses: {
-    201: { description: 'Joined', content: { 'application/json': { schema: JoinResult } } },
-    200: { description: 'Already in the queue: the same place', content: { 'application/json': { schema: JoinResult } } },
-    ...errorResponses(400, 401, 403, 404, 409, 429),
+    201: { description: 'Joined', content: { 'application/json': { schema: JoinResult } }, links: QUEUED },
+    200: { description: 'Already in the queue: the same place', content: { 'application/json': { schema: JoinResult } }, links: QUEUED },
+    ...errorResponses(400, 401, 403, 404, 409, 413, 429),
   },
 });
 
@@ -53,7 +61,7 @@ const me = createRoute({
   ...buyerOnly,
   request: { params: EventIdParam },
   responses: {
-    200: { description: "The buyer's place", content: { 'application/json': { schema: QueueMe } } },
+    200: { description: "The buyer's place", content: { 'application/json': { schema: QueueMe } }, links: admittedLinks() },
     ...errorResponses(400, 401, 404, 429),
   },
 });
@@ -79,7 +87,7 @@ const waitlist = createRoute({
   responses: {
     201: { description: 'On the waitlist', content: { 'application/json': { schema: WaitlistResult } } },
     200: { description: 'Already on the waitlist', content: { 'application/json': { schema: WaitlistResult } } },
-    ...errorResponses(400, 401, 404, 409, 422, 429),
+    ...errorResponses(400, 401, 404, 409, 413, 422, 429),
   },
 });
 

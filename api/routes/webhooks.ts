@@ -1,3 +1,4 @@
+import { createRoute, z } from '@hono/zod-openapi';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { findOrderByHold } from '../../db/queries/orders';
 import { findPaymentByProviderRef, settlePayment } from '../../db/queries/payments';
@@ -7,6 +8,43 @@ import { InvalidWebhookError } from '../../payments';
 import type { Services } from '../deps';
 import { startRefundWorkflow } from '../refunds';
 import { router } from '../router';
+import { errorResponses } from '../schemas';
+
+/** Described for the provider's integrators and the contract run; the handler reads the raw body, which the signature covers. */
+const stripeWebhook = createRoute({
+  method: 'post',
+  path: '/v1/webhooks/stripe',
+  tags: ['Payments'],
+  description:
+    "The payment provider's webhook (Stripe). Stripe-Signature signs the raw body with the endpoint's secret; anything " +
+    'unsigned, badly signed or too old is refused with 400. Events about payments this API does not know are received and ignored.',
+  request: {
+    headers: z.object({ 'stripe-signature': z.string().max(4096).openapi({ description: 't=<unix time>,v1=<HMAC-SHA256 of t.body>' }) }),
+    body: {
+      required: true,
+      content: {
+        'application/json': {
+          schema: z.looseObject({ id: z.string(), type: z.string(), data: z.looseObject({ object: z.record(z.string(), z.unknown()) }) }),
+        },
+      },
+    },
+  },
+  responses: {
+    200: {
+      description: 'Received; handled when it was about a payment of this API',
+      content: {
+        'application/json': {
+          schema: z.object({
+            received: z.literal(true),
+            handled: z.boolean(),
+            refund: z.string().optional().openapi({ description: 'The refund workflow started for a success nobody waits for' }),
+          }),
+        },
+      },
+    },
+    ...errorResponses(400, 413),
+  },
+});
 
 async function checkoutRunning(services: Services, checkoutId: string): Promise<boolean> {
   try {
@@ -26,7 +64,9 @@ async function checkoutRunning(services: Services, checkoutId: string): Promise<
  * keeps a payment that paid for an order. Idempotent: Stripe delivers at least once.
  */
 export function webhookRoutes() {
-  return router().post('/v1/webhooks/stripe', async (c) => {
+  const app = router();
+  app.openAPIRegistry.registerPath(stripeWebhook);
+  return app.post('/v1/webhooks/stripe', async (c) => {
     const deps = c.var.services;
     let outcome;
     try {

@@ -112,7 +112,9 @@ test("the API's /metrics needs the admin token, and request ids go in and out", 
   const open = await call(api.url, 'GET', '/metrics');
   expect(open.status).toBe(401);
   const wrong = await call(api.url, 'GET', '/metrics', { token: 'not-the-admin-token-at-all' });
-  expect(wrong.status).toBe(403);
+  expect(wrong.status).toBe(401);
+  const buyer = await call(api.url, 'GET', '/metrics', { token: (await newBuyer(api.url)).token });
+  expect(buyer.status).toBe(403);
   const ok = await call(api.url, 'GET', '/metrics', { token: config.ADMIN_TOKEN });
   expect(ok.status).toBe(200);
   expect(String(ok.body)).toContain('onsale_http_requests_total');

@@ -48,7 +48,8 @@ test('every admin endpoint requires the admin credential', async () => {
       'FORBIDDEN',
     ]);
     const wrong = config.ADMIN_TOKEN.slice(0, -1) + (config.ADMIN_TOKEN.endsWith('a') ? 'b' : 'a');
-    expect([e.path, (await request(api.url, e.method, e.path, { body: e.body, token: wrong })).status]).toEqual([e.path, 403]);
+    // Not a credential at all: 401, as with no token; 403 is for a valid credential of the wrong role.
+    expect([e.path, (await request(api.url, e.method, e.path, { body: e.body, token: wrong })).status]).toEqual([e.path, 401]);
   }
   const { rows } = await api.deps.pool.query('SELECT state FROM events WHERE id = $1', [eventId]);
   expect(rows[0].state).toBe('draft');
