@@ -8,8 +8,10 @@
 #   runtime  production dependencies and the compiled output only, as the
 #            unprivileged node user
 #
-# Node 22 is the active LTS line; the code needs >= 20.19 (package.json).
-ARG NODE_IMAGE=node:22-bookworm-slim
+# Node 24, the LTS line the native topology runs (NODE_VERSION in
+# scripts/lib/common.sh, package.json's engines); Node 20 reached end of life in
+# April 2026.
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app

