@@ -3,6 +3,7 @@
  * (POST /v1/dev/buyers); production verifies tokens from the configured
  * issuer's JWKS. Either way the buyer id is the token's `sub`.
  */
+import { createSecretKey } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
 
 export interface Buyer {
@@ -96,7 +97,8 @@ export function createBuyerTokens(opts: {
     };
   }
 
-  const key = new TextEncoder().encode(opts.secret);
+  // One KeyObject for every verification: given raw bytes, jose builds a new one per call.
+  const key = createSecretKey(new TextEncoder().encode(opts.secret));
   return {
     verify: cached(async (token) => {
       try {

@@ -6,8 +6,18 @@
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 
+/** Seeds come from the CSPRNG 128 at a time: a join asks for one each time (only the sealing join keeps it). */
+let seedPool = Buffer.alloc(0);
+let seedAt = 0;
+
 export function newSeed(): string {
-  return randomBytes(32).toString('hex');
+  if (seedAt + 32 > seedPool.length) {
+    seedPool = randomBytes(32 * 128);
+    seedAt = 0;
+  }
+  const seed = seedPool.toString('hex', seedAt, seedAt + 32);
+  seedAt += 32;
+  return seed;
 }
 
 class SeededStream {

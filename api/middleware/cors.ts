@@ -24,10 +24,8 @@ export function corsFor(opts: CorsOptions) {
   return createMiddleware(async (c, next) => {
     if (c.req.method === 'OPTIONS') return preflight(c, next);
     const origin = c.req.header('origin');
-    if (origin !== undefined && allowed.has(origin)) {
-      c.header('Access-Control-Allow-Origin', origin);
-      if (expose) c.header('Access-Control-Expose-Headers', expose);
-    }
+    if (origin !== undefined && allowed.has(origin)) c.header('Access-Control-Allow-Origin', origin);
+    if (expose) c.header('Access-Control-Expose-Headers', expose);
     await next();
     addVary(c.res.headers, 'Origin');
   });

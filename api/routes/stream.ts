@@ -78,9 +78,9 @@ const seatStream = createRoute({
  * buffer drains it is caught up from the change log (or a fresh snapshot), so
  * a slow reader costs one replay instead of a queue of every frame it missed.
  */
-const MAX_BACKLOG_BYTES = 256 * 1024;
+export const MAX_BACKLOG_BYTES = 256 * 1024;
 /** A client that has not drained its buffer for this long is gone in all but name: its connection is cut. */
-const STUCK_MS = 60_000;
+export const STUCK_MS = 60_000;
 
 const encoder = new TextEncoder();
 
@@ -182,7 +182,7 @@ function bodySink(controller: ReadableStreamDefaultController<Uint8Array>): Fram
  * them straight to the socket as the fan-out hands them over (the same bytes
  * for every stream of the event).
  */
-class StreamSession implements SeatListener {
+export class StreamSession implements SeatListener {
   private sink: FrameSink | null = null;
   private live = false;
   private buffered: { bytes: Uint8Array; version: number }[] = [];
