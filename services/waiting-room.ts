@@ -14,6 +14,7 @@ import type { QueueStatus, RoomStatus } from '../domain/queue';
 import type { Result } from 'ioredis';
 import { eventRateKey, type Limit, RATE_HIT_LUA, rateLimited } from './rate-limit';
 import { newSeed, shuffle } from './shuffle';
+import { DomainError } from '../domain/errors';
 
 export const queueKeys = (eventId: string) => {
   const k = (name: string) => `wr:{${eventId}}:${name}`;
@@ -33,6 +34,7 @@ export const queueKeys = (eventId: string) => {
     waitlist: k('wl'), // list of "buyer:quantity"
     waitlistPlaces: k('wlplaces'), // buyer → waitlist position
     ipPlaces: k('ip'), // ip → number of places taken
+    identityPlaces: k('idv'), // verified identity → number of places taken
     asleep: k('asleep'), // set while the admission controller sleeps with nobody waiting
     wakeGate: k('wake'), // held for a second after a wake-up is sent
   };
@@ -57,7 +59,8 @@ end`;
  * A buyer who already has a place gets it back without spending the
  * address's budget, so a crowd behind one address can reload freely.
  * Answers {place, outcome, sealedNow, status, retryAfterMs}; outcome is
- * 1 created, 0 existing, -1 place cap, -2 buyer over limit, -3 address over limit.
+ * 1 created, 0 existing, -1 place cap, -2 buyer over limit, -3 address over limit,
+ * -4 the verified identity's place cap.
  */
 const JOIN = `${RATE_HIT_LUA}
 ${STATUS_OF_PLACE}
@@ -73,9 +76,14 @@ if ipLimit > 0 then
   local wait = rate_hit(KEYS[7], ipLimit, windowMs)
   if wait > 0 then return {'', -3, 0, '', wait} end
 end
+local identity, identityLimit = ARGV[10], tonumber(ARGV[11])
+if identity ~= '' and identityLimit > 0 and tonumber(redis.call('HGET', KEYS[12], identity) or '0') >= identityLimit then
+  return {'', -4, 0, '', 0}
+end
 local limit = tonumber(ARGV[5])
 if limit > 0 and tonumber(redis.call('HGET', KEYS[6], ARGV[4]) or '0') >= limit then return {'', -1, 0, '', 0} end
 redis.call('HINCRBY', KEYS[6], ARGV[4], 1)
+if identity ~= '' then redis.call('HINCRBY', KEYS[12], identity, 1) end
 local sealed = redis.call('EXISTS', KEYS[4]) == 1
 if ARGV[2] == 'pre' and not sealed then
   local n = redis.call('RPUSH', KEYS[2], buyer)
@@ -225,7 +233,7 @@ export interface QueueSnapshot {
 export class WaitingRoom {
   constructor(private readonly redis: Redis) {
     if (!defined.has(redis)) {
-      redis.defineCommand('wrJoin', { numberOfKeys: 11, lua: JOIN });
+      redis.defineCommand('wrJoin', { numberOfKeys: 12, lua: JOIN });
       redis.defineCommand('wrStatus', { numberOfKeys: 7, lua: STATUS });
       redis.defineCommand('wrSeal', { numberOfKeys: 3, lua: SEAL });
       redis.defineCommand('wrAssign', { numberOfKeys: 3, lua: ASSIGN });
@@ -239,13 +247,22 @@ export class WaitingRoom {
 
   /**
    * One place per buyer: joining again returns the same place. Rate limits,
-   * the per-address place cap and the join are one Redis call. Null when the
-   * address holds its cap of places; throws RATE_LIMITED over a rate limit.
+   * the per-address and per-identity place caps and the join are one Redis
+   * call. Null when the address holds its cap of places; throws RATE_LIMITED
+   * over a rate limit, LIMIT_EXCEEDED when the verified person behind the
+   * account already holds their places through other accounts.
    */
   async join(
     eventId: string,
     buyerId: string,
-    opts: { beforeSale: boolean; ip: string; maxPlacesPerIp: number; limits?: JoinLimits; nowMs?: number },
+    opts: {
+      beforeSale: boolean;
+      ip: string;
+      maxPlacesPerIp: number;
+      limits?: JoinLimits;
+      nowMs?: number;
+      identity?: { id: string; maxPlaces: number };
+    },
   ): Promise<Place | null> {
     const k = queueKeys(eventId);
     const l = opts.limits;
@@ -261,6 +278,7 @@ export class WaitingRoom {
       k.deadlines,
       k.used,
       k.status,
+      k.identityPlaces,
       buyerId,
       opts.beforeSale ? 'pre' : 'main',
       newSeed(),
@@ -270,10 +288,18 @@ export class WaitingRoom {
       opts.nowMs ?? Date.now(),
       l?.perBuyer ?? 0,
       l?.perIp ?? 0,
+      opts.identity?.id ?? '',
+      opts.identity?.maxPlaces ?? 0,
     );
     if (outcome === -2) throw rateLimited('join-buyer', { limit: l!.perBuyer, windowMs: l!.windowMs }, retryAfterMs);
     if (outcome === -3) {
       throw rateLimited('join-ip', { limit: l!.perIp, windowMs: l!.windowMs }, retryAfterMs, 'too many joins from this address; slow down');
+    }
+    if (outcome === -4) {
+      throw new DomainError('LIMIT_EXCEEDED', 'the person behind this account already holds their places in this line', {
+        reason: 'places_per_identity',
+        maxPlacesPerIdentity: opts.identity!.maxPlaces,
+      });
     }
     if (outcome === -1) return null;
     if (sealedNow === 1) await this.assignPrequeue(eventId);

@@ -1,6 +1,9 @@
 import { createRoute } from '@hono/zod-openapi';
 import { insertBuyer } from '../../db/queries/buyers';
 import { DomainError } from '../../domain/errors';
+import { DEMAND_SLACK_BITS, powDifficultyFor } from '../../domain/fairness';
+import type { Buyer } from '../../services/buyer-tokens';
+import type { WaitingRoom } from '../../services/waiting-room';
 import { ProofOfWork } from '../../services/pow';
 import { clientIp } from '../client-ip';
 import type { EventsView } from '../events-view';
@@ -89,6 +92,35 @@ export function queueRoutes(powSecret: string) {
   const pow = new ProofOfWork(powSecret);
   const progressCache = new Map<string, { at: number; body: { servingPosition: number; queueLength: number; status: string } }>();
 
+  /** The queue's progress, read from Redis at most once a second per event and API process. */
+  async function cachedProgress(room: WaitingRoom, eventId: string, now = Date.now()) {
+    let hit = progressCache.get(eventId);
+    if (!hit || now - hit.at >= 1000) {
+      hit = { at: now, body: await room.progress(eventId) };
+      if (progressCache.size > 10_000) progressCache.clear();
+      progressCache.set(eventId, hit);
+    }
+    return hit.body;
+  }
+
+  /**
+   * What joining costs this buyer now: the identity provider's signals first
+   * (refused when too risky, or when the event wants a verified person and
+   * the token has none), then proof of work that rises with the line.
+   */
+  async function joinDifficulty(room: WaitingRoom, event: Awaited<ReturnType<EventsView['event']>>, buyer: Buyer): Promise<number> {
+    const wr = event.waitingRoom;
+    const risk = buyer.risk ?? 0;
+    if (risk > wr.riskRefuseAbove) {
+      throw new DomainError('FORBIDDEN', 'this account cannot join the line for this event', { reason: 'risk' });
+    }
+    if (wr.requireVerifiedIdentity && !buyer.verifiedIdentity) {
+      throw new DomainError('FORBIDDEN', 'this sale is for verified buyers: verify your identity first', { reason: 'identity_required' });
+    }
+    const p = await cachedProgress(room, event.id);
+    return powDifficultyFor(wr, Math.max(0, p.queueLength - p.servingPosition), risk);
+  }
+
   async function roomEvent(events: EventsView, eventId: string) {
     const event = await events.event(eventId);
     if (!event.waitingRoom.enabled) {
@@ -104,7 +136,8 @@ export function queueRoutes(powSecret: string) {
     .openapi(challenge, async (c) => {
       const { eventId } = c.req.valid('param');
       const event = await roomEvent(c.var.services.events, eventId);
-      return c.json({ challenge: pow.challenge(eventId, c.var.buyer.buyerId), difficulty: event.waitingRoom.powDifficulty }, 200);
+      const difficulty = await joinDifficulty(c.var.services.room, event, c.var.buyer);
+      return c.json({ challenge: pow.challenge(eventId, c.var.buyer.buyerId, difficulty), difficulty }, 200);
     })
     .openapi(join, async (c) => {
       const { room } = c.var.services;
@@ -113,11 +146,13 @@ export function queueRoutes(powSecret: string) {
       const buyer = c.var.buyer;
       const ip = clientIp(c, c.var.services.config.TRUST_PROXY_HOPS);
       const event = await roomEvent(c.var.services.events, eventId);
-      const difficulty = event.waitingRoom.powDifficulty;
-      if (difficulty > 0 && !(body.pow && pow.verify(eventId, buyer.buyerId, body.pow.challenge, body.pow.nonce, difficulty))) {
+      const difficulty = await joinDifficulty(room, event, buyer);
+      // A rise in demand while the buyer was solving costs them at most DEMAND_SLACK_BITS; the risk bits are never waived.
+      const floor = Math.min(difficulty, Math.max(difficulty - DEMAND_SLACK_BITS, powDifficultyFor(event.waitingRoom, 0, buyer.risk ?? 0)));
+      if (difficulty > 0 && !(body.pow && pow.verify(eventId, buyer.buyerId, body.pow.challenge, body.pow.nonce, floor))) {
         throw new DomainError('FORBIDDEN', 'solve the proof-of-work challenge first', {
           reason: 'proof_of_work',
-          challenge: pow.challenge(eventId, buyer.buyerId),
+          challenge: pow.challenge(eventId, buyer.buyerId, difficulty),
           difficulty,
         });
       }
@@ -127,6 +162,7 @@ export function queueRoutes(powSecret: string) {
         ip,
         maxPlacesPerIp: wr.maxPlacesPerIp,
         limits: { windowMs: wr.rateWindowSeconds * 1000, perBuyer: wr.joinLimitPerBuyer, perIp: wr.joinLimitPerIp },
+        ...(buyer.verifiedIdentity && { identity: { id: buyer.verifiedIdentity, maxPlaces: wr.maxPlacesPerIdentity } }),
       });
       if (!place) {
         throw new DomainError('RATE_LIMITED', 'too many queue places from this address', {
@@ -167,16 +203,11 @@ export function queueRoutes(powSecret: string) {
     .openapi(progress, async (c) => {
       const { room } = c.var.services;
       const { eventId } = c.req.valid('param');
-      const now = Date.now();
-      let hit = progressCache.get(eventId);
-      if (!hit || now - hit.at >= 1000) {
-        await roomEvent(c.var.services.events, eventId);
-        hit = { at: now, body: await room.progress(eventId) };
-        if (progressCache.size > 10_000) progressCache.clear();
-        progressCache.set(eventId, hit);
-      }
+      const hit = progressCache.get(eventId);
+      if (!hit || Date.now() - hit.at >= 1000) await roomEvent(c.var.services.events, eventId);
+      const body = await cachedProgress(room, eventId);
       c.header('Cache-Control', 'public, max-age=1');
-      return c.json(hit.body, 200);
+      return c.json(body, 200);
     })
     .openapi(waitlist, async (c) => {
       const { events, room, limiter } = c.var.services;
