@@ -92,15 +92,17 @@ export function queueRoutes(powSecret: string) {
   const pow = new ProofOfWork(powSecret);
   const progressCache = new Map<string, { at: number; body: { servingPosition: number; queueLength: number; status: string } }>();
 
-  /** The queue's progress, read from Redis at most once a second per event and API process. */
-  async function cachedProgress(room: WaitingRoom, eventId: string, now = Date.now()) {
-    let hit = progressCache.get(eventId);
+  /** The length of the line that prices proof of work, read from Redis at most once a second per event and API process. */
+  const demandCache = new Map<string, { at: number; waiting: number }>();
+  async function waitingNow(room: WaitingRoom, eventId: string, now = Date.now()): Promise<number> {
+    let hit = demandCache.get(eventId);
     if (!hit || now - hit.at >= 1000) {
-      hit = { at: now, body: await room.progress(eventId) };
-      if (progressCache.size > 10_000) progressCache.clear();
-      progressCache.set(eventId, hit);
+      const p = await room.progress(eventId);
+      hit = { at: now, waiting: Math.max(0, p.queueLength - p.servingPosition) };
+      if (demandCache.size > 10_000) demandCache.clear();
+      demandCache.set(eventId, hit);
     }
-    return hit.body;
+    return hit.waiting;
   }
 
   /**
@@ -117,8 +119,7 @@ export function queueRoutes(powSecret: string) {
     if (wr.requireVerifiedIdentity && !buyer.verifiedIdentity) {
       throw new DomainError('FORBIDDEN', 'this sale is for verified buyers: verify your identity first', { reason: 'identity_required' });
     }
-    const p = await cachedProgress(room, event.id);
-    return powDifficultyFor(wr, Math.max(0, p.queueLength - p.servingPosition), risk);
+    return powDifficultyFor(wr, await waitingNow(room, event.id), risk);
   }
 
   async function roomEvent(events: EventsView, eventId: string) {
@@ -203,11 +204,16 @@ export function queueRoutes(powSecret: string) {
     .openapi(progress, async (c) => {
       const { room } = c.var.services;
       const { eventId } = c.req.valid('param');
-      const hit = progressCache.get(eventId);
-      if (!hit || Date.now() - hit.at >= 1000) await roomEvent(c.var.services.events, eventId);
-      const body = await cachedProgress(room, eventId);
+      const now = Date.now();
+      let hit = progressCache.get(eventId);
+      if (!hit || now - hit.at >= 1000) {
+        await roomEvent(c.var.services.events, eventId);
+        hit = { at: now, body: await room.progress(eventId) };
+        if (progressCache.size > 10_000) progressCache.clear();
+        progressCache.set(eventId, hit);
+      }
       c.header('Cache-Control', 'public, max-age=1');
-      return c.json(body, 200);
+      return c.json(hit.body, 200);
     })
     .openapi(waitlist, async (c) => {
       const { events, room, limiter } = c.var.services;
