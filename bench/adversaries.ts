@@ -15,7 +15,9 @@
  * report: every human is a verified person with a low risk score; farm
  * accounts carry no verified identity, and the provider scores them as the
  * `riskModel` below says. A third arm, "on, no IdP signal", gives the bots a
- * risk of 0, to show what the other defences do alone.
+ * risk of 0, to show what the other defences do alone; a fourth, "on, verified
+ * only", is an event that admits verified people only (requireVerifiedIdentity),
+ * which a farm of unverified accounts cannot enter.
  *
  *   set -a; source .state/stack.env; set +a
  *   npx tsx bench/adversaries.ts [--humans 20] [--seats 48] [--out bench/results]
@@ -39,7 +41,7 @@ import { barChart } from './report/svg';
 import { renderPng } from './report/png';
 
 type Adversary = 'account_farm' | 'proxy_farm';
-type Arm = 'off' | 'on' | 'on, no IdP signal';
+type Arm = 'off' | 'on' | 'on, no IdP signal' | 'on, verified only';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -52,7 +54,7 @@ const outDir = (() => {
 
 const HUMANS = arg('humans', 20);
 const SEATS_PER_ROW = 8;
-const SEAT_ROWS = Math.max(1, Math.round(arg('seats', 48) / SEATS_PER_ROW));
+const SEAT_ROWS = Math.max(1, Math.round(arg('seats', 96) / SEATS_PER_ROW));
 const MAX_SEATS = 6;
 const SALE_SECONDS = arg('seconds', 40);
 const PREQUEUE_MS = 4000;
@@ -137,7 +139,9 @@ async function main() {
     return i > 0 ? process.argv[i + 1]!.split(',') : null;
   };
   const adversaries = (list('adversaries') ?? ['account_farm', 'proxy_farm']) as Adversary[];
-  const arms = (list('arms') ?? ['off', 'on', 'on-no-idp']).map((x) => (x === 'on-no-idp' ? 'on, no IdP signal' : x)) as Arm[];
+  const arms = (list('arms') ?? ['off', 'on', 'on-no-idp', 'on-verified']).map((x) =>
+    x === 'on-no-idp' ? 'on, no IdP signal' : x === 'on-verified' ? 'on, verified only' : x,
+  ) as Arm[];
   try {
     // Alternating arms, adversary by adversary, on events of the same shape.
     for (const adversary of adversaries) {
@@ -156,7 +160,8 @@ async function main() {
 
   async function runArm(adversary: Adversary, arm: Arm): Promise<ArmResult> {
     const a = ADVERSARIES[adversary];
-    const defences = arm === 'off' ? DEFENCES_OFF : DEFENCES_ON;
+    const defences =
+      arm === 'off' ? DEFENCES_OFF : arm === 'on, verified only' ? { ...DEFENCES_ON, requireVerifiedIdentity: true } : DEFENCES_ON;
     const bots = HUMANS * a.perHuman;
     const score = (k: Kind) => {
       const [lo, hi] = riskModel[k];
@@ -205,12 +210,12 @@ async function main() {
     const actors: ActorSpec[] = accounts.map((acc, i) => {
       const b = i - HUMANS;
       if (acc.kind === 'human') {
-        // Humans arrive from a few seconds before the opening to well after it.
+        // Fans who know the on-sale time: from a few seconds before the opening to a few after it.
         return {
           ...acc,
           ip: clientAddress(i),
           card: 'pm_card_visa',
-          arriveAtMs: onSaleAt - PREQUEUE_MS + Math.round(random() * 12_000),
+          arriveAtMs: onSaleAt - PREQUEUE_MS + Math.round(random() * 2 * PREQUEUE_MS),
           quantity: 1 + Math.floor(random() * 4),
         };
       }
@@ -370,7 +375,7 @@ async function main() {
   const chart = barChart(
     "Bots' share of tickets ÷ their share of accounts (target ≤ 0.3 for the account farm, defences on)",
     results.map((r) => ({
-      label: `${r.adversary === 'account_farm' ? 'acct' : 'proxy'} ${r.arm === 'on, no IdP signal' ? 'on−IdP' : r.arm}`,
+      label: `${r.adversary === 'account_farm' ? 'acct' : 'proxy'} ${r.arm === 'on, no IdP signal' ? 'on−IdP' : r.arm === 'on, verified only' ? 'on+idv' : r.arm}`,
       values: {
         'tickets÷accounts': r.ratioToAccounts ?? 0,
         'tickets÷addresses': r.ratioToAddresses ?? 0,

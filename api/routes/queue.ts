@@ -92,18 +92,27 @@ export function queueRoutes(powSecret: string) {
   const pow = new ProofOfWork(powSecret);
   const progressCache = new Map<string, { at: number; body: { servingPosition: number; queueLength: number; status: string } }>();
 
-  /** The length of the line that prices proof of work, read from Redis at most once a second per event and API process. */
-  const demandCache = new Map<string, { at: number; waiting: number }>();
+  /**
+   * The length of the line that prices proof of work: read from Redis at most
+   * once a second per event and API process, plus the places this process has
+   * handed out since, so a farm that fires its whole burst inside one second
+   * still meets the price its own joins set.
+   */
+  const demandCache = new Map<string, { at: number; waiting: number; since: number }>();
   async function waitingNow(room: WaitingRoom, eventId: string, now = Date.now()): Promise<number> {
     let hit = demandCache.get(eventId);
     if (!hit || now - hit.at >= 1000) {
       const p = await room.progress(eventId);
-      hit = { at: now, waiting: Math.max(0, p.queueLength - p.servingPosition) };
+      hit = { at: now, waiting: Math.max(0, p.queueLength - p.servingPosition), since: 0 };
       if (demandCache.size > 10_000) demandCache.clear();
       demandCache.set(eventId, hit);
     }
-    return hit.waiting;
+    return hit.waiting + hit.since;
   }
+  const counted = (eventId: string) => {
+    const hit = demandCache.get(eventId);
+    if (hit) hit.since++;
+  };
 
   /**
    * What joining costs this buyer now: the identity provider's signals first
@@ -171,6 +180,7 @@ export function queueRoutes(powSecret: string) {
           retryAfterSeconds: 60,
         });
       }
+      if (place.created) counted(eventId);
       if (place.created && !place.prequeue) await c.var.services.control.wake(eventId);
       const status = place.status ?? (place.prequeue ? 'prequeue' : 'waiting');
       return c.json({ position: place.position, status }, place.created ? 201 : 200);
