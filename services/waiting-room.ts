@@ -21,6 +21,7 @@ export const queueKeys = (eventId: string) => {
   return {
     places: k('places'), // buyer → position, or "p<n>" while in the pre-queue
     prequeue: k('pre'), // pre-queue buyers in arrival order
+    prequeueBack: k('preback'), // pre-queue buyers the identity provider scores as risky: placed after the others
     seq: k('seq'), // last position handed out
     seed: k('seed'), // set when sealed
     assigned: k('assigned'), // set once the pre-queue has its positions
@@ -43,7 +44,8 @@ export const queueKeys = (eventId: string) => {
 /** A placed buyer's status, as /queue/me would report it (Lua; KEYS as in JOIN). */
 const STATUS_OF_PLACE = `
 local function status_of(place, buyer, nowMs)
-  if string.sub(place, 1, 1) == 'p' then return 'prequeue' end
+  local lane = string.sub(place, 1, 1)
+  if lane == 'p' or lane == 'b' then return 'prequeue' end
   local deadline = redis.call('HGET', KEYS[9], buyer)
   if deadline then
     if redis.call('SISMEMBER', KEYS[10], buyer) == 1 or tonumber(deadline) > nowMs then return 'admitted' end
@@ -86,6 +88,11 @@ redis.call('HINCRBY', KEYS[6], ARGV[4], 1)
 if identity ~= '' then redis.call('HINCRBY', KEYS[12], identity, 1) end
 local sealed = redis.call('EXISTS', KEYS[4]) == 1
 if ARGV[2] == 'pre' and not sealed then
+  if ARGV[12] == '1' then
+    local n = redis.call('RPUSH', KEYS[13], buyer)
+    redis.call('HSET', KEYS[1], buyer, 'b' .. n)
+    return {'b' .. n, 1, 0, 'prequeue', 0}
+  end
   local n = redis.call('RPUSH', KEYS[2], buyer)
   redis.call('HSET', KEYS[1], buyer, 'p' .. n)
   return {'p' .. n, 1, 0, 'prequeue', 0}
@@ -93,7 +100,7 @@ end
 local sealedNow = 0
 if not sealed then
   redis.call('SET', KEYS[4], ARGV[3])
-  redis.call('SET', KEYS[3], redis.call('LLEN', KEYS[2]))
+  redis.call('SET', KEYS[3], redis.call('LLEN', KEYS[2]) + redis.call('LLEN', KEYS[13]))
   sealedNow = 1
 end
 local pos = redis.call('INCR', KEYS[3])
@@ -122,7 +129,7 @@ return {0,
 const SEAL = `
 if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
 redis.call('SET', KEYS[3], ARGV[1])
-redis.call('SET', KEYS[2], redis.call('LLEN', KEYS[1]))
+redis.call('SET', KEYS[2], redis.call('LLEN', KEYS[1]) + redis.call('LLEN', KEYS[4]))
 return 1`;
 
 const ASSIGN = `
@@ -233,9 +240,9 @@ export interface QueueSnapshot {
 export class WaitingRoom {
   constructor(private readonly redis: Redis) {
     if (!defined.has(redis)) {
-      redis.defineCommand('wrJoin', { numberOfKeys: 12, lua: JOIN });
+      redis.defineCommand('wrJoin', { numberOfKeys: 13, lua: JOIN });
       redis.defineCommand('wrStatus', { numberOfKeys: 7, lua: STATUS });
-      redis.defineCommand('wrSeal', { numberOfKeys: 3, lua: SEAL });
+      redis.defineCommand('wrSeal', { numberOfKeys: 4, lua: SEAL });
       redis.defineCommand('wrAssign', { numberOfKeys: 3, lua: ASSIGN });
       redis.defineCommand('wrAdmit', { numberOfKeys: 4, lua: ADMIT });
       redis.defineCommand('wrWaitlistJoin', { numberOfKeys: 3, lua: WAITLIST_JOIN });
@@ -262,6 +269,8 @@ export class WaitingRoom {
       limits?: JoinLimits;
       nowMs?: number;
       identity?: { id: string; maxPlaces: number };
+      /** Before the sale: wait behind every other early arrival (the identity provider scores the account as risky). */
+      back?: boolean;
     },
   ): Promise<Place | null> {
     const k = queueKeys(eventId);
@@ -279,6 +288,7 @@ export class WaitingRoom {
       k.used,
       k.status,
       k.identityPlaces,
+      k.prequeueBack,
       buyerId,
       opts.beforeSale ? 'pre' : 'main',
       newSeed(),
@@ -290,6 +300,7 @@ export class WaitingRoom {
       l?.perIp ?? 0,
       opts.identity?.id ?? '',
       opts.identity?.maxPlaces ?? 0,
+      opts.back ? '1' : '0',
     );
     if (outcome === -2) throw rateLimited('join-buyer', { limit: l!.perBuyer, windowMs: l!.windowMs }, retryAfterMs);
     if (outcome === -3) {
@@ -309,17 +320,25 @@ export class WaitingRoom {
   /** Seals the pre-queue at the on-sale time; idempotent. Returns the seed. */
   async seal(eventId: string): Promise<string> {
     const k = queueKeys(eventId);
-    await this.redis.wrSeal(k.prequeue, k.seq, k.seed, newSeed());
+    await this.redis.wrSeal(k.prequeue, k.seq, k.seed, k.prequeueBack, newSeed());
     await this.assignPrequeue(eventId);
     return (await this.redis.get(k.seed))!;
   }
 
-  /** Gives the sealed pre-queue its shuffled positions 1..N; idempotent and deterministic from the seed. */
+  /**
+   * Gives the sealed pre-queue its shuffled positions 1..N; idempotent and
+   * deterministic from the seed. Risky early arrivals (the back lane) are
+   * shuffled with the seed's ":back" stream and placed after all the others.
+   */
   async assignPrequeue(eventId: string): Promise<{ seed: string; order: string[] }> {
     const k = queueKeys(eventId);
-    const [seed, arrivals] = await Promise.all([this.redis.get(k.seed), this.redis.lrange(k.prequeue, 0, -1)]);
+    const [seed, arrivals, back] = await Promise.all([
+      this.redis.get(k.seed),
+      this.redis.lrange(k.prequeue, 0, -1),
+      this.redis.lrange(k.prequeueBack, 0, -1),
+    ]);
     if (!seed) throw new Error(`queue of ${eventId} is not sealed`);
-    const order = shuffle(arrivals, seed);
+    const order = back.length ? [...shuffle(arrivals, seed), ...shuffle(back, `${seed}:back`)] : shuffle(arrivals, seed);
     await this.redis.wrAssign(k.places, k.at, k.assigned, ...order);
     return { seed, order };
   }
@@ -381,16 +400,17 @@ export class WaitingRoom {
 
   async progress(eventId: string): Promise<{ servingPosition: number; queueLength: number; status: string }> {
     const k = queueKeys(eventId);
-    const [serving, seq, status, seed, pre] = await this.redis
+    const [serving, seq, status, seed, pre, back] = await this.redis
       .multi()
       .get(k.serving)
       .get(k.seq)
       .get(k.status)
       .exists(k.seed)
       .llen(k.prequeue)
+      .llen(k.prequeueBack)
       .exec()
-      .then((r) => r!.map(([, v]) => v) as [string | null, string | null, string | null, number, number]);
-    const queueLength = seed ? Number(seq ?? 0) : pre;
+      .then((r) => r!.map(([, v]) => v) as [string | null, string | null, string | null, number, number, number]);
+    const queueLength = seed ? Number(seq ?? 0) : pre + back;
     return { servingPosition: Number(serving ?? 0), queueLength, status: seed ? (status ?? 'open') : 'prequeue' };
   }
 
@@ -493,6 +513,6 @@ export class WaitingRoom {
 }
 
 function parsePlace(place: string, created: boolean): Place {
-  if (place.startsWith('p')) return { position: Number(place.slice(1)), prequeue: true, created };
+  if (place.startsWith('p') || place.startsWith('b')) return { position: Number(place.slice(1)), prequeue: true, created };
   return { position: Number(place), prequeue: false, created };
 }

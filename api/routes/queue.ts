@@ -173,6 +173,7 @@ export function queueRoutes(powSecret: string) {
         maxPlacesPerIp: wr.maxPlacesPerIp,
         limits: { windowMs: wr.rateWindowSeconds * 1000, perBuyer: wr.joinLimitPerBuyer, perIp: wr.joinLimitPerIp },
         ...(buyer.verifiedIdentity && { identity: { id: buyer.verifiedIdentity, maxPlaces: wr.maxPlacesPerIdentity } }),
+        back: (buyer.risk ?? 0) > wr.riskExtraPowAbove,
       });
       if (!place) {
         throw new DomainError('RATE_LIMITED', 'too many queue places from this address', {

@@ -106,6 +106,23 @@ test("the identity provider's risk claim: risky accounts pay more proof of work,
   expect((await join(eventId, bot)).body.error.details.reason).toBe('proof_of_work');
 });
 
+test('risky accounts that came early wait behind every other early arrival, whatever the shuffle', async () => {
+  const eventId = await roomEvent({ powDemandQueue: 1000 }, 2500);
+  const risky = await buyer({ risk: 0.7 });
+  const first = await join(eventId, risky);
+  const d = first.body.error.details;
+  expect((await join(eventId, risky, { pow: { challenge: d.challenge, nonce: solve(d.challenge, d.difficulty) } })).status).toBe(201);
+  const trusted = [await buyer({ risk: 0.1 }), await buyer(), await buyer({ risk: 0.5 })];
+  for (const b of trusted) expect((await join(eventId, b)).status).toBe(201);
+  const me = (b: B) => call(stack.api.url, 'GET', `/v1/events/${eventId}/queue/me`, { token: b.token });
+  expect((await me(risky)).body.status).toBe('prequeue');
+  await new Promise((r) => setTimeout(r, 3000));
+  expect((await join(eventId, await buyer())).status).toBe(201); // after the opening: seals the pre-queue if nothing has yet
+  const positions = await Promise.all(trusted.map(async (b) => (await me(b)).body.position as number));
+  expect(positions.sort()).toEqual([1, 2, 3]);
+  expect((await me(risky)).body.position).toBe(4);
+});
+
 test('one verified person holds one place across accounts; an event may require a verified person', async () => {
   const eventId = await roomEvent({ powDemandQueue: 1000 });
   const [first, second] = [await buyer({ verifiedIdentity: 'idv_person_1' }), await buyer({ verifiedIdentity: 'idv_person_1' })];
