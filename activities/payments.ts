@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { withTransaction } from '../db/pool';
+import { cardLimitOfHold, claimCardUse } from '../db/queries/card-uses';
 import { extendHoldForPayment as extendHoldQuery } from '../db/queries/seats';
 import { findOrderByHold } from '../db/queries/orders';
 import { beginPayment, claimForRefund, findPayment, markRefunded, settleNeverCharged, settlePayment } from '../db/queries/payments';
@@ -31,8 +32,35 @@ export const MAX_HOLD_EXTENSION_SECONDS = 900;
 const paymentIdFor = (key: string) => `pay_${createHash('sha256').update(key).digest('base64url').slice(0, 24)}`;
 
 export function createPaymentActivities(deps: ActivityDeps) {
+  /**
+   * The per-card limit, checked before anything is charged: the card's
+   * fingerprint counts against the event's maxSeatsPerBuyer across every
+   * account. Refused as a final LIMIT_EXCEEDED; the hold stays, like after a
+   * decline, so the buyer may pay with another card.
+   */
+  async function enforceCardLimit(input: ChargeInput): Promise<void> {
+    const limit = await cardLimitOfHold(deps.pool, input.holdId);
+    if (!limit?.cardLimit) return;
+    const fingerprint = await deps.payments.cardFingerprint(input.paymentMethod, input.buyerId);
+    if (!fingerprint) return;
+    const claim = await withTransaction(deps.pool, (client) =>
+      claimCardUse(client, { eventId: limit.eventId, holdId: input.holdId, fingerprint, seats: limit.seats, maxSeats: limit.maxSeats }),
+    );
+    if (!claim.ok) {
+      throw ApplicationFailure.create({
+        type: 'LIMIT_EXCEEDED',
+        message: `this card already pays for ${claim.seatsOnCard} seats of this event; at most ${limit.maxSeats} per card`,
+        details: [{ reason: 'seats_per_card', maxSeatsPerCard: limit.maxSeats, seatsOnCard: claim.seatsOnCard, holdId: input.holdId }],
+        nonRetryable: true,
+      });
+    }
+  }
+
   return {
     async chargePayment(input: ChargeInput): Promise<ChargeOutcome> {
+      // A payment that already settled answers as it did; only a new (or interrupted) charge is held to the card limit.
+      const prior = await findPayment(deps.pool, paymentIdFor(input.idempotencyKey));
+      if (!prior || prior.status === 'pending') await enforceCardLimit(input);
       const payment = await beginPayment(deps.pool, {
         id: paymentIdFor(input.idempotencyKey),
         idempotencyKey: input.idempotencyKey,

@@ -1,5 +1,6 @@
 /** Request and response schemas of the public contract (API.md), also served as OpenAPI 3.1. */
 import { z } from '@hono/zod-openapi';
+import { FAIRNESS_DEFAULTS } from '../domain/fairness';
 import { RESOURCE_ID } from '../domain/ids';
 import { QUEUE_STATUSES, type QueueStatus, ROOM_LIMIT_DEFAULTS } from '../domain/queue';
 
@@ -11,6 +12,34 @@ const roomLimitFields = {
   statusLimitPerBuyer: z.number().int().min(1).max(100_000).openapi({ description: 'GET /queue/me per window by one buyer' }),
   maxPlacesPerIp: z.number().int().min(1).max(100_000).openapi({ description: 'Queue places one address may hold in the event' }),
 };
+
+/** The per-event defences against bots (domain/fairness.ts), beside the other waiting-room limits. */
+const fairnessFields = {
+  powDifficulty: z.number().int().min(0).max(28).openapi({ description: 'Proof-of-work bits while the line is short; 0: free' }),
+  powDemandQueue: z
+    .number()
+    .int()
+    .min(1)
+    .max(100_000_000)
+    .openapi({ description: 'Buyers in line above which joining costs powDemandDifficulty bits, one more per doubling' }),
+  powDemandDifficulty: z.number().int().min(0).max(28).openapi({ description: 'Proof-of-work bits once the line is long' }),
+  powMaxDifficulty: z.number().int().min(0).max(28).openapi({ description: 'The most the demand raises it to' }),
+  maxPlacesPerIdentity: z
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .openapi({ description: "Places one verified person (the buyer token's verified_id claim) may hold, across accounts" }),
+  requireVerifiedIdentity: z.boolean().openapi({ description: 'Refuse buyers whose token has no verified_id claim' }),
+  riskExtraPowAbove: z.number().min(0).max(1).openapi({ description: "A token's risk claim above this pays 4 more proof-of-work bits" }),
+  riskRefuseAbove: z.number().min(0).max(1).openapi({ description: "A token's risk claim above this gets no place" }),
+  cardLimit: z.boolean().openapi({ description: 'A card pays for at most maxSeatsPerBuyer seats of the event, across accounts' }),
+};
+
+const withFairnessDefaults = <T extends Record<string, z.ZodTypeAny>>(fields: T) =>
+  Object.fromEntries(
+    Object.entries(fields).map(([k, f]) => [k, f.default(FAIRNESS_DEFAULTS[k as keyof typeof FAIRNESS_DEFAULTS] as never)]),
+  ) as { [K in keyof T]: z.ZodDefault<T[K]> };
 
 export const ErrorBody = z
   .object({
@@ -101,7 +130,7 @@ export const CreateEventBody = z
         maxActiveCheckouts: z.number().int().min(1).max(1_000_000).default(500),
         admitPerMinute: z.number().int().min(1).max(10_000_000).default(6000),
         admissionWindowSeconds: z.number().int().min(10).max(3600).default(120),
-        powDifficulty: z.number().int().min(0).max(28).default(0),
+        ...withFairnessDefaults(fairnessFields),
         rateWindowSeconds: roomLimitFields.rateWindowSeconds.default(ROOM_LIMIT_DEFAULTS.rateWindowSeconds),
         joinLimitPerIp: roomLimitFields.joinLimitPerIp.default(ROOM_LIMIT_DEFAULTS.joinLimitPerIp),
         joinLimitPerBuyer: roomLimitFields.joinLimitPerBuyer.default(ROOM_LIMIT_DEFAULTS.joinLimitPerBuyer),
@@ -114,7 +143,7 @@ export const CreateEventBody = z
         maxActiveCheckouts: 500,
         admitPerMinute: 6000,
         admissionWindowSeconds: 120,
-        powDifficulty: 0,
+        ...FAIRNESS_DEFAULTS,
         ...ROOM_LIMIT_DEFAULTS,
       }),
     sections: z
@@ -275,6 +304,17 @@ export const DevBuyerBody = z
   .object({
     name: z.string().trim().min(1).max(100).optional(),
     email: Email.optional(),
+    verifiedIdentity: z
+      .string()
+      .regex(/^[A-Za-z0-9_|:.-]{3,100}$/)
+      .optional()
+      .openapi({ description: "The token's verified_id claim: the person an identity provider verified (several accounts may share it)" }),
+    risk: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .openapi({ description: "The token's risk claim, as an identity provider would score the account" }),
   })
   .strict()
   .openapi('DevBuyerRequest');
@@ -375,6 +415,15 @@ export const LimitsBody = z
     joinLimitPerBuyer: roomLimitFields.joinLimitPerBuyer.optional(),
     statusLimitPerBuyer: roomLimitFields.statusLimitPerBuyer.optional(),
     maxPlacesPerIp: roomLimitFields.maxPlacesPerIp.optional(),
+    powDifficulty: fairnessFields.powDifficulty.optional(),
+    powDemandQueue: fairnessFields.powDemandQueue.optional(),
+    powDemandDifficulty: fairnessFields.powDemandDifficulty.optional(),
+    powMaxDifficulty: fairnessFields.powMaxDifficulty.optional(),
+    maxPlacesPerIdentity: fairnessFields.maxPlacesPerIdentity.optional(),
+    requireVerifiedIdentity: fairnessFields.requireVerifiedIdentity.optional(),
+    riskExtraPowAbove: fairnessFields.riskExtraPowAbove.optional(),
+    riskRefuseAbove: fairnessFields.riskRefuseAbove.optional(),
+    cardLimit: fairnessFields.cardLimit.optional(),
   })
   .strict()
   .refine((b) => Object.keys(b).length > 0, 'give at least one limit')

@@ -356,7 +356,8 @@ export async function runBench(args: BenchArgs): Promise<BenchResult> {
             name: 'bench waiting room',
             holdSeconds: 300,
             maxSeatsPerBuyer: 6,
-            waitingRoom: { enabled: true, maxActiveCheckouts: 10, admitPerMinute: 60 },
+            // The request path's cost alone; proof of work is measured by bench/adversaries.ts.
+            waitingRoom: { enabled: true, maxActiveCheckouts: 10, admitPerMinute: 60, powDemandDifficulty: 0 },
             sections: [{ id: 'A', name: 'Floor', rows: 10, seatsPerRow: 10, priceCents: 5000 }],
           },
         });

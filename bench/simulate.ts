@@ -12,6 +12,7 @@ import type { Pool } from 'pg';
 import { type AuditReport, reconcile } from '../db/audit';
 import { createPaymentProvider } from '../payments';
 import { loadConfig } from '../platform/config';
+import { solve } from '../services/pow';
 import { clientAddress, HttpClient } from './lib/http';
 import { kendallTauDistance } from './lib/fairness';
 import { inParallel } from './lib/load';
@@ -251,9 +252,17 @@ export async function simulate(
     if (waitingRoom) {
       a.sentJoinAt = performance.now() - t0;
       let joined = await req(http, 'join', 'POST', `/v1/events/${eventId}/queue`, { token: a.token });
-      for (let i = 0; (joined.status === 503 || NO_ANSWER.has(joined.status)) && i < 5 && performance.now() < deadline; i++) {
-        await sleep(joined.status === 503 ? 1000 * Number(joined.body?.error?.details?.retryAfter ?? 1) : 200);
-        joined = await req(http, 'join', 'POST', `/v1/events/${eventId}/queue`, { token: a.token });
+      for (
+        let i = 0;
+        (joined.status === 503 || joined.status === 403 || NO_ANSWER.has(joined.status)) && i < 5 && performance.now() < deadline;
+        i++
+      ) {
+        const d = joined.body?.error?.details;
+        if (joined.status === 403 && d?.reason !== 'proof_of_work') break;
+        // The line is long enough for proof of work (domain/fairness.ts): solve the challenge it sent and join again.
+        const pow = joined.status === 403 ? { challenge: d.challenge, nonce: solve(d.challenge, d.difficulty) } : undefined;
+        if (!pow) await sleep(joined.status === 503 ? 1000 * Number(d?.retryAfter ?? 1) : 200);
+        joined = await req(http, 'join', 'POST', `/v1/events/${eventId}/queue`, { token: a.token, body: pow ? { pow } : {} });
       }
       if (joined.status !== 201 && joined.status !== 200) {
         a.outcome = 'gave_up';

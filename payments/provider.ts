@@ -50,6 +50,13 @@ export function chargeMetadata(m: { eventId: string; checkoutId: string; holdId:
 export interface PaymentProvider {
   readonly name: string;
   charge(req: ChargeRequest): Promise<ChargeResult>;
+  /**
+   * The card's fingerprint (Stripe's PaymentMethod card.fingerprint): the same
+   * for every payment method made from one card number, whoever made it; null
+   * for a method that is not a card. `buyerId` is for the development
+   * provider's bare test cards only (see test-cards.ts).
+   */
+  cardFingerprint(paymentMethod: string, buyerId: string): Promise<string | null>;
   refund(providerRef: string, idempotencyKey: string): Promise<{ refundRef: string }>;
   /**
    * Cancels a payment that has not completed and answers the payment as the

@@ -63,6 +63,17 @@ export class StripePaymentProvider implements PaymentProvider {
     }
   }
 
+  async cardFingerprint(paymentMethod: string, _buyerId: string): Promise<string | null> {
+    try {
+      const pm = await this.stripe.paymentMethods.retrieve(paymentMethod);
+      return pm.card?.fingerprint ?? null;
+    } catch (err) {
+      // An unknown method is the charge's to decline; here it simply has no card.
+      if (err instanceof Stripe.errors.StripeInvalidRequestError) return null;
+      throw asUnavailable(err);
+    }
+  }
+
   /** One confirmed PaymentIntent per idempotency key: Stripe replays the first answer to a retry. */
   protected createIntent(req: ChargeRequest): Promise<Stripe.PaymentIntent> {
     return this.stripe.paymentIntents.create(

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
 import type Stripe from 'stripe';
 import { findIntent, type LedgerIntent, listIntents, moveIntent, recordIntent, refundIntent } from '../db/queries/provider-ledger';
@@ -35,6 +35,26 @@ export const SUCCEEDING_TEST_CARDS = new Set([
   'pm_card_unionpay',
 ]);
 
+/**
+ * Test cards with an owner: `pm_card_visa__<label>` is a card of its own
+ * (the label stands for its number) that behaves like `pm_card_visa`, so a
+ * simulated farm can share one card across accounts, or give each bot its own.
+ * A bare test card stands for the buyer's own card of that brand: distinct per
+ * buyer, so buyers who all pay with `pm_card_visa` are not one card.
+ */
+export function testCard(paymentMethod: string): { base: string; label: string | null } {
+  const i = paymentMethod.indexOf('__');
+  return i < 0 ? { base: paymentMethod, label: null } : { base: paymentMethod.slice(0, i), label: paymentMethod.slice(i + 2) || null };
+}
+
+export function testCardFingerprint(paymentMethod: string, buyerId: string): string {
+  const { base, label } = testCard(paymentMethod);
+  return `fp_${createHash('sha256')
+    .update(`${base}\n${label ?? `buyer:${buyerId}`}`)
+    .digest('base64url')
+    .slice(0, 16)}`;
+}
+
 /** Where the development provider sends a buyer to authenticate: the API's challenge page (api/routes/authentication.ts). */
 export const challengePath = (providerRef: string) => `/dev/3ds/${encodeURIComponent(providerRef)}`;
 
@@ -59,7 +79,15 @@ export class TestCardPaymentProvider extends StripePaymentProvider {
     super(stripe, webhookSecret);
   }
 
-  override async charge(req: ChargeRequest): Promise<ChargeResult> {
+  override async cardFingerprint(paymentMethod: string, buyerId: string): Promise<string | null> {
+    const { base } = testCard(paymentMethod);
+    const known = base in DECLINING_TEST_CARDS || SUCCEEDING_TEST_CARDS.has(base) || AUTHENTICATING_TEST_CARDS.has(base);
+    return known ? testCardFingerprint(paymentMethod, buyerId) : null;
+  }
+
+  override async charge(card: ChargeRequest): Promise<ChargeResult> {
+    // A labelled test card behaves as its base card; the provider (and the ledger) see the base card.
+    const req = { ...card, paymentMethod: testCard(card.paymentMethod).base };
     const declineCode = DECLINING_TEST_CARDS[req.paymentMethod];
     if (declineCode) {
       return { status: 'declined', providerRef: null, declineCode, message: 'Your card was declined.' };

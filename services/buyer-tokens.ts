@@ -10,6 +10,13 @@ export interface Buyer {
   buyerId: string;
   name: string;
   email: string;
+  /**
+   * The `verified_id` claim: the person the identity provider verified behind
+   * this account. Several accounts of one person carry the same value.
+   */
+  verifiedIdentity?: string;
+  /** The `risk` claim: the identity provider's score of the account, 0 (trusted) to 1 (a bot). */
+  risk?: number;
 }
 
 export interface BuyerTokens {
@@ -79,6 +86,9 @@ export function createBuyerTokens(opts: {
       buyerId: sub,
       name: typeof p.name === 'string' ? p.name.slice(0, 100) : sub,
       email: typeof p.email === 'string' ? p.email.slice(0, 200) : `${sub.replace(/[^A-Za-z0-9_.-]/g, '_')}@buyers.invalid`,
+      ...(typeof p.verified_id === 'string' && /^[A-Za-z0-9_|:.-]{3,100}$/.test(p.verified_id) && { verifiedIdentity: p.verified_id }),
+      // A malformed score reads as the riskiest, so a broken signal fails closed.
+      ...(p.risk !== undefined && { risk: typeof p.risk === 'number' && p.risk >= 0 && p.risk <= 1 ? p.risk : 1 }),
     };
   };
 
@@ -110,7 +120,12 @@ export function createBuyerTokens(opts: {
       }
     }),
     async issue(buyer) {
-      return new SignJWT({ name: buyer.name, email: buyer.email })
+      return new SignJWT({
+        name: buyer.name,
+        email: buyer.email,
+        ...(buyer.verifiedIdentity && { verified_id: buyer.verifiedIdentity }),
+        ...(buyer.risk !== undefined && { risk: buyer.risk }),
+      })
         .setProtectedHeader({ alg: 'HS256' })
         .setSubject(buyer.buyerId)
         .setIssuer(opts.issuer)

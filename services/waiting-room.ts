@@ -14,12 +14,14 @@ import type { QueueStatus, RoomStatus } from '../domain/queue';
 import type { Result } from 'ioredis';
 import { eventRateKey, type Limit, RATE_HIT_LUA, rateLimited } from './rate-limit';
 import { newSeed, shuffle } from './shuffle';
+import { DomainError } from '../domain/errors';
 
 export const queueKeys = (eventId: string) => {
   const k = (name: string) => `wr:{${eventId}}:${name}`;
   return {
     places: k('places'), // buyer → position, or "p<n>" while in the pre-queue
     prequeue: k('pre'), // pre-queue buyers in arrival order
+    prequeueBack: k('preback'), // pre-queue buyers the identity provider scores as risky: placed after the others
     seq: k('seq'), // last position handed out
     seed: k('seed'), // set when sealed
     assigned: k('assigned'), // set once the pre-queue has its positions
@@ -33,6 +35,7 @@ export const queueKeys = (eventId: string) => {
     waitlist: k('wl'), // list of "buyer:quantity"
     waitlistPlaces: k('wlplaces'), // buyer → waitlist position
     ipPlaces: k('ip'), // ip → number of places taken
+    identityPlaces: k('idv'), // verified identity → number of places taken
     asleep: k('asleep'), // set while the admission controller sleeps with nobody waiting
     wakeGate: k('wake'), // held for a second after a wake-up is sent
   };
@@ -41,7 +44,8 @@ export const queueKeys = (eventId: string) => {
 /** A placed buyer's status, as /queue/me would report it (Lua; KEYS as in JOIN). */
 const STATUS_OF_PLACE = `
 local function status_of(place, buyer, nowMs)
-  if string.sub(place, 1, 1) == 'p' then return 'prequeue' end
+  local lane = string.sub(place, 1, 1)
+  if lane == 'p' or lane == 'b' then return 'prequeue' end
   local deadline = redis.call('HGET', KEYS[9], buyer)
   if deadline then
     if redis.call('SISMEMBER', KEYS[10], buyer) == 1 or tonumber(deadline) > nowMs then return 'admitted' end
@@ -57,7 +61,8 @@ end`;
  * A buyer who already has a place gets it back without spending the
  * address's budget, so a crowd behind one address can reload freely.
  * Answers {place, outcome, sealedNow, status, retryAfterMs}; outcome is
- * 1 created, 0 existing, -1 place cap, -2 buyer over limit, -3 address over limit.
+ * 1 created, 0 existing, -1 place cap, -2 buyer over limit, -3 address over limit,
+ * -4 the verified identity's place cap.
  */
 const JOIN = `${RATE_HIT_LUA}
 ${STATUS_OF_PLACE}
@@ -73,11 +78,21 @@ if ipLimit > 0 then
   local wait = rate_hit(KEYS[7], ipLimit, windowMs)
   if wait > 0 then return {'', -3, 0, '', wait} end
 end
+local identity, identityLimit = ARGV[11], tonumber(ARGV[12])
+if identity ~= '' and identityLimit > 0 and tonumber(redis.call('HGET', KEYS[14], identity) or '0') >= identityLimit then
+  return {'', -4, 0, '', 0}
+end
 local limit = tonumber(ARGV[5])
 if limit > 0 and tonumber(redis.call('HGET', KEYS[6], ARGV[4]) or '0') >= limit then return {'', -1, 0, '', 0} end
 redis.call('HINCRBY', KEYS[6], ARGV[4], 1)
+if identity ~= '' then redis.call('HINCRBY', KEYS[14], identity, 1) end
 local sealed = redis.call('EXISTS', KEYS[4]) == 1
 if ARGV[2] == 'pre' and not sealed then
+  if ARGV[13] == '1' then
+    local n = redis.call('RPUSH', KEYS[15], buyer)
+    redis.call('HSET', KEYS[1], buyer, 'b' .. n)
+    return {'b' .. n, 1, 0, 'prequeue', 0}
+  end
   local n = redis.call('RPUSH', KEYS[2], buyer)
   redis.call('HSET', KEYS[1], buyer, 'p' .. n)
   return {'p' .. n, 1, 0, 'prequeue', 0}
@@ -85,7 +100,7 @@ end
 local sealedNow = 0
 if not sealed then
   redis.call('SET', KEYS[4], ARGV[3])
-  redis.call('SET', KEYS[3], redis.call('LLEN', KEYS[2]))
+  redis.call('SET', KEYS[3], redis.call('LLEN', KEYS[2]) + redis.call('LLEN', KEYS[15]))
   sealedNow = 1
 end
 local pos = redis.call('INCR', KEYS[3])
@@ -121,7 +136,7 @@ return {0,
 const SEAL = `
 if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
 redis.call('SET', KEYS[3], ARGV[1])
-redis.call('SET', KEYS[2], redis.call('LLEN', KEYS[1]))
+redis.call('SET', KEYS[2], redis.call('LLEN', KEYS[1]) + redis.call('LLEN', KEYS[4]))
 return 1`;
 
 const ASSIGN = `
@@ -234,9 +249,9 @@ export interface QueueSnapshot {
 export class WaitingRoom {
   constructor(private readonly redis: Redis) {
     if (!defined.has(redis)) {
-      redis.defineCommand('wrJoin', { numberOfKeys: 13, lua: JOIN });
+      redis.defineCommand('wrJoin', { numberOfKeys: 15, lua: JOIN });
       redis.defineCommand('wrStatus', { numberOfKeys: 7, lua: STATUS });
-      redis.defineCommand('wrSeal', { numberOfKeys: 3, lua: SEAL });
+      redis.defineCommand('wrSeal', { numberOfKeys: 4, lua: SEAL });
       redis.defineCommand('wrAssign', { numberOfKeys: 3, lua: ASSIGN });
       redis.defineCommand('wrAdmit', { numberOfKeys: 4, lua: ADMIT });
       redis.defineCommand('wrWaitlistJoin', { numberOfKeys: 3, lua: WAITLIST_JOIN });
@@ -248,13 +263,25 @@ export class WaitingRoom {
 
   /**
    * One place per buyer: joining again returns the same place. Rate limits,
-   * the per-address place cap and the join are one Redis call. Null when the
-   * address holds its cap of places; throws RATE_LIMITED over a rate limit.
+   * the per-address and per-identity place caps and the join are one Redis
+   * call. Null when the address holds its cap of places; throws RATE_LIMITED
+   * over a rate limit, LIMIT_EXCEEDED when the verified person behind the
+   * account already holds their places through other accounts.
    */
   async join(
     eventId: string,
     buyerId: string,
-    opts: { beforeSale: boolean; ip: string; maxPlacesPerIp: number; limits?: JoinLimits; nowMs?: number; wakeGateMs?: number },
+    opts: {
+      beforeSale: boolean;
+      ip: string;
+      maxPlacesPerIp: number;
+      limits?: JoinLimits;
+      nowMs?: number;
+      wakeGateMs?: number;
+      identity?: { id: string; maxPlaces: number };
+      /** Before the sale: wait behind every other early arrival (the identity provider scores the account as risky). */
+      back?: boolean;
+    },
   ): Promise<Place | null> {
     const k = queueKeys(eventId);
     const l = opts.limits;
@@ -272,6 +299,8 @@ export class WaitingRoom {
       k.status,
       k.asleep,
       k.wakeGate,
+      k.identityPlaces,
+      k.prequeueBack,
       buyerId,
       opts.beforeSale ? 'pre' : 'main',
       newSeed(),
@@ -282,10 +311,19 @@ export class WaitingRoom {
       l?.perBuyer ?? 0,
       l?.perIp ?? 0,
       opts.wakeGateMs ?? 0,
+      opts.identity?.id ?? '',
+      opts.identity?.maxPlaces ?? 0,
+      opts.back ? '1' : '0',
     );
     if (outcome === -2) throw rateLimited('join-buyer', { limit: l!.perBuyer, windowMs: l!.windowMs }, retryAfterMs);
     if (outcome === -3) {
       throw rateLimited('join-ip', { limit: l!.perIp, windowMs: l!.windowMs }, retryAfterMs, 'too many joins from this address; slow down');
+    }
+    if (outcome === -4) {
+      throw new DomainError('LIMIT_EXCEEDED', 'the person behind this account already holds their places in this line', {
+        reason: 'places_per_identity',
+        maxPlacesPerIdentity: opts.identity!.maxPlaces,
+      });
     }
     if (outcome === -1) return null;
     if (sealedNow === 1) await this.assignPrequeue(eventId);
@@ -295,17 +333,25 @@ export class WaitingRoom {
   /** Seals the pre-queue at the on-sale time; idempotent. Returns the seed. */
   async seal(eventId: string): Promise<string> {
     const k = queueKeys(eventId);
-    await this.redis.wrSeal(k.prequeue, k.seq, k.seed, newSeed());
+    await this.redis.wrSeal(k.prequeue, k.seq, k.seed, k.prequeueBack, newSeed());
     await this.assignPrequeue(eventId);
     return (await this.redis.get(k.seed))!;
   }
 
-  /** Gives the sealed pre-queue its shuffled positions 1..N; idempotent and deterministic from the seed. */
+  /**
+   * Gives the sealed pre-queue its shuffled positions 1..N; idempotent and
+   * deterministic from the seed. Risky early arrivals (the back lane) are
+   * shuffled with the seed's ":back" stream and placed after all the others.
+   */
   async assignPrequeue(eventId: string): Promise<{ seed: string; order: string[] }> {
     const k = queueKeys(eventId);
-    const [seed, arrivals] = await Promise.all([this.redis.get(k.seed), this.redis.lrange(k.prequeue, 0, -1)]);
+    const [seed, arrivals, back] = await Promise.all([
+      this.redis.get(k.seed),
+      this.redis.lrange(k.prequeue, 0, -1),
+      this.redis.lrange(k.prequeueBack, 0, -1),
+    ]);
     if (!seed) throw new Error(`queue of ${eventId} is not sealed`);
-    const order = shuffle(arrivals, seed);
+    const order = back.length ? [...shuffle(arrivals, seed), ...shuffle(back, `${seed}:back`)] : shuffle(arrivals, seed);
     await this.redis.wrAssign(k.places, k.at, k.assigned, ...order);
     return { seed, order };
   }
@@ -367,16 +413,17 @@ export class WaitingRoom {
 
   async progress(eventId: string): Promise<{ servingPosition: number; queueLength: number; status: string }> {
     const k = queueKeys(eventId);
-    const [serving, seq, status, seed, pre] = await this.redis
+    const [serving, seq, status, seed, pre, back] = await this.redis
       .multi()
       .get(k.serving)
       .get(k.seq)
       .get(k.status)
       .exists(k.seed)
       .llen(k.prequeue)
+      .llen(k.prequeueBack)
       .exec()
-      .then((r) => r!.map(([, v]) => v) as [string | null, string | null, string | null, number, number]);
-    const queueLength = seed ? Number(seq ?? 0) : pre;
+      .then((r) => r!.map(([, v]) => v) as [string | null, string | null, string | null, number, number, number]);
+    const queueLength = seed ? Number(seq ?? 0) : pre + back;
     return { servingPosition: Number(serving ?? 0), queueLength, status: seed ? (status ?? 'open') : 'prequeue' };
   }
 
@@ -479,6 +526,6 @@ export class WaitingRoom {
 }
 
 function parsePlace(place: string, created: boolean): Place {
-  if (place.startsWith('p')) return { position: Number(place.slice(1)), prequeue: true, created };
+  if (place.startsWith('p') || place.startsWith('b')) return { position: Number(place.slice(1)), prequeue: true, created };
   return { position: Number(place), prequeue: false, created };
 }

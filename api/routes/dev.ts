@@ -28,7 +28,13 @@ export function devRoutes() {
     const name = body.name ?? 'Test Buyer';
     const email = body.email ?? `${buyerId.toLowerCase().replace(/[^a-z0-9]/g, '')}@buyers.onsale.test`;
     await insertBuyer(deps.pool, { id: buyerId, name, email });
-    const token = await deps.buyerTokens.issue({ buyerId, name, email });
+    const token = await deps.buyerTokens.issue({
+      buyerId,
+      name,
+      email,
+      ...(body.verifiedIdentity && { verifiedIdentity: body.verifiedIdentity }),
+      ...(body.risk !== undefined && { risk: body.risk }),
+    });
     return c.json({ buyerId, token }, 201);
   });
 }

@@ -1,6 +1,9 @@
 import { createRoute } from '@hono/zod-openapi';
 import { insertBuyer } from '../../db/queries/buyers';
 import { DomainError } from '../../domain/errors';
+import { DEMAND_SLACK_BITS, powDifficultyFor } from '../../domain/fairness';
+import type { Buyer } from '../../services/buyer-tokens';
+import type { WaitingRoom } from '../../services/waiting-room';
 import { ProofOfWork } from '../../services/pow';
 import { WAKE_GATE_MS } from '../admission-control';
 import { clientIp } from '../client-ip';
@@ -98,6 +101,45 @@ export function queueRoutes(powSecret: string) {
   const pow = new ProofOfWork(powSecret);
   const progressCache = new Map<string, { at: number; body: { servingPosition: number; queueLength: number; status: string } }>();
 
+  /**
+   * The length of the line that prices proof of work: read from Redis at most
+   * once a second per event and API process, plus the places this process has
+   * handed out since, so a farm that fires its whole burst inside one second
+   * still meets the price its own joins set.
+   */
+  const demandCache = new Map<string, { at: number; waiting: number; since: number }>();
+  async function waitingNow(room: WaitingRoom, eventId: string, now = Date.now()): Promise<number> {
+    let hit = demandCache.get(eventId);
+    if (!hit || now - hit.at >= 1000) {
+      const p = await room.progress(eventId);
+      hit = { at: now, waiting: Math.max(0, p.queueLength - p.servingPosition), since: 0 };
+      if (demandCache.size > 10_000) demandCache.clear();
+      demandCache.set(eventId, hit);
+    }
+    return hit.waiting + hit.since;
+  }
+  const counted = (eventId: string) => {
+    const hit = demandCache.get(eventId);
+    if (hit) hit.since++;
+  };
+
+  /**
+   * What joining costs this buyer now: the identity provider's signals first
+   * (refused when too risky, or when the event wants a verified person and
+   * the token has none), then proof of work that rises with the line.
+   */
+  async function joinDifficulty(room: WaitingRoom, event: Awaited<ReturnType<EventsView['event']>>, buyer: Buyer): Promise<number> {
+    const wr = event.waitingRoom;
+    const risk = buyer.risk ?? 0;
+    if (risk > wr.riskRefuseAbove) {
+      throw new DomainError('FORBIDDEN', 'this account cannot join the line for this event', { reason: 'risk' });
+    }
+    if (wr.requireVerifiedIdentity && !buyer.verifiedIdentity) {
+      throw new DomainError('FORBIDDEN', 'this sale is for verified buyers: verify your identity first', { reason: 'identity_required' });
+    }
+    return powDifficultyFor(wr, await waitingNow(room, event.id), risk);
+  }
+
   async function roomEvent(events: EventsView, eventId: string) {
     const event = await events.event(eventId);
     if (!event.waitingRoom.enabled) {
@@ -113,7 +155,8 @@ export function queueRoutes(powSecret: string) {
     .openapi(challenge, async (c) => {
       const { eventId } = c.req.valid('param');
       const event = await roomEvent(c.var.services.events, eventId);
-      return c.json({ challenge: pow.challenge(eventId, c.var.buyer.buyerId), difficulty: event.waitingRoom.powDifficulty }, 200);
+      const difficulty = await joinDifficulty(c.var.services.room, event, c.var.buyer);
+      return c.json({ challenge: pow.challenge(eventId, c.var.buyer.buyerId, difficulty), difficulty }, 200);
     })
     .openapi(join, async (c) => {
       const { room } = c.var.services;
@@ -122,11 +165,13 @@ export function queueRoutes(powSecret: string) {
       const buyer = c.var.buyer;
       const ip = clientIp(c, c.var.services.config.TRUST_PROXY_HOPS);
       const event = await roomEvent(c.var.services.events, eventId);
-      const difficulty = event.waitingRoom.powDifficulty;
-      if (difficulty > 0 && !(body.pow && pow.verify(eventId, buyer.buyerId, body.pow.challenge, body.pow.nonce, difficulty))) {
+      const difficulty = await joinDifficulty(room, event, buyer);
+      // A rise in demand while the buyer was solving costs them at most DEMAND_SLACK_BITS; the risk bits are never waived.
+      const floor = Math.min(difficulty, Math.max(difficulty - DEMAND_SLACK_BITS, powDifficultyFor(event.waitingRoom, 0, buyer.risk ?? 0)));
+      if (difficulty > 0 && !(body.pow && pow.verify(eventId, buyer.buyerId, body.pow.challenge, body.pow.nonce, floor))) {
         throw new DomainError('FORBIDDEN', 'solve the proof-of-work challenge first', {
           reason: 'proof_of_work',
-          challenge: pow.challenge(eventId, buyer.buyerId),
+          challenge: pow.challenge(eventId, buyer.buyerId, difficulty),
           difficulty,
         });
       }
@@ -137,6 +182,8 @@ export function queueRoutes(powSecret: string) {
         maxPlacesPerIp: wr.maxPlacesPerIp,
         limits: { windowMs: wr.rateWindowSeconds * 1000, perBuyer: wr.joinLimitPerBuyer, perIp: wr.joinLimitPerIp },
         wakeGateMs: WAKE_GATE_MS,
+        ...(buyer.verifiedIdentity && { identity: { id: buyer.verifiedIdentity, maxPlaces: wr.maxPlacesPerIdentity } }),
+        back: (buyer.risk ?? 0) > wr.riskExtraPowAbove,
       });
       if (!place) {
         throw new DomainError('RATE_LIMITED', 'too many queue places from this address', {
@@ -144,6 +191,7 @@ export function queueRoutes(powSecret: string) {
           retryAfterSeconds: 60,
         });
       }
+      if (place.created) counted(eventId);
       if (place.wake) await c.var.services.control.sendWake(eventId);
       const status = place.status ?? (place.prequeue ? 'prequeue' : 'waiting');
       return c.json({ position: place.position, status }, place.created ? 201 : 200);

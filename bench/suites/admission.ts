@@ -78,7 +78,7 @@ async function createEvent(http: HttpClient, adminToken: string, name: string, o
       name,
       holdSeconds: 300,
       maxSeatsPerBuyer: 6,
-      waitingRoom: { enabled: true, maxActiveCheckouts: 5000, admitPerMinute: 60_000 },
+      waitingRoom: { enabled: true, maxActiveCheckouts: 5000, admitPerMinute: 60_000, powDemandDifficulty: 0 },
       sections: [{ id: 'A', name: 'Floor', rows: 10, seatsPerRow: 100, priceCents: 5000 }],
     },
   });

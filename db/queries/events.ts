@@ -1,4 +1,5 @@
 import type { PoolClient } from 'pg';
+import { FAIRNESS_DEFAULTS, type FairnessSettings } from '../../domain/fairness';
 import { ROOM_LIMIT_DEFAULTS, type RoomLimits } from '../../domain/queue';
 import { insertSeatsForSections } from './seats';
 
@@ -10,14 +11,12 @@ export interface SectionSpec {
   priceCents: number;
 }
 
-export interface WaitingRoomSpec extends Partial<RoomLimits> {
+export interface WaitingRoomSpec extends Partial<RoomLimits>, Partial<FairnessSettings> {
   enabled: boolean;
   maxActiveCheckouts: number;
   admitPerMinute: number;
   /** How long an admitted buyer has to start a checkout before the turn passes on. */
   admissionWindowSeconds?: number;
-  /** Leading zero bits a joining client must find; 0 turns proof-of-work off. */
-  powDifficulty?: number;
 }
 
 export interface EventSpec {
@@ -56,8 +55,11 @@ export async function insertEvent(client: PoolClient, spec: EventSpec): Promise<
                          waiting_room_enabled, max_active_checkouts, admit_per_minute,
                          admission_window_seconds, pow_difficulty, max_places_per_ip,
                          rate_window_seconds, join_limit_per_ip, join_limit_per_buyer, status_limit_per_buyer,
-                         venue, starts_at, description)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, COALESCE($9, 120), COALESCE($10, 0), $11, $12, $13, $14, $15, $16, $17, $18)`,
+                         venue, starts_at, description,
+                         pow_demand_queue, pow_demand_difficulty, pow_max_difficulty, max_places_per_identity,
+                         require_verified_identity, risk_extra_pow_above, risk_refuse_above, card_limit)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, COALESCE($9, 120), COALESCE($10, 0), $11, $12, $13, $14, $15, $16, $17, $18,
+             $19, $20, $21, $22, $23, $24, $25, $26)`,
     [
       spec.id,
       spec.name,
@@ -77,6 +79,7 @@ export async function insertEvent(client: PoolClient, spec: EventSpec): Promise<
       spec.venue ?? null,
       spec.startsAt ?? null,
       spec.description ?? null,
+      ...fairnessValues({ ...FAIRNESS_DEFAULTS, ...defined(spec.waitingRoom) }),
     ],
   );
   await client.query(
@@ -99,7 +102,24 @@ export async function insertEvent(client: PoolClient, spec: EventSpec): Promise<
 const EVENT_COLUMNS = `id, name, state, on_sale_at, hold_seconds, max_seats_per_buyer,
   waiting_room_enabled, max_active_checkouts, admit_per_minute, admission_window_seconds, pow_difficulty,
   max_places_per_ip, rate_window_seconds, join_limit_per_ip, join_limit_per_buyer, status_limit_per_buyer,
-  venue, starts_at, description, created_at`;
+  venue, starts_at, description, created_at,
+  pow_demand_queue, pow_demand_difficulty, pow_max_difficulty, max_places_per_identity,
+  require_verified_identity, risk_extra_pow_above, risk_refuse_above, card_limit`;
+
+/** The fairness columns in the order insertEvent and updateWaitingRoomLimits list them. */
+const fairnessValues = (f: Partial<FairnessSettings>) => [
+  f.powDemandQueue ?? null,
+  f.powDemandDifficulty ?? null,
+  f.powMaxDifficulty ?? null,
+  f.maxPlacesPerIdentity ?? null,
+  f.requireVerifiedIdentity ?? null,
+  f.riskExtraPowAbove ?? null,
+  f.riskRefuseAbove ?? null,
+  f.cardLimit ?? null,
+];
+
+const defined = <T extends object>(o: T): Partial<T> =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 
 interface RawEvent {
   id: string;
@@ -122,6 +142,14 @@ interface RawEvent {
   starts_at: Date | null;
   description: string | null;
   created_at: Date;
+  pow_demand_queue: number;
+  pow_demand_difficulty: number;
+  pow_max_difficulty: number;
+  max_places_per_identity: number;
+  require_verified_identity: boolean;
+  risk_extra_pow_above: number;
+  risk_refuse_above: number;
+  card_limit: boolean;
 }
 
 function toEvent(r: RawEvent): EventRow {
@@ -143,6 +171,14 @@ function toEvent(r: RawEvent): EventRow {
       joinLimitPerIp: r.join_limit_per_ip,
       joinLimitPerBuyer: r.join_limit_per_buyer,
       statusLimitPerBuyer: r.status_limit_per_buyer,
+      powDemandQueue: r.pow_demand_queue,
+      powDemandDifficulty: r.pow_demand_difficulty,
+      powMaxDifficulty: r.pow_max_difficulty,
+      maxPlacesPerIdentity: r.max_places_per_identity,
+      requireVerifiedIdentity: r.require_verified_identity,
+      riskExtraPowAbove: r.risk_extra_pow_above,
+      riskRefuseAbove: r.risk_refuse_above,
+      cardLimit: r.card_limit,
     },
     venue: r.venue,
     startsAt: r.starts_at,
@@ -172,7 +208,7 @@ export async function setEventState(
 }
 
 export type WaitingRoomLimitsChange = Partial<
-  Pick<WaitingRoomSpec, 'maxActiveCheckouts' | 'admitPerMinute' | 'admissionWindowSeconds'> & RoomLimits
+  Pick<WaitingRoomSpec, 'maxActiveCheckouts' | 'admitPerMinute' | 'admissionWindowSeconds'> & RoomLimits & FairnessSettings
 >;
 
 /** Changes the given limits and keeps the others; answers whether the event exists. */
@@ -189,7 +225,16 @@ export async function updateWaitingRoomLimits(
                        join_limit_per_ip = COALESCE($6, join_limit_per_ip),
                        join_limit_per_buyer = COALESCE($7, join_limit_per_buyer),
                        status_limit_per_buyer = COALESCE($8, status_limit_per_buyer),
-                       max_places_per_ip = COALESCE($9, max_places_per_ip)
+                       max_places_per_ip = COALESCE($9, max_places_per_ip),
+                       pow_demand_queue = COALESCE($10, pow_demand_queue),
+                       pow_demand_difficulty = COALESCE($11, pow_demand_difficulty),
+                       pow_max_difficulty = COALESCE($12, pow_max_difficulty),
+                       max_places_per_identity = COALESCE($13, max_places_per_identity),
+                       require_verified_identity = COALESCE($14, require_verified_identity),
+                       risk_extra_pow_above = COALESCE($15, risk_extra_pow_above),
+                       risk_refuse_above = COALESCE($16, risk_refuse_above),
+                       card_limit = COALESCE($17, card_limit),
+                       pow_difficulty = COALESCE($18, pow_difficulty)
       WHERE id = $1`,
     [
       eventId,
@@ -201,6 +246,8 @@ export async function updateWaitingRoomLimits(
       limits.joinLimitPerBuyer ?? null,
       limits.statusLimitPerBuyer ?? null,
       limits.maxPlacesPerIp ?? null,
+      ...fairnessValues(limits),
+      limits.powDifficulty ?? null,
     ],
   );
   return rowCount === 1;

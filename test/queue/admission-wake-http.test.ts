@@ -68,7 +68,7 @@ async function signalTimes(handle: WorkflowHandle): Promise<number[]> {
 
 test('a join storm into a quiet event wakes its controller with at most one signal a second', async () => {
   const eventId = await createEvent(api.url, config.ADMIN_TOKEN, {
-    waitingRoom: { enabled: true, maxActiveCheckouts: 1000, admitPerMinute: 60_000 },
+    waitingRoom: { enabled: true, maxActiveCheckouts: 1000, admitPerMinute: 60_000, powDemandDifficulty: 0 },
     sections: [{ id: 'A', name: 'A', rows: 10, seatsPerRow: 100, priceCents: 5000 }],
   });
   const handle = api.deps.temporal.workflow.getHandle(admissionWorkflowId(eventId));

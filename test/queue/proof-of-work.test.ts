@@ -20,7 +20,7 @@ test('leading zero bits are counted across byte boundaries', () => {
 
 test('the server accepts the nonce a browser finds for its challenge', async () => {
   const pow = new ProofOfWork('test-secret');
-  const challenge = pow.challenge('evt_pow', 'byr_pow');
+  const challenge = pow.challenge('evt_pow', 'byr_pow', DIFFICULTY);
   const nonce = await solveProofOfWork(challenge, DIFFICULTY);
   expect(nonce).toBe(solve(challenge, DIFFICULTY));
   expect(pow.verify('evt_pow', 'byr_pow', challenge, nonce, DIFFICULTY)).toBe(true);
@@ -28,7 +28,7 @@ test('the server accepts the nonce a browser finds for its challenge', async () 
 
 test('the server refuses a nonce that does not solve the challenge, or one solved for another buyer', async () => {
   const pow = new ProofOfWork('test-secret');
-  const challenge = pow.challenge('evt_pow', 'byr_pow');
+  const challenge = pow.challenge('evt_pow', 'byr_pow', DIFFICULTY);
   let wrong = 0;
   while (leadingZeroBits(createHash('sha256').update(powInput(challenge, wrong)).digest()) >= DIFFICULTY) wrong++;
   expect(pow.verify('evt_pow', 'byr_pow', challenge, String(wrong), DIFFICULTY)).toBe(false);

@@ -1,0 +1,57 @@
+/**
+ * The waiting room's defences against bots, per event, and the pure rules
+ * both the API and the load simulator apply. The migration that adds the
+ * columns (0007) uses the same defaults.
+ */
+export interface FairnessSettings {
+  /** Difficulty when the line is short (0: a quiet sale costs nothing). */
+  powDifficulty: number;
+  /** More buyers in line than this and joining costs `powDemandDifficulty` bits, one more per doubling. */
+  powDemandQueue: number;
+  powDemandDifficulty: number;
+  powMaxDifficulty: number;
+  /** Places one verified person (the buyer token's `verified_id` claim) may hold, across accounts. */
+  maxPlacesPerIdentity: number;
+  /** Refuse buyers whose token carries no verified identity. */
+  requireVerifiedIdentity: boolean;
+  /** The identity provider's `risk` claim (0..1): above this, extra proof of work ... */
+  riskExtraPowAbove: number;
+  /** ... and above this, no place at all. */
+  riskRefuseAbove: number;
+  /** A card (its fingerprint) pays for at most maxSeatsPerBuyer seats of the event, across accounts. */
+  cardLimit: boolean;
+}
+
+/**
+ * A phone solves 12 bits in well under a second (bench/pow-browser.ts measures
+ * the buyer page's solver in Chromium at 4x CPU throttling); each extra bit
+ * doubles the work, so 22 bits is about a thousand times a person's cost.
+ */
+export const FAIRNESS_DEFAULTS: Readonly<FairnessSettings> = {
+  powDifficulty: 0,
+  powDemandQueue: 100,
+  powDemandDifficulty: 12,
+  powMaxDifficulty: 22,
+  maxPlacesPerIdentity: 1,
+  requireVerifiedIdentity: false,
+  riskExtraPowAbove: 0.5,
+  riskRefuseAbove: 0.9,
+  cardLimit: true,
+};
+
+/** Bits added for a buyer the identity provider scores as risky: 16 times the work. */
+export const RISK_EXTRA_BITS = 4;
+
+/** How many bits below the current requirement a challenge may be, so a rise while a buyer solves does not undo the work. */
+export const DEMAND_SLACK_BITS = 2;
+
+/** The difficulty a join costs now, from the number of buyers in line and the buyer's risk score. */
+export function powDifficultyFor(s: FairnessSettings, queueLength: number, risk = 0): number {
+  let d = s.powDifficulty;
+  if (queueLength > s.powDemandQueue && s.powDemandDifficulty > 0) {
+    const doublings = Math.floor(Math.log2(queueLength / s.powDemandQueue));
+    d = Math.max(d, Math.min(s.powMaxDifficulty, s.powDemandDifficulty + doublings));
+  }
+  if (risk > s.riskExtraPowAbove) d += RISK_EXTRA_BITS;
+  return Math.min(28, d);
+}

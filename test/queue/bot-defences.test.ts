@@ -1,0 +1,158 @@
+/**
+ * The waiting room's defences against bots through real HTTP, Redis and the
+ * admission workflow: proof of work that rises with the line, the identity
+ * provider's risk claim, and places per verified person across accounts.
+ */
+import { SignJWT } from 'jose';
+import { testConfig } from '../../harness/stack';
+import { createBuyerTokens } from '../../services/buyer-tokens';
+import { solve } from '../../services/pow';
+import { call, createEvent } from '../support/http';
+import { useApiAndWorker } from '../support/stack';
+
+jest.setTimeout(120_000);
+
+const config = testConfig({ TRUST_PROXY_HOPS: '1' });
+const stack = useApiAndWorker(config);
+const tokens = createBuyerTokens({ mode: 'development', secret: config.BUYER_TOKEN_SECRET, issuer: config.BUYER_TOKEN_ISSUER });
+
+let n = 0;
+async function buyer(claims: { verifiedIdentity?: string; risk?: number } = {}) {
+  const i = ++n;
+  const buyerId = `byr_defence${Date.now().toString(36)}${i}`;
+  return {
+    buyerId,
+    token: await tokens.issue!({ buyerId, name: `Buyer ${i}`, email: `d${i}@buyers.onsale.test`, ...claims }),
+    ip: `10.9.${i >> 8}.${i & 255}`,
+  };
+}
+type B = Awaited<ReturnType<typeof buyer>>;
+
+const join = (eventId: string, b: B, body: object = {}) =>
+  call(stack.api.url, 'POST', `/v1/events/${eventId}/queue`, { token: b.token, body, headers: { 'x-forwarded-for': b.ip } });
+const challenge = (eventId: string, b: B) => call(stack.api.url, 'GET', `/v1/events/${eventId}/queue/challenge`, { token: b.token });
+/** The API reads the line's length at most once a second. */
+const nextSecond = () => new Promise((r) => setTimeout(r, 1100));
+
+async function roomEvent(waitingRoom: Record<string, unknown>, opensInMs = -1000) {
+  return createEvent(stack.api.url, config.ADMIN_TOKEN, {
+    onSaleAt: new Date(Date.now() + opensInMs).toISOString(),
+    waitingRoom: { enabled: true, maxActiveCheckouts: 1, admitPerMinute: 1, ...waitingRoom },
+  });
+}
+
+test('proof of work is free while the line is short and rises with it; a cheap challenge cannot be used once it has risen', async () => {
+  // Before the on-sale time everyone waits in the pre-queue, so the line is exactly who joined.
+  const eventId = await roomEvent({ powDemandQueue: 2, powDemandDifficulty: 6, powMaxDifficulty: 9 }, 3_600_000);
+  const solved = async (b: B) => {
+    const c = await challenge(eventId, b);
+    return join(eventId, b, { pow: { challenge: c.body.challenge, nonce: solve(c.body.challenge, c.body.difficulty) } });
+  };
+  const late = await buyer();
+  const cheap = await challenge(eventId, late);
+  expect(cheap.body.difficulty).toBe(0);
+  for (let i = 0; i < 3; i++) expect((await join(eventId, await buyer())).status).toBe(201);
+  // No pause: the API counts the places it handed out since it last read the line, so a burst inside one second pays too.
+
+  // Three in line, more than 2: 6 bits, and the 0-bit challenge from before the rise is refused.
+  const stale = await join(eventId, late, { pow: { challenge: cheap.body.challenge, nonce: '0' } });
+  expect(stale.status).toBe(403);
+  expect(stale.body.error).toMatchObject({ code: 'FORBIDDEN', details: { reason: 'proof_of_work', difficulty: 6 } });
+  const d = stale.body.error.details;
+  // A challenge names its difficulty under the MAC: claiming fewer bits is refused.
+  const forged = String(d.challenge).replace(/^(\d+)\.\d+\./, '$1.0.');
+  expect((await join(eventId, late, { pow: { challenge: forged, nonce: '0' } })).status).toBe(403);
+  // Solving the challenge the refusal sent gets the place.
+  expect((await join(eventId, late, { pow: { challenge: d.challenge, nonce: solve(d.challenge, d.difficulty) } })).status).toBe(201);
+
+  // Each doubling of the line adds a bit: 15 in line is 2 doublings past 2 ...
+  for (let i = 0; i < 11; i++) expect((await solved(await buyer())).status).toBe(201);
+  await nextSecond();
+  expect((await challenge(eventId, await buyer())).body.difficulty).toBe(8);
+  // ... and the rise stops at the cap.
+  for (let i = 0; i < 25; i++) expect((await solved(await buyer())).status).toBe(201);
+  await nextSecond();
+  expect((await challenge(eventId, await buyer())).body.difficulty).toBe(9);
+});
+
+test("the identity provider's risk claim: risky accounts pay more proof of work, the riskiest get no place", async () => {
+  const eventId = await roomEvent({ powDemandQueue: 1000 });
+  const trusted = await buyer({ risk: 0.1 });
+  expect((await join(eventId, trusted)).status).toBe(201);
+
+  const risky = await buyer({ risk: 0.7 });
+  const asked = await join(eventId, risky);
+  expect(asked.status).toBe(403);
+  expect(asked.body.error.details).toMatchObject({ reason: 'proof_of_work', difficulty: 4 });
+  const d = asked.body.error.details;
+  expect((await join(eventId, risky, { pow: { challenge: d.challenge, nonce: solve(d.challenge, d.difficulty) } })).status).toBe(201);
+
+  const bot = await buyer({ risk: 0.95 });
+  const refused = await join(eventId, bot);
+  expect(refused.status).toBe(403);
+  expect(refused.body.error).toMatchObject({ code: 'FORBIDDEN', details: { reason: 'risk' } });
+  expect((await challenge(eventId, bot)).status).toBe(403);
+
+  // The organiser tunes the thresholds per event; bad values change nothing.
+  const admin = { token: config.ADMIN_TOKEN };
+  expect(
+    (await call(stack.api.url, 'POST', `/v1/admin/events/${eventId}/waiting-room`, { ...admin, body: { riskRefuseAbove: 1.5 } })).status,
+  ).toBe(400);
+  expect((await join(eventId, bot)).body.error.details.reason).toBe('risk');
+  expect(
+    (await call(stack.api.url, 'POST', `/v1/admin/events/${eventId}/waiting-room`, { ...admin, body: { riskRefuseAbove: 1 } })).status,
+  ).toBe(200);
+  await nextSecond();
+  expect((await join(eventId, bot)).body.error.details.reason).toBe('proof_of_work');
+});
+
+test('risky accounts that came early wait behind every other early arrival, whatever the shuffle', async () => {
+  const eventId = await roomEvent({ powDemandQueue: 1000 }, 2500);
+  const risky = await buyer({ risk: 0.7 });
+  const first = await join(eventId, risky);
+  const d = first.body.error.details;
+  expect((await join(eventId, risky, { pow: { challenge: d.challenge, nonce: solve(d.challenge, d.difficulty) } })).status).toBe(201);
+  const trusted = [await buyer({ risk: 0.1 }), await buyer(), await buyer({ risk: 0.5 })];
+  for (const b of trusted) expect((await join(eventId, b)).status).toBe(201);
+  const me = (b: B) => call(stack.api.url, 'GET', `/v1/events/${eventId}/queue/me`, { token: b.token });
+  expect((await me(risky)).body.status).toBe('prequeue');
+  await new Promise((r) => setTimeout(r, 3000));
+  expect((await join(eventId, await buyer())).status).toBe(201); // after the opening: seals the pre-queue if nothing has yet
+  const positions = await Promise.all(trusted.map(async (b) => (await me(b)).body.position as number));
+  expect(positions.sort()).toEqual([1, 2, 3]);
+  expect((await me(risky)).body.position).toBe(4);
+});
+
+test('one verified person holds one place across accounts; an event may require a verified person', async () => {
+  const eventId = await roomEvent({ powDemandQueue: 1000 });
+  const [first, second] = [await buyer({ verifiedIdentity: 'idv_person_1' }), await buyer({ verifiedIdentity: 'idv_person_1' })];
+  expect((await join(eventId, first)).status).toBe(201);
+  expect((await join(eventId, first)).status).toBe(200); // the same place again
+  const again = await join(eventId, second);
+  expect(again.status).toBe(422);
+  expect(again.body.error).toMatchObject({ code: 'LIMIT_EXCEEDED', details: { reason: 'places_per_identity', maxPlacesPerIdentity: 1 } });
+  expect((await join(eventId, await buyer({ verifiedIdentity: 'idv_person_2' }))).status).toBe(201);
+  expect((await join(eventId, await buyer())).status).toBe(201); // unverified accounts are allowed by default
+
+  const strict = await roomEvent({ powDemandQueue: 1000, requireVerifiedIdentity: true });
+  const anonymous = await join(strict, await buyer());
+  expect(anonymous.status).toBe(403);
+  expect(anonymous.body.error.details.reason).toBe('identity_required');
+  expect((await join(strict, await buyer({ verifiedIdentity: 'idv_person_3' }))).status).toBe(201);
+});
+
+test('the dev issuer signs the identity claims it is given, and a token with a malformed risk reads as the riskiest', async () => {
+  const key = new TextEncoder().encode(config.BUYER_TOKEN_SECRET);
+  const malformed = await new SignJWT({ risk: 'low' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('byr_malformedrisk')
+    .setIssuer(config.BUYER_TOKEN_ISSUER)
+    .setAudience('onsale-api')
+    .setExpirationTime('1h')
+    .sign(key);
+  expect((await tokens.verify(malformed))?.risk).toBe(1);
+  const made = await call(stack.api.url, 'POST', '/v1/dev/buyers', { body: { name: 'Farm', risk: 0.8, verifiedIdentity: 'idv_x_1' } });
+  expect(made.status).toBe(201);
+  expect(await tokens.verify(made.body.token)).toMatchObject({ risk: 0.8, verifiedIdentity: 'idv_x_1' });
+  expect((await call(stack.api.url, 'POST', '/v1/dev/buyers', { body: { risk: 2 } })).status).toBe(400);
+});
