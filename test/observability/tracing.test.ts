@@ -223,7 +223,7 @@ test.each<Workflows>(['prebuilt', 'bundled at start'])(
     );
     const traceId = randomBytes(16).toString('hex');
     const callerSpanId = randomBytes(8).toString('hex');
-    let workflowId = '';
+    let workflowId: string | undefined;
     try {
       expect(system.api.log()).toContain(`"tracing":"${receiver.url}/v1/traces"`);
       expect(system.worker.log()).toContain(`"tracing":"${receiver.url}/v1/traces"`);
