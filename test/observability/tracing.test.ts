@@ -19,6 +19,8 @@ import { migrateOnce, testConfig, workflowBundle } from '../../harness/stack';
 import { loadConfig } from '../../platform/config';
 import { tracesEndpoint } from '../../platform/tracing';
 import { DROP_WORKFLOW_SPANS } from '../../workers/tracing';
+import { TRACE_HEADER } from '../../workflows/tracing';
+import { TRACE_HEADER as OPENTELEMETRY_TRACE_HEADER } from '@temporalio/interceptors-opentelemetry/lib/instrumentation';
 import { call, createEvent, newBuyer } from '../support/http';
 
 // The processes inherit this environment: tracing settings come only from each test.
@@ -121,6 +123,10 @@ async function holdAndBuy(url: string, traceparent?: string) {
   expect(paid.status).toBe(200);
   return checkoutWorkflowId(eventId, buyer.buyerId);
 }
+
+test("the workflow interceptors look for the trace context in the OpenTelemetry interceptors' header", () => {
+  expect(TRACE_HEADER).toBe(OPENTELEMETRY_TRACE_HEADER);
+});
 
 test('the tracing variables are validated at start-up like the others', () => {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
