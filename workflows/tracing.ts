@@ -5,17 +5,12 @@
  *
  * A workflow is traced when the call that started it carried a trace context
  * (the API's client adds one only when tracing is on), and only then does it
- * build the OpenTelemetry interceptors: an untraced workflow pays one header
- * lookup at start and a branch per call. The decision reads only the start
+ * load and build the OpenTelemetry interceptors: an untraced workflow pays one
+ * header lookup at start and a branch per call. The decision reads only the start
  * event's headers, so replay takes the same branch whatever the worker's own
  * configuration; spans leave the sandbox through the worker's `exporter` sink.
  */
-import {
-  OpenTelemetryInboundInterceptor,
-  OpenTelemetryInternalsInterceptor,
-  OpenTelemetryOutboundInterceptor,
-} from '@temporalio/interceptors-opentelemetry/lib/workflow';
-import { TRACE_HEADER } from '@temporalio/interceptors-opentelemetry/lib/instrumentation';
+import type * as OpenTelemetryWorkflow from '@temporalio/interceptors-opentelemetry/lib/workflow';
 import type {
   WorkflowInboundCallsInterceptor,
   WorkflowInterceptors,
@@ -23,10 +18,29 @@ import type {
   WorkflowOutboundCallsInterceptor,
 } from '@temporalio/workflow';
 
+/** The header the OpenTelemetry interceptors carry a trace context in (their TRACE_HEADER; a test holds them equal). */
+export const TRACE_HEADER = '_tracer-data';
+
+/**
+ * Each workflow has its own module cache, so whatever this module imports is
+ * evaluated again for every workflow: imported up front, the OpenTelemetry
+ * modules cost an empty workflow about 40% more worker CPU with tracing off
+ * (bench/tracing-overhead.ts). Only a traced workflow requires them.
+ */
+function loadTracing(): Tracing {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const otel = require('@temporalio/interceptors-opentelemetry/lib/workflow') as typeof OpenTelemetryWorkflow;
+  return {
+    inbound: new otel.OpenTelemetryInboundInterceptor(),
+    outbound: new otel.OpenTelemetryOutboundInterceptor(),
+    internals: new otel.OpenTelemetryInternalsInterceptor(),
+  };
+}
+
 interface Tracing {
-  inbound: OpenTelemetryInboundInterceptor;
-  outbound: OpenTelemetryOutboundInterceptor;
-  internals: OpenTelemetryInternalsInterceptor;
+  inbound: OpenTelemetryWorkflow.OpenTelemetryInboundInterceptor;
+  outbound: OpenTelemetryWorkflow.OpenTelemetryOutboundInterceptor;
+  internals: OpenTelemetryWorkflow.OpenTelemetryInternalsInterceptor;
 }
 
 export const interceptors = (): WorkflowInterceptors => {
@@ -34,13 +48,7 @@ export const interceptors = (): WorkflowInterceptors => {
 
   const inbound: WorkflowInboundCallsInterceptor = {
     execute(input, next) {
-      if (input.headers[TRACE_HEADER] !== undefined) {
-        on = {
-          inbound: new OpenTelemetryInboundInterceptor(),
-          outbound: new OpenTelemetryOutboundInterceptor(),
-          internals: new OpenTelemetryInternalsInterceptor(),
-        };
-      }
+      if (input.headers[TRACE_HEADER] !== undefined) on = loadTracing();
       return on ? on.inbound.execute(input, next) : next(input);
     },
     handleSignal: (input, next) => (on ? on.inbound.handleSignal(input, next) : next(input)),

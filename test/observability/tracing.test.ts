@@ -7,22 +7,24 @@
  * endpoint configured nothing is sent, not even to the exporter's default
  * address.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
-import net from 'node:net';
-import path from 'node:path';
-import { call, createEvent, newBuyer } from '../support/http';
-import { migrateOnce, testConfig, workflowBundle } from '../../harness/stack';
+import type net from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { checkoutWorkflowId } from '../../domain/ids';
+import { AppProcess, freePort, waitFor } from '../../harness/processes';
 import { installQuietRuntime } from '../../harness/runtime';
+import { migrateOnce, testConfig, workflowBundle } from '../../harness/stack';
 import { loadConfig } from '../../platform/config';
 import { tracesEndpoint } from '../../platform/tracing';
 import { DROP_WORKFLOW_SPANS } from '../../workers/tracing';
+import { TRACE_HEADER } from '../../workflows/tracing';
+import { TRACE_HEADER as OPENTELEMETRY_TRACE_HEADER } from '@temporalio/interceptors-opentelemetry/lib/instrumentation';
+import { call, createEvent, newBuyer } from '../support/http';
 
-const ROOT = path.resolve(__dirname, '../..');
+// The processes inherit this environment: tracing settings come only from each test.
+for (const name of Object.keys(process.env)) if (name.startsWith('OTEL_') || name === 'WORKFLOW_BUNDLE_PATH') delete process.env[name];
 const config = testConfig();
 installQuietRuntime();
 
@@ -77,73 +79,30 @@ async function startReceiver(port = 0, host = '127.0.0.1') {
   };
 }
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-
-/** Runs an entry point in its own process until its start line; stopping it sends SIGTERM and waits. */
-async function run(entry: string, env: Record<string, string | undefined>, ready: string) {
-  const child: ChildProcess = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), [entry], {
-    cwd: ROOT,
-    env: { ...env, LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let log = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${entry} did not start:\n${log}`)), 120_000);
-    const onData = (d: Buffer) => {
-      log += d.toString();
-      if (log.includes(ready)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${entry} exited ${code}:\n${log}`)));
-  });
-  return {
-    log: () => log,
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
 /**
  * The API and a worker on their own task queue, with these extra variables (and some for the API only).
  * The worker loads the prebuilt workflow bundle, as an image's does, or bundles the workflows at start.
  */
 async function startSystem(extra: Record<string, string>, apiOnly: Record<string, string> = {}, workflows: Workflows = 'prebuilt') {
-  const base: Record<string, string | undefined> = { ...process.env };
-  for (const k of Object.keys(base)) if (k.startsWith('OTEL_') || k === 'WORKFLOW_BUNDLE_PATH') delete base[k];
   const [apiPort, bundle] = await Promise.all([freePort(), workflowBundle(), migrateOnce(config)]);
   const env = {
-    ...base,
     TEMPORAL_TASK_QUEUE: `test-tracing-${randomUUID()}`,
-    ...(workflows === 'prebuilt' && { WORKFLOW_BUNDLE_PATH: bundle.codePath }),
     API_HOST: '127.0.0.1',
     API_PORT: String(apiPort),
     WORKER_METRICS_PORT: '0',
+    LOG_LEVEL: 'info',
+    ...(workflows === 'prebuilt' && { WORKFLOW_BUNDLE_PATH: bundle.codePath }),
     ...extra,
   };
-  const [worker, api] = await Promise.all([
-    run('workers/main.ts', env, 'worker started'),
-    run('api/server.ts', { ...env, ...apiOnly }, 'api listening'),
-  ]);
+  const worker = new AppProcess('tracing-worker', 'workers/main.ts', env);
+  const api = new AppProcess('tracing-api', 'api/server.ts', { ...env, ...apiOnly });
+  await Promise.all([worker.start(), api.start()]);
   return {
     url: `http://127.0.0.1:${apiPort}`,
     worker,
     api,
-    /** Stops both; their tracer providers export what they still hold on the way out. */
-    stop: () => Promise.all([api.stop(), worker.stop()]),
+    /** Stops both gracefully; their tracer providers export what they still hold on the way out. */
+    stop: () => Promise.all([api.terminate(), worker.terminate()]),
   };
 }
 
@@ -165,13 +124,9 @@ async function holdAndBuy(url: string, traceparent?: string) {
   return checkoutWorkflowId(eventId, buyer.buyerId);
 }
 
-async function until(check: () => boolean, what: () => string, ms = 60_000) {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what()}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+test("the workflow interceptors look for the trace context in the OpenTelemetry interceptors' header", () => {
+  expect(TRACE_HEADER).toBe(OPENTELEMETRY_TRACE_HEADER);
+});
 
 test('the tracing variables are validated at start-up like the others', () => {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
@@ -223,18 +178,22 @@ test.each<Workflows>(['prebuilt', 'bundled at start'])(
     );
     const traceId = randomBytes(16).toString('hex');
     const callerSpanId = randomBytes(8).toString('hex');
-    let workflowId = '';
+    let workflowId: string | undefined;
     try {
-      expect(system.api.log()).toContain(`"tracing":"${receiver.url}/v1/traces"`);
-      expect(system.worker.log()).toContain(`"tracing":"${receiver.url}/v1/traces"`);
+      expect(system.api.logText).toContain(`"tracing":"${receiver.url}/v1/traces"`);
+      expect(system.worker.logText).toContain(`"tracing":"${receiver.url}/v1/traces"`);
       workflowId = await holdAndBuy(system.url, `00-${traceId}-${callerSpanId}-01`);
       const inTrace = () => receiver.spans.filter((s) => s.traceId === traceId);
       const names = () => inTrace().map((s) => s.name);
       // The checkout workflow ends with the purchase; its run span is exported when it does.
-      await until(
+      await waitFor(
+        "the workflow's and an activity's spans",
         () => names().includes('RunWorkflow:checkout') && names().some((n) => n.startsWith('RunActivity:')),
-        () => `the workflow's and an activity's spans in ${JSON.stringify(names())}`,
-      );
+        60_000,
+        250,
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}; the trace has ${JSON.stringify(names())}`);
+      });
     } finally {
       await system.stop();
       await receiver.close();
@@ -281,8 +240,8 @@ test('with no endpoint set nothing is sent, not even to the default OTLP address
     OTEL_BSP_SCHEDULE_DELAY: '100',
   });
   try {
-    expect(system.api.log()).toContain('"tracing":"off"');
-    expect(system.worker.log()).toContain('"tracing":"off"');
+    expect(system.api.logText).toContain('"tracing":"off"');
+    expect(system.worker.logText).toContain('"tracing":"off"');
     await holdAndBuy(system.url, `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`);
   } finally {
     await system.stop();
