@@ -13,6 +13,13 @@ const roomLimitFields = {
   maxPlacesPerIp: z.number().int().min(1).max(100_000).openapi({ description: 'Queue places one address may hold in the event' }),
 };
 
+/** A risk score threshold, kept to three decimals: the column is a 4-byte real, which a value like 1e-300 would underflow. */
+const riskThreshold = z
+  .number()
+  .min(0)
+  .max(1)
+  .transform((v) => Math.round(v * 1000) / 1000);
+
 /** The per-event defences against bots (domain/fairness.ts), beside the other waiting-room limits. */
 const fairnessFields = {
   powDifficulty: z.number().int().min(0).max(28).openapi({ description: 'Proof-of-work bits while the line is short; 0: free' }),
@@ -31,8 +38,8 @@ const fairnessFields = {
     .max(1000)
     .openapi({ description: "Places one verified person (the buyer token's verified_id claim) may hold, across accounts" }),
   requireVerifiedIdentity: z.boolean().openapi({ description: 'Refuse buyers whose token has no verified_id claim' }),
-  riskExtraPowAbove: z.number().min(0).max(1).openapi({ description: "A token's risk claim above this pays 4 more proof-of-work bits" }),
-  riskRefuseAbove: z.number().min(0).max(1).openapi({ description: "A token's risk claim above this gets no place" }),
+  riskExtraPowAbove: riskThreshold.openapi({ description: "A token's risk claim above this pays 4 more proof-of-work bits" }),
+  riskRefuseAbove: riskThreshold.openapi({ description: "A token's risk claim above this gets no place" }),
   cardLimit: z.boolean().openapi({ description: 'A card pays for at most maxSeatsPerBuyer seats of the event, across accounts' }),
 };
 

@@ -23,7 +23,7 @@
  *   npx tsx bench/adversaries.ts [--humans 20] [--seats 48] [--out bench/results]
  */
 import { fork } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { createPool } from '../db/pool';
@@ -112,6 +112,9 @@ interface ArmResult {
   humanShareServed: number | null;
   tauAfterOpening: number | null;
   tauAll: number | null;
+  /** How many buyers each tau compares. */
+  placedAfterOpening: number;
+  placedAll: number;
   refused: Record<string, number>;
   outcomes: Record<string, Record<string, number>>;
   powBits: { human: number | null; bot: number | null };
@@ -330,6 +333,8 @@ async function main() {
       humanShareServed: wanted.length ? round(served.length / wanted.length, 3) : null,
       tauAfterOpening: afterOpening.length > 1 ? round(kendallTauDistance(afterOpening).distance, 4) : null,
       tauAll: placed.length > 1 ? round(kendallTauDistance(placed).distance, 4) : null,
+      placedAfterOpening: afterOpening.length,
+      placedAll: placed.length,
       refused: count(all, (r) => (r.refused ? `${r.kind}: ${r.refused}` : undefined)),
       outcomes: { human: count(humanResults, (r) => r.outcome), bot: count(botResults, (r) => r.outcome) },
       powBits: { human: meanBits(humanResults), bot: meanBits(botResults) },
@@ -338,10 +343,21 @@ async function main() {
     };
   }
 
-  // ---- the report: a table on stdout, JSON, and a chart like the other bench outputs
+  const notes = [
+    `humans: ${HUMANS}, one account, address and card each, verified identity, risk ${riskModel.human.join('–')}`,
+    `identity provider's risk model: account farm ${riskModel.account_farm.join('–')}, proxy farm ${riskModel.proxy_farm.join('–')} (uniform); "on, no IdP signal" gives bots risk 0; farm accounts carry no verified identity`,
+    `defences off: ${JSON.stringify(DEFENCES_OFF)}`,
+    `defences on: ${JSON.stringify(DEFENCES_ON)}; "on, verified only" adds requireVerifiedIdentity`,
+    `machine: ${cpus().length} cores; load average at the end ${load()}`,
+  ];
+  await writeReport(results, notes);
+}
+
+/** A table on stdout and in fairness-table.md, the JSON, and a chart (HTML and PNG) like the other bench outputs. */
+async function writeReport(results: ArmResult[], notes: string[]) {
   const f = (v: number | null, d = 3) => (v === null ? '–' : String(round(v, d)));
   const header =
-    '| adversary | defences | bots (addr, cards, cores) | sold/seats | bots’ ticket share | ÷ account share | ÷ address share | CPU-s per extra place | humans served while seats lasted | tau after opening | tau all | load |';
+    '| adversary | defences | bots (addr, cards, cores) | sold/seats | bots’ ticket share | ÷ account share | ÷ address share | CPU-s per extra place | humans served while seats lasted | tau after opening (buyers) | tau all (buyers) | load |';
   const lines = [
     header,
     `|${header
@@ -352,17 +368,11 @@ async function main() {
   ];
   for (const r of results) {
     lines.push(
-      `| ${r.adversary.replace('_', ' ')} | ${r.arm} | ${r.resources.bots} (${r.resources.botAddresses}, ${r.resources.botCards}, ${r.resources.botCores}) | ${r.sold}/${r.seats} | ${f(r.botTicketShare)} | ${f(r.ratioToAccounts)} | ${f(r.ratioToAddresses)} | ${f(r.cpuSecondsPerExtraPlace, 4)} | ${r.humansServed}/${r.humansWhoWanted} (${f(r.humanShareServed, 2)}) | ${f(r.tauAfterOpening, 4)} | ${f(r.tauAll, 4)} | ${r.load} |`,
+      `| ${r.adversary.replace('_', ' ')} | ${r.arm} | ${r.resources.bots} (${r.resources.botAddresses}, ${r.resources.botCards}, ${r.resources.botCores}) | ${r.sold}/${r.seats} | ${f(r.botTicketShare)} | ${f(r.ratioToAccounts)} | ${f(r.ratioToAddresses)} | ${f(r.cpuSecondsPerExtraPlace, 4)} | ${r.humansServed}/${r.humansWhoWanted} (${f(r.humanShareServed, 2)}) | ${f(r.tauAfterOpening, 4)} (${r.placedAfterOpening}) | ${f(r.tauAll, 4)} (${r.placedAll}) | ${r.load} |`,
     );
   }
   const table = lines.join('\n');
-  const notes = [
-    `humans: ${HUMANS}, one account, address and card each, verified identity, risk ${riskModel.human.join('–')}`,
-    `identity provider's risk model: account farm ${riskModel.account_farm.join('–')}, proxy farm ${riskModel.proxy_farm.join('–')} (uniform); "on, no IdP signal" gives bots risk 0`,
-    `defences off: ${JSON.stringify(DEFENCES_OFF)}`,
-    `defences on: ${JSON.stringify(DEFENCES_ON)}`,
-    `machine: ${cpus().length} cores; load average at the end ${load()}`,
-  ];
+
   console.log(`${table}\n\n${notes.map((n) => `- ${n}`).join('\n')}`);
   for (const r of results)
     console.log(
@@ -377,20 +387,30 @@ async function main() {
     results.map((r) => ({
       label: `${r.adversary === 'account_farm' ? 'acct' : 'proxy'} ${r.arm === 'on, no IdP signal' ? 'on−IdP' : r.arm === 'on, verified only' ? 'on+idv' : r.arm}`,
       values: {
-        'tickets÷accounts': r.ratioToAccounts ?? 0,
-        'tickets÷addresses': r.ratioToAddresses ?? 0,
-        'humans served': r.humanShareServed ?? 0,
+        '÷accounts': r.ratioToAccounts ?? 0,
+        '÷addresses': r.ratioToAddresses ?? 0,
+        humans: r.humanShareServed ?? 0,
       },
     })),
     { yLabel: 'ratio', width: 760, height: 300 },
   );
-  const html = `<!doctype html><meta charset="utf-8"><title>onsale fairness</title><body style="font-family:sans-serif"><div id="fairness">${chart}<pre style="font-size:11px">${notes.join('\n')}</pre></div></body>`;
+  const html = `<!doctype html><meta charset="utf-8"><title>onsale fairness</title><body style="font-family:sans-serif"><div id="fairness">${chart}<pre style="font-size:11px;white-space:pre-wrap;width:760px">${notes.join('\n')}</pre></div></body>`;
   writeFileSync(path.join(outDir, 'fairness.html'), html);
   const png = await renderPng(html, '#fairness', path.join(outDir, 'fairness.png')).catch((e: unknown) => String(e));
   if (png) console.error(`no PNG: ${png}`);
 }
 
-main().then(
+const from = process.argv.indexOf('--from');
+const run =
+  from > 0
+    ? async () => {
+        // Redraws the report of an earlier run from its JSON.
+        const saved = JSON.parse(readFileSync(process.argv[from + 1]!, 'utf8')) as { results: ArmResult[]; notes: string[] };
+        await writeReport(saved.results, saved.notes);
+      }
+    : main;
+
+run().then(
   () => process.exit(0),
   (err: unknown) => {
     console.error(err);

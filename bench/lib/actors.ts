@@ -163,11 +163,15 @@ export async function runActor(a: ActorSpec, ctx: RunContext): Promise<ActorResu
   if (human) await sleep(500 + ctx.random() * 1500); // reading the page, choosing
 
   let hold: { holdId: string; seatIds: string[] } | null = null;
-  for (let q = a.quantity; q >= 1 && !hold && Date.now() < ctx.deadlineMs; q--) {
-    const h = await call('POST', '/hold', { quantity: q }, { 'x-admission-token': admission });
-    if (h.status === 201) hold = h.body;
-    else if (h.status === 503) await sleep(500);
-    else if (h.status !== 409) break;
+  // Seats held by others may come back (a hold refused at payment is let go): a person looks again a few times.
+  for (let round = 0; round < (human ? 4 : 1) && !hold && Date.now() < ctx.deadlineMs && !ctx.soldOut(); round++) {
+    if (round > 0) await sleep(1500 + ctx.random() * 1500);
+    for (let q = a.quantity; q >= 1 && !hold && Date.now() < ctx.deadlineMs; q--) {
+      const h = await call('POST', '/hold', { quantity: q }, { 'x-admission-token': admission });
+      if (h.status === 201) hold = h.body;
+      else if (h.status === 503) await sleep(500);
+      else if (h.status !== 409) break;
+    }
   }
   if (!hold) {
     r.outcome = 'no_seats';

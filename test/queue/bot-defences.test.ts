@@ -99,6 +99,12 @@ test("the identity provider's risk claim: risky accounts pay more proof of work,
     (await call(stack.api.url, 'POST', `/v1/admin/events/${eventId}/waiting-room`, { ...admin, body: { riskRefuseAbove: 1.5 } })).status,
   ).toBe(400);
   expect((await join(eventId, bot)).body.error.details.reason).toBe('risk');
+  // A threshold is kept to three decimals, so a value the database's real type would underflow is stored as 0.
+  const tiny = await call(stack.api.url, 'POST', `/v1/admin/events/${eventId}/waiting-room`, {
+    ...admin,
+    body: { riskExtraPowAbove: 3.5e-291 },
+  });
+  expect(tiny.status).toBe(200);
   expect(
     (await call(stack.api.url, 'POST', `/v1/admin/events/${eventId}/waiting-room`, { ...admin, body: { riskRefuseAbove: 1 } })).status,
   ).toBe(200);
