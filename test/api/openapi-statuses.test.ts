@@ -69,8 +69,10 @@ const TAKES_BODY = new Set(['post', 'put', 'patch', 'delete']);
  * buyer), the waiting room's per-event limits (set to 1 on the limits
  * fixture) and the waitlist limiter (10 per 10 s a buyer).
  */
-const RATE_LIMIT_RECIPES: Record<string, { body?: unknown; within: number }> = {
-  'POST /v1/events/{eventId}/hold': { body: { quantity: 1 }, within: 21 },
+const RATE_LIMIT_RECIPES: Record<string, { body?: unknown; within: number; openSale?: boolean }> = {
+  // Hold attempts are counted by the claim gate, so on a sale without a waiting room (no admission to show first);
+  // a seat that does not exist is counted like any other attempt and changes nothing.
+  'POST /v1/events/{eventId}/hold': { body: { seatIds: ['Z-99-99'] }, within: 21, openSale: true },
   'POST /v1/events/{eventId}/purchase': { body: { holdId: `hold_${'0'.repeat(32)}`, paymentMethod: 'pm_card_visa' }, within: 21 },
   'POST /v1/events/{eventId}/queue': { body: {}, within: 2 },
   'GET /v1/events/{eventId}/queue/me': { within: 2 },
@@ -86,6 +88,7 @@ let buyerToken: string;
 let roomEventId: string;
 /** Open, behind a waiting room that allows one join and one status poll a minute: where its 429s happen. */
 let limitsEventId: string;
+let openSaleEventId: string;
 
 /** A buyer's operation that can answer 403, and the request that makes it do so. */
 const FORBIDDEN_RECIPES: Record<string, { body: unknown; code: string }> = {
@@ -159,6 +162,10 @@ beforeAll(async () => {
   limitsEventId = await createEvent(stack.api.url, config.ADMIN_TOKEN, {
     name: 'Status audit, rate limits',
     waitingRoom: { enabled: true, rateWindowSeconds: 60, joinLimitPerBuyer: 1, statusLimitPerBuyer: 1 },
+  });
+  openSaleEventId = await createEvent(stack.api.url, config.ADMIN_TOKEN, {
+    name: 'Status audit, hold attempts',
+    waitingRoom: { enabled: false },
   });
 });
 
@@ -235,12 +242,16 @@ test('each rate-limited operation answers 429 RATE_LIMITED with Retry-After once
   const limited = operations().filter(({ key }) => key in RATE_LIMIT_RECIPES);
   expect(limited.map(({ key }) => key).sort()).toEqual(Object.keys(RATE_LIMIT_RECIPES).sort());
   for (const { path, method, op, key } of limited) {
-    const { body, within } = RATE_LIMIT_RECIPES[key]!;
-    // A buyer of its own: the limits count per buyer, and hold and purchase share one.
+    const { body, within, openSale } = RATE_LIMIT_RECIPES[key]!;
+    // A buyer of its own: the limits count per buyer.
     const token = (await newBuyer(stack.api.url, 'Rate-limited buyer')).token;
     let last: Answer | undefined;
     for (let i = 0; i < within; i++) {
-      last = await send(method, path, { token, body: body === undefined ? undefined : JSON.stringify(body), eventId: limitsEventId });
+      last = await send(method, path, {
+        token,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        eventId: openSale ? openSaleEventId : limitsEventId,
+      });
       expectDocumented(key, op, last, `request ${i + 1} of ${within}`);
       if (last.status === 429) break;
     }
