@@ -8,8 +8,10 @@
 #                                  temporal_visibility of the project's Postgres;
 #                                  numHistoryShards from ONSALE_TEMPORAL_HISTORY_SHARDS (4)
 #   temporal-ui  8333              the Temporal UI server, pointed at it
-#   redis        57001-57003       Redis Cluster, three masters (Debian redis-server),
-#                                  cluster bus on 57101-57103
+#   redis        16001-16003       Redis Cluster, three masters (Debian redis-server),
+#                                  cluster bus on 16101-16103 (below Linux's ephemeral
+#                                  ports, 32768-60999, which a client's outgoing
+#                                  connection may hold when the cluster starts)
 #   worker       x2                tsx workers/main.ts
 #   api          3301, 3302        tsx api/server.ts
 #   lb           3300 (stats 3309) HAProxy in front of the two API processes
@@ -43,7 +45,7 @@ C_TEMPORAL_UI_URL=http://127.0.0.1:$C_TEMPORAL_UI_PORT
 C_SHARDS=${ONSALE_TEMPORAL_HISTORY_SHARDS:-4}
 C_TEMPORAL_DB=${ONSALE_TEMPORAL_DB:-temporal}
 C_VISIBILITY_DB=${ONSALE_TEMPORAL_VISIBILITY_DB:-temporal_visibility}
-C_REDIS_PORTS=(57001 57002 57003)
+C_REDIS_PORTS=(16001 16002 16003)
 C_API_PORTS=(3301 3302)
 C_WORKERS=${ONSALE_CLUSTER_WORKERS:-2}
 C_LB_PORT=3300
@@ -247,7 +249,7 @@ redis_node_start() {
   mkdir -p "$dir"
   # Like the standalone Redis: a cache of what Postgres can rebuild, so no
   # persistence; only the cluster's own node table (nodes.conf) is kept.
-  # The cluster bus defaults to port+10000, past 65535 for these ports: give it its own.
+  # The cluster bus gets its own port beside the node's, out of the ephemeral range like the node's.
   start_bg "cluster-redis-$port" redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" \
     --cluster-enabled yes --cluster-port $((port + 100)) --cluster-config-file nodes.conf --cluster-node-timeout 5000 \
     --appendonly no --save "" --daemonize no --protected-mode yes --loglevel warning
