@@ -29,49 +29,73 @@ export interface LoadOptions {
   keepLatencies?: boolean;
 }
 
+/** What both generators record per finished operation, and the result they make of it. */
+class Recorder {
+  private readonly timeline = new Timeline();
+  private readonly outcomes: Record<string, number> = {};
+  private readonly latencies: number[] = [];
+  private readonly byOutcome: Record<string, number[]> = {};
+  private done = 0;
+
+  constructor(private readonly onTick?: (done: number) => void) {}
+
+  get startedAt(): number {
+    return this.timeline.startedAt;
+  }
+
+  /** One operation ended at `endedAt` with `outcome`, `ms` after it started (or was due). */
+  add(outcome: string, ms: number, endedAt: number): void {
+    this.latencies.push(ms);
+    (this.byOutcome[outcome] ??= []).push(ms);
+    this.outcomes[outcome] = (this.outcomes[outcome] ?? 0) + 1;
+    this.timeline.add(outcome, endedAt);
+    this.done++;
+    if (this.onTick && this.done % 50 === 0) this.onTick(this.done);
+  }
+
+  result(since: number, keepLatencies = false): LoadResult {
+    const seconds = (performance.now() - since) / 1000;
+    const rates: Record<string, number> = {};
+    for (const [k, n] of Object.entries(this.outcomes)) rates[k] = Math.round((n / seconds) * 10) / 10;
+    const t = this.timeline;
+    return {
+      outcomes: this.outcomes,
+      seconds: Math.round(seconds * 100) / 100,
+      rates,
+      latency: summarize(this.latencies),
+      latencyByOutcome: Object.fromEntries(Object.entries(this.byOutcome).map(([k, v]) => [k, summarize(v)])),
+      timeline: Object.fromEntries([...t.buckets.keys()].map((k) => [k, t.rates(k)])),
+      ...(keepLatencies && { latencies: this.latencies }),
+    };
+  }
+}
+
+/** Runs `op`, turning a throw into the outcome 'error'. */
+async function outcomeOf(op: () => Promise<string>): Promise<string> {
+  try {
+    return await op();
+  } catch {
+    return 'error';
+  }
+}
+
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
-  const timeline = new Timeline();
-  const outcomes: Record<string, number> = {};
-  const latencies: number[] = [];
-  const byOutcome: Record<string, number[]> = {};
+  const recorder = new Recorder(o.onTick);
   const deadline = performance.now() + o.durationMs;
   const maxOps = o.maxOps ?? Number.MAX_SAFE_INTEGER;
   let issued = 0;
-  let done = 0;
   const loops = Array.from({ length: o.concurrency }, async (_, loop) => {
     while (performance.now() < deadline && issued < maxOps) {
       const seq = issued++;
       const t0 = performance.now();
-      let outcome: string;
-      try {
-        outcome = await o.op(loop, seq);
-      } catch {
-        outcome = 'error';
-      }
+      const outcome = await outcomeOf(() => o.op(loop, seq));
       const t1 = performance.now();
-      const ms = t1 - t0;
-      latencies.push(ms);
-      (byOutcome[outcome] ??= []).push(ms);
-      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-      timeline.add(outcome, t1);
-      done++;
-      if (o.onTick && done % 50 === 0) o.onTick(done);
+      recorder.add(outcome, t1 - t0, t1);
     }
   });
-  const started = timeline.startedAt;
+  const started = recorder.startedAt;
   await Promise.all(loops);
-  const seconds = (performance.now() - started) / 1000;
-  const rates: Record<string, number> = {};
-  for (const [k, n] of Object.entries(outcomes)) rates[k] = Math.round((n / seconds) * 10) / 10;
-  return {
-    outcomes,
-    seconds: Math.round(seconds * 100) / 100,
-    rates,
-    latency: summarize(latencies),
-    latencyByOutcome: Object.fromEntries(Object.entries(byOutcome).map(([k, v]) => [k, summarize(v)])),
-    timeline: Object.fromEntries([...timeline.buckets.keys()].map((k) => [k, timeline.rates(k)])),
-    ...(o.keepLatencies && { latencies }),
-  };
+  return recorder.result(started, o.keepLatencies);
 }
 
 /** Several slices of one kind of load (run with `keepLatencies`, alternating with other kinds) as one result. */
@@ -123,15 +147,11 @@ export interface OpenLoopOptions {
  * hide the delay (no coordinated omission).
  */
 export async function runOpenLoop(o: OpenLoopOptions): Promise<LoadResult & { dropped: number; offeredPerSecond: number }> {
-  const timeline = new Timeline();
-  const outcomes: Record<string, number> = {};
-  const latencies: number[] = [];
-  const byOutcome: Record<string, number[]> = {};
+  const recorder = new Recorder(o.onTick);
   const interval = 1000 / o.ratePerSecond;
   const start = performance.now();
   let inFlight = 0;
   let dropped = 0;
-  let done = 0;
   const running: Promise<void>[] = [];
   for (let seq = 0; seq < o.ops; seq++) {
     const due = start + seq * interval;
@@ -144,36 +164,13 @@ export async function runOpenLoop(o: OpenLoopOptions): Promise<LoadResult & { dr
     inFlight++;
     running.push(
       (async () => {
-        let outcome: string;
-        try {
-          outcome = await o.op(seq);
-        } catch {
-          outcome = 'error';
-        }
+        const outcome = await outcomeOf(() => o.op(seq));
         const t1 = performance.now();
-        const ms = t1 - due;
         inFlight--;
-        latencies.push(ms);
-        (byOutcome[outcome] ??= []).push(ms);
-        outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-        timeline.add(outcome, t1);
-        done++;
-        if (o.onTick && done % 50 === 0) o.onTick(done);
+        recorder.add(outcome, t1 - due, t1);
       })(),
     );
   }
   await Promise.all(running);
-  const seconds = (performance.now() - start) / 1000;
-  const rates: Record<string, number> = {};
-  for (const [k, n] of Object.entries(outcomes)) rates[k] = Math.round((n / seconds) * 10) / 10;
-  return {
-    outcomes,
-    seconds: Math.round(seconds * 100) / 100,
-    rates,
-    latency: summarize(latencies),
-    latencyByOutcome: Object.fromEntries(Object.entries(byOutcome).map(([k, v]) => [k, summarize(v)])),
-    timeline: Object.fromEntries([...timeline.buckets.keys()].map((k) => [k, timeline.rates(k)])),
-    dropped,
-    offeredPerSecond: o.ratePerSecond,
-  };
+  return { ...recorder.result(start), dropped, offeredPerSecond: o.ratePerSecond };
 }
