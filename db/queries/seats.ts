@@ -52,20 +52,29 @@ interface ReserveRow {
  * sale's terms and the per-buyer limit, and takes the seats conditionally.
  * Idempotent: called again with the same hold id it answers the hold it made.
  * Needs no transaction of its own: the single statement is one.
+ *
+ * A named prepared statement: parsed once per connection. The function
+ * itself plans each of its statements once per connection (migration 0010).
  */
+const RESERVE = 'SELECT * FROM reserve_hold($1, $2, $3, $4, $5, $6, $7, $8, $9)';
+
 export async function reserveSeats(client: Pick<PoolClient, 'query'>, input: ReserveInput): Promise<ReserveResult> {
   const { request } = input;
-  const { rows } = await client.query<ReserveRow>('SELECT * FROM reserve_hold($1, $2, $3, $4, $5, $6, $7, $8, $9)', [
-    input.holdId,
-    input.eventId,
-    input.buyerId,
-    input.checkoutId,
-    request.kind === 'seats' ? request.seatIds : null,
-    request.kind === 'best' ? request.quantity : null,
-    request.kind === 'best' ? (request.section ?? null) : null,
-    input.graceSeconds,
-    input.deadline ?? null,
-  ]);
+  const { rows } = await client.query<ReserveRow>({
+    name: 'reserve_hold',
+    text: RESERVE,
+    values: [
+      input.holdId,
+      input.eventId,
+      input.buyerId,
+      input.checkoutId,
+      request.kind === 'seats' ? request.seatIds : null,
+      request.kind === 'best' ? request.quantity : null,
+      request.kind === 'best' ? (request.section ?? null) : null,
+      input.graceSeconds,
+      input.deadline ?? null,
+    ],
+  });
   const r = rows[0]!;
   const detail = r.o_detail ?? {};
   switch (r.o_outcome) {

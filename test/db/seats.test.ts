@@ -192,6 +192,30 @@ describe('reserve_hold(): the reserve in one round trip', () => {
     expect(await code(reserve(eventId, b, { kind: 'best', quantity: 1 }))).toBe('EVENT_NOT_ON_SALE');
   });
 
+  test('seats a concurrent attempt has locked are refused at once, named, and nothing is taken', async () => {
+    const eventId = await seedEvent(pool);
+    const [a, b] = [await seedBuyer(pool), await seedBuyer(pool)];
+    const other = await pool.connect();
+    try {
+      // Another attempt is in the middle of taking A-3-2: it holds the row lock, nothing is committed yet.
+      await other.query('BEGIN');
+      await other.query(`SELECT 1 FROM seats WHERE event_id = $1 AND seat_id = 'A-3-2' FOR UPDATE`, [eventId]);
+      const attempt = reserve(eventId, a, { kind: 'seats', seatIds: ['A-3-1', 'A-3-2', 'A-3-3'] });
+      await expect(attempt).rejects.toMatchObject({ code: 'SEATS_UNAVAILABLE', details: { seatIds: ['A-3-2'] } });
+      await other.query('ROLLBACK');
+    } finally {
+      other.release();
+    }
+    const { rows } = await pool.query(`SELECT count(*)::int AS n FROM seats WHERE event_id = $1 AND status <> 'available'`, [eventId]);
+    expect(rows[0].n).toBe(0);
+    // Once the lock is gone the same seats are won, and a retry with the same hold id answers that hold again.
+    const holdId = newHoldId();
+    const won = await reserve(eventId, b, { kind: 'seats', seatIds: ['A-3-1', 'A-3-2', 'A-3-3'] }, holdId);
+    const again = await reserve(eventId, b, { kind: 'seats', seatIds: ['A-3-1', 'A-3-2', 'A-3-3'] }, holdId);
+    expect(again.replayed).toBe(true);
+    expect(again.hold.seatIds).toEqual(won.hold.seatIds);
+  });
+
   test('a winning reserve answers the database clock and the versions of the seats it took', async () => {
     const eventId = await seedEvent(pool, { holdSeconds: 120 });
     const a = await seedBuyer(pool);
