@@ -71,8 +71,8 @@ export const MODES: Record<'quick' | 'full', ModeSettings> = {
       expiringHolds: 40,
     },
     seatMapSections: 1, // 5,000 seats
-    holds: { rows: 30, seatsPerRow: 50, attempts: 2000, concurrency: 24, durationMs: 4000 },
-    holdsFlash: { rows: 10, seatsPerRow: 50, attempts: 3000, concurrency: 64, durationMs: 6000, workload: 'flash', contention: 10 },
+    holds: { rows: 60, seatsPerRow: 50, attempts: 4000, concurrency: 24, durationMs: 8000 },
+    holdsFlash: { rows: 10, seatsPerRow: 80, attempts: 8000, concurrency: 64, durationMs: 12000, workload: 'flash', contention: 10 },
     temporal: { checkouts: 20, empties: 80, concurrency: 12, durationMs: 8000, seatsPerCheckout: 2 },
     admission: { cycleSeconds: 3, idleSeconds: 15, stormJoins: 1000, stormSeconds: 3, firstBuyerSamples: 3, quietSeconds: 2 },
     sse: { streams: 100, changes: 8, intervalMs: 100 },
@@ -432,7 +432,7 @@ export async function runBench(args: BenchArgs): Promise<BenchResult> {
     // ----------------------------------------------------------- contention
     if (want('contention')) {
       progress.step('hold attempts through HTTP at 10:1 contention');
-      const c = await benchContention(http, config, pool, api.pid, settings.contention, args.seed, detail);
+      const c = await benchContention(http, config, pool, { api: api.pid, worker: workers.pid }, settings.contention, args.seed, detail);
       result.details.contention = c;
       const o = settings.contention;
       const seats = o.seats.rows * o.seats.seatsPerRow;
@@ -552,6 +552,19 @@ export async function runBench(args: BenchArgs): Promise<BenchResult> {
                 ratio: ratio(h.load.latency.p99, by.naive.load.latency.p99),
               }),
             note: `p50 ${h.load.latency.p50} ms`,
+          });
+          fig({
+            group,
+            name: `${h.strategy}: Postgres CPU per attempt`,
+            value: h.cpuMicrosPerAttempt.postgres,
+            unit: 'µs CPU',
+            ...(h.strategy !== 'naive' &&
+              by.naive && {
+                baseline: 'naive FOR UPDATE',
+                baselineValue: by.naive.cpuMicrosPerAttempt.postgres,
+                ratio: ratio(h.cpuMicrosPerAttempt.postgres, by.naive.cpuMicrosPerAttempt.postgres),
+              }),
+            note: `client (this process) ${h.cpuMicrosPerAttempt.client} µs CPU per attempt; Postgres backends from /proc/<pid>/schedstat`,
           });
           result.latencies[`${group.toLowerCase()}: ${h.strategy}`] = h.load.latency;
         }

@@ -48,7 +48,7 @@ export class AppProcess {
 
   constructor(
     readonly name: string,
-    private readonly entry: 'workers/main.ts' | 'api/server.ts',
+    private readonly entry: 'workers/main.ts' | 'api/server.ts' | 'bench/worker-process.ts',
     private readonly env: NodeJS.ProcessEnv,
     private readonly logDir = LOG_DIR,
   ) {}
@@ -86,7 +86,7 @@ export class AppProcess {
     child.stderr.on('data', collect);
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     void this.exited.then(() => log.end());
-    if (this.entry === 'workers/main.ts') {
+    if (this.entry !== 'api/server.ts') {
       await waitFor(
         `${this.name} start`,
         () => {

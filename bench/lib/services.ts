@@ -1,16 +1,16 @@
 /**
  * The system under test, on this machine: the real API process (api/server.ts)
- * in a child process so the load generator does not share its event loop, and
- * real Temporal workers (production bundle and the empty baseline) in this one.
+ * and the real Temporal workers (production bundle and the empty baseline), each
+ * in a child process so the load generator does not share their event loops.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createHash, randomUUID } from 'node:crypto';
-import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode } from '@temporalio/worker';
 import type { Config } from '../../platform/config';
 import { AppProcess, freePort, ROOT } from '../../harness/processes';
-import { installQuietRuntime, quietLogger } from '../../harness/runtime';
-import { migrateOnce, type RunningWorker, startWorker, testConfig } from '../../harness/stack';
+import { quietLogger } from '../../harness/runtime';
+import { migrateOnce, testConfig } from '../../harness/stack';
 
 export function benchConfig(): Config {
   for (const name of ['DATABASE_URL', 'REDIS_URL', 'TEMPORAL_ADDRESS', 'ADMIN_TOKEN']) {
@@ -27,17 +27,21 @@ export interface ApiProcess {
   stop(): Promise<void>;
 }
 
-/** Starts api/server.ts as its own process group on a free loopback port and waits until it is ready. */
-export async function startApiProcess(config: Config, extraEnv: Record<string, string> = {}): Promise<ApiProcess> {
-  await migrateOnce(config);
-  const port = await freePort();
-  const settings = Object.fromEntries(
+/** The configuration as the environment of a child process. */
+function settingsOf(config: Config): Record<string, string> {
+  return Object.fromEntries(
     Object.entries(config)
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => [k, String(v)]),
   );
+}
+
+/** Starts api/server.ts as its own process group on a free loopback port and waits until it is ready. */
+export async function startApiProcess(config: Config, extraEnv: Record<string, string> = {}): Promise<ApiProcess> {
+  await migrateOnce(config);
+  const port = await freePort();
   const api = new AppProcess('bench-api', 'api/server.ts', {
-    ...settings,
+    ...settingsOf(config),
     API_HOST: '127.0.0.1',
     API_PORT: String(port),
     LOG_LEVEL: 'warn',
@@ -59,10 +63,12 @@ export interface Workers {
   taskQueue: string;
   /** Task queue of the empty baseline workflow. */
   emptyTaskQueue: string;
+  /** The workers' process (its own process group). */
+  pid: number;
   stop(): Promise<void>;
 }
 
-async function emptyBundle(): Promise<{ code: string }> {
+export async function emptyBundle(): Promise<{ code: string }> {
   const source = readFileSync(path.join(ROOT, 'bench/workflows.ts'));
   const file = path.join(ROOT, '.state/bundles', `bench-empty-${createHash('sha256').update(source).digest('hex').slice(0, 16)}.js`);
   if (existsSync(file)) return { code: readFileSync(file, 'utf8') };
@@ -72,28 +78,20 @@ async function emptyBundle(): Promise<{ code: string }> {
   return { code };
 }
 
-/** The real worker (production bundle, real activities) and the empty-workflow worker, sharing one connection. */
+/** The empty-workflow worker's tuning: the same slots and cache as the real worker's, so the baseline is not starved. */
+export const EMPTY_WORKER_TUNING = { maxConcurrentWorkflowTaskExecutions: 100, maxCachedWorkflows: 5000 };
+
+/**
+ * The real worker (production bundle, real activities) and the empty-workflow worker, sharing one
+ * connection in their own process (bench/worker-process.ts) with the benchmark's settings.
+ */
 export async function startWorkers(config: Config): Promise<Workers> {
-  installQuietRuntime();
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const real: RunningWorker = await startWorker(config, { connection });
-  const emptyTaskQueue = `${config.TEMPORAL_TASK_QUEUE}-empty`;
-  const empty = await Worker.create({
-    connection,
-    namespace: config.TEMPORAL_NAMESPACE,
-    taskQueue: emptyTaskQueue,
-    workflowBundle: await emptyBundle(),
-    maxConcurrentWorkflowTaskExecutions: 100,
-    maxCachedWorkflows: 5000,
-  });
-  const emptyRun = empty.run();
+  const worker = new AppProcess('bench-worker', 'bench/worker-process.ts', { ...settingsOf(config), LOG_LEVEL: 'warn' });
+  await worker.start();
   return {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    emptyTaskQueue,
-    async stop() {
-      if (empty.getState() === 'RUNNING') empty.shutdown();
-      await Promise.allSettled([emptyRun, real.stop()]);
-      await connection.close();
-    },
+    emptyTaskQueue: `${config.TEMPORAL_TASK_QUEUE}-empty`,
+    pid: worker.pid!,
+    stop: () => worker.terminate(process.env.ONSALE_CHILD_NODE_FLAGS ? 60_000 : 30_000),
   };
 }

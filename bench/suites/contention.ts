@@ -35,7 +35,7 @@ const TICKS = 100; // USER_HZ on Linux
  * Postgres is counted per backend: with `pgBackends`, only the backends serving the benchmark's
  * database, so other databases' work on a shared server (tests, other runs) is left out.
  */
-function cpuByProcess(apiPgid: number, pgBackends?: Set<number>): Record<string, number> {
+function cpuByProcess(groups: { api: number; worker?: number }, pgBackends?: Set<number>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -51,8 +51,9 @@ function cpuByProcess(apiPgid: number, pgBackends?: Set<number>): Record<string,
     const ms = ((Number(f[11]) + Number(f[12])) * 1000) / TICKS;
     const pid = Number(entry);
     let tier: string | null = null;
-    if (pgrp === apiPgid) tier = 'api';
-    else if (pid === process.pid) tier = 'bench process (load generator + worker)';
+    if (pgrp === groups.api) tier = 'api';
+    else if (groups.worker !== undefined && pgrp === groups.worker) tier = 'worker';
+    else if (pid === process.pid) tier = 'bench process (load generator)';
     else if (comm === 'postgres' || comm.startsWith('postgres')) tier = !pgBackends || pgBackends.has(pid) ? 'postgres' : null;
     else if (comm.startsWith('redis-server')) tier = 'redis';
     else if (comm === 'temporal') tier = 'temporal server';
@@ -116,7 +117,7 @@ export async function benchContention(
   http: HttpClient,
   config: Config,
   pool: Pool,
-  apiPid: number,
+  pids: { api: number; worker?: number },
   o: ContentionOptions,
   seed: number,
   onProgress: (t: string) => void = () => undefined,
@@ -182,7 +183,7 @@ export async function benchContention(
   // Every seat is taken now: each further attempt loses. CPU per losing attempt, summed over the processes.
   onProgress('losing attempts (CPU)');
   const backends0 = await backendsOf(pool);
-  const cpu0 = cpuByProcess(apiPid, backends0);
+  const cpu0 = cpuByProcess(pids, backends0);
   const losing = await runLoad({
     concurrency: o.concurrency,
     durationMs: 120_000,
@@ -197,7 +198,7 @@ export async function benchContention(
   });
   // Backends that appeared meanwhile count from zero: their whole CPU time is this phase's.
   const backends1 = await backendsOf(pool, backends0);
-  const cpu1 = cpuByProcess(apiPid, backends1);
+  const cpu1 = cpuByProcess(pids, backends1);
   const losingCpu = diff(cpu1, cpu0);
   const n = Math.max(1, losing.outcomes.rejected ?? 0);
   const perAttempt = Object.fromEntries(Object.entries(losingCpu).map(([k, ms]) => [k, Math.round((ms / n) * 1000) / 1000]));
@@ -219,14 +220,14 @@ export async function benchContention(
       return r.status === 409 ? 'rejected' : r.status === 201 ? 'held' : 'error';
     },
   });
-  const h0 = cpuByProcess(apiPid);
+  const h0 = cpuByProcess(pids);
   const hz = await runLoad({
     concurrency: o.concurrency,
     durationMs: 120_000,
     maxOps: o.losingAttempts,
     op: async () => ((await http.request('GET', '/healthz')).status === 200 ? 'ok' : 'error'),
   });
-  const h1 = cpuByProcess(apiPid);
+  const h1 = cpuByProcess(pids);
   const healthzApi = ((h1.api ?? 0) - (h0.api ?? 0)) / Math.max(1, hz.outcomes.ok ?? 0);
   const healthzAfterLosing = round((hz.outcomes.ok ?? 0) / Math.max(0.001, hz.seconds), 1);
   await http.json('POST', `/v1/admin/events/${eventId}/close`, { token: config.ADMIN_TOKEN }).catch(() => undefined);

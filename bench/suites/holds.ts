@@ -13,6 +13,7 @@
  * audit holds after each of them.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Pool, PoolClient } from 'pg';
 import { createPool, withClient, withTransaction } from '../../db/pool';
 import { reserveSeats } from '../../db/queries/seats';
@@ -195,7 +196,33 @@ export interface HoldsFigure {
   errors: number;
   seatsHeld: number;
   retries?: number;
+  /** CPU microseconds per attempt: the pool's Postgres backends, and this process (the client side). */
+  cpuMicrosPerAttempt: { postgres: number; client: number };
   load: LoadResult;
+}
+
+/** CPU time (ns) each process has run, from /proc/<pid>/schedstat: nanosecond resolution, unlike /proc/<pid>/stat. */
+function cpuNanos(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]);
+  } catch {
+    return 0;
+  }
+}
+
+/** The CPU of this pool's backends (by application name) and of this process, since their start. */
+async function cpuOf(pool: Pool, applicationName: string): Promise<{ postgres: Map<number, number>; client: number }> {
+  const { rows } = await pool.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [applicationName]);
+  const postgres = new Map(rows.map((r) => [r.pid, cpuNanos(r.pid)]));
+  const u = process.cpuUsage();
+  return { postgres, client: (u.user + u.system) * 1000 };
+}
+
+/** CPU ns between two snapshots; a backend that appeared meanwhile counts from zero. */
+function cpuSpent(before: Awaited<ReturnType<typeof cpuOf>>, after: Awaited<ReturnType<typeof cpuOf>>) {
+  let postgres = 0;
+  for (const [pid, ns] of after.postgres) postgres += ns - (before.postgres.get(pid) ?? 0);
+  return { postgres, client: after.client - before.client };
 }
 
 async function releaseBenchHolds(pool: Pool, eventId: string): Promise<void> {
@@ -216,16 +243,19 @@ export async function benchHolds(
   o: HoldsOptions,
   onProgress: (text: string) => void = () => undefined,
 ): Promise<HoldsFigure[]> {
-  const pool = createPool(databaseUrl, { max: o.concurrency, application_name: 'onsale-bench' });
+  // Its own application name: the CPU of exactly these backends is read per strategy.
+  const applicationName = `onsale-bench-holds-${process.pid}`;
+  const pool = createPool(databaseUrl, { max: o.concurrency, application_name: applicationName });
   const requests = o.workload === 'flash' ? flashRequests(o) : holdRequests(o);
   const figures: HoldsFigure[] = [];
   const strategies = Object.keys(STRATEGIES) as Strategy[];
   // Alternating: the sequence is cut into slices and every strategy runs each slice in turn, on its own
   // copy of the seat map, so a change in the machine's load falls on all of them alike.
-  const SLICES = 4;
+  const SLICES = 8;
   const per = Math.ceil(requests.length / SLICES);
   const events = new Map<Strategy, string>();
   const parts = new Map<Strategy, LoadResult[]>();
+  const cpu = new Map<Strategy, { postgres: number; client: number }>(strategies.map((st) => [st, { postgres: 0, client: 0 }]));
   try {
     for (const strategy of strategies) {
       events.set(
@@ -266,9 +296,12 @@ export async function benchHolds(
     for (let slice = 0; slice < SLICES; slice++) {
       const from = slice * per;
       const to = Math.min(requests.length, from + per);
-      for (const strategy of strategies) {
+      // Each slice starts with the next strategy, so none always runs first (or right after another).
+      for (let k = 0; k < strategies.length; k++) {
+        const strategy = strategies[(k + slice) % strategies.length]!;
         const eventId = events.get(strategy)!;
         const attempt = STRATEGIES[strategy];
+        const cpuBefore = await cpuOf(pool, applicationName);
         parts.get(strategy)!.push(
           await runLoad({
             concurrency: o.concurrency,
@@ -287,6 +320,10 @@ export async function benchHolds(
             onTick: (n) => onProgress(`${o.workload ?? 'spread'}, ${strategy}: slice ${slice + 1}/${SLICES}, ${n} attempts`),
           }),
         );
+        const spent = cpuSpent(cpuBefore, await cpuOf(pool, applicationName));
+        const total = cpu.get(strategy)!;
+        total.postgres += spent.postgres;
+        total.client += spent.client;
       }
     }
     for (const strategy of strategies) {
@@ -303,6 +340,11 @@ export async function benchHolds(
         errors: load.outcomes.error ?? 0,
         seatsHeld: Number(rows[0]!.n),
         ...(strategy === 'optimistic' && { retries: optimisticRetries.count }),
+        cpuMicrosPerAttempt: (() => {
+          const n = Math.max(1, (load.outcomes.held ?? 0) + (load.outcomes.rejected ?? 0));
+          const c = cpu.get(strategy)!;
+          return { postgres: Math.round(c.postgres / n / 100) / 10, client: Math.round(c.client / n / 100) / 10 };
+        })(),
         load,
       });
       await releaseBenchHolds(pool, eventId);
