@@ -282,6 +282,11 @@ temporal_start() {
   mkdir -p "$ONSALE_STATE/temporal"
   local args=(server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT"
     --http-port "$TEMPORAL_HTTP_PORT" --db-filename "$ONSALE_STATE/temporal/temporal.db" --namespace default
+    # SQLite's write-ahead log: a commit appends to one file instead of writing a rollback journal and the
+    # database with their syncs; NORMAL syncs at checkpoints, which keeps every commit across a crash of
+    # the server process (only an operating-system crash may lose the last ones). Workflow starts here:
+    # 29/s in rollback-journal mode, 151/s in WAL mode, two fresh servers side by side.
+    --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal
     --dynamic-config-value frontend.enableUpdateWorkflowExecution=true
     --dynamic-config-value frontend.enableExecuteMultiOperation=true
     --dynamic-config-value system.enableActivityEagerExecution=true
