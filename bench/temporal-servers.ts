@@ -14,11 +14,13 @@
  * Per window: rate, latency, and CPU per operation of the server (from /proc,
  * when its pid file is given), of the Postgres backends serving it, of the
  * worker process and of the Postgres backends serving the worker's
- * activities. Results: bench/results/temporal-servers.{json,md,svg,png}.
+ * activities. Several levels of operations in flight (--concurrency 16,64)
+ * alternate too: on a saturated machine the ratio depends on how far past
+ * saturation the load goes. Results: bench/results/temporal-servers.{json,md,svg,png}.
  *
  *   tsx bench/temporal-servers.ts dev=127.0.0.1:7233@.state/run/temporal.pid \
  *     cluster=127.0.0.1:7333@.state/run/cluster-temporal.pid \
- *     [--kinds empty,checkout] [--concurrency 64] [--seconds 20] [--rounds 2] \
+ *     [--kinds empty,checkout] [--concurrency 16,64] [--seconds 20] [--rounds 2] \
  *     [--settle 2] [--note "4 history shards"] [--out bench/results]
  */
 import { execFileSync } from 'node:child_process';
@@ -29,7 +31,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createPool } from '../db/pool';
 import { AppProcess, sleep } from '../harness/processes';
-import { cpuByProcessGroup, postgresBackendsCpu } from './lib/cpu';
+import { backendsDeltaMs, cpuByProcessGroup, postgresBackendsCpu } from './lib/cpu';
 import { type LoadResult, mergeLoads, runLoad } from './lib/load';
 import { round } from './lib/stats';
 import { renderPng } from './report/png';
@@ -47,13 +49,16 @@ interface Target {
 
 interface Options {
   kinds: Kind[];
-  concurrency: number;
+  /** Operations in flight, one level per window; several levels alternate. */
+  concurrency: number[];
   seconds: number;
   rounds: number;
   settle: number;
   seatsPerCheckout: number;
   note: string;
   out: string;
+  /** Other processes of the stack the operations use (stripe-mock, Redis), measured per window like the server. */
+  watch: { name: string; pid: number }[];
 }
 
 /** CPU milliseconds per operation, by where it was spent. */
@@ -63,12 +68,15 @@ interface CpuPerOp {
   worker: number;
   workerPostgres: number;
   loadGenerator: number;
+  /** Each watched process, by name. */
+  watched: Record<string, number>;
 }
 
 interface Window {
   round: number;
   server: string;
   kind: Kind;
+  concurrency: number;
   ops: number;
   errors: number;
   perSecond: number;
@@ -82,13 +90,14 @@ function parseArgs(argv: string[]): { targets: Target[]; opts: Options } {
   const targets: Target[] = [];
   const opts: Options = {
     kinds: KINDS,
-    concurrency: 64,
+    concurrency: [64],
     seconds: 20,
     rounds: 2,
     settle: 2,
     seatsPerCheckout: 2,
     note: '',
     out: 'bench/results',
+    watch: [],
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -97,13 +106,17 @@ function parseArgs(argv: string[]): { targets: Target[]; opts: Options } {
       if (v === undefined) throw new Error(`${a} needs a value`);
       return v;
     };
-    if (a === '--concurrency') opts.concurrency = Number(next());
+    if (a === '--concurrency') opts.concurrency = next().split(',').map(Number);
     else if (a === '--seconds') opts.seconds = Number(next());
     else if (a === '--rounds') opts.rounds = Number(next());
     else if (a === '--settle') opts.settle = Number(next());
     else if (a === '--note') opts.note = next();
     else if (a === '--out') opts.out = next();
-    else if (a === '--kinds') {
+    else if (a === '--watch') {
+      const m = /^([a-z0-9-]+)@(.+)$/.exec(next());
+      if (!m) throw new Error(`--watch expects name@pidfile, got ${argv[i]}`);
+      opts.watch.push({ name: m[1]!, pid: Number(readFileSync(m[2]!, 'utf8').trim()) });
+    } else if (a === '--kinds') {
       const kinds = next().split(',');
       for (const k of kinds) if (!KINDS.includes(k as Kind)) throw new Error(`--kinds: ${k} is not one of ${KINDS.join(', ')}`);
       opts.kinds = kinds as Kind[];
@@ -114,7 +127,11 @@ function parseArgs(argv: string[]): { targets: Target[]; opts: Options } {
       targets.push({ name: m[1]!, address: m[2]!, pid });
     }
   }
-  for (const [k, v] of Object.entries({ concurrency: opts.concurrency, seconds: opts.seconds, rounds: opts.rounds })) {
+  for (const [k, v] of [
+    ...opts.concurrency.map((c) => ['concurrency', c] as const),
+    ['seconds', opts.seconds] as const,
+    ['rounds', opts.rounds] as const,
+  ]) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`--${k} must be a positive integer, got ${v}`);
   }
   if (!(opts.settle >= 0)) throw new Error(`--settle must be zero or more seconds, got ${opts.settle}`);
@@ -140,7 +157,7 @@ interface Setup {
 async function setUp(t: Target, opts: Options, databaseUrl: string): Promise<Setup> {
   const taskQueue = `servers-${t.name}-${randomBytes(4).toString('hex')}`;
   // Enough buyers for a checkout rate well above what two cores give, plus the warm-up.
-  const checkouts = opts.kinds.includes('checkout') ? 60 * opts.seconds * opts.rounds + 50 : 0;
+  const checkouts = opts.kinds.includes('checkout') ? 60 * opts.seconds * opts.rounds * opts.concurrency.length + 50 : 0;
   const worker = new AppProcess(`servers-${t.name}-worker`, 'bench/temporal-worker.ts', {
     TEMPORAL_ADDRESS: t.address,
     TEMPORAL_NAMESPACE: 'default',
@@ -175,38 +192,46 @@ function runKind(s: Setup, kind: Kind, o: { concurrency: number; seconds: number
 async function measureWindow(
   s: Setup,
   kind: Kind,
+  concurrency: number,
   roundNo: number,
   opts: Options,
   pool: ReturnType<typeof createPool>,
 ): Promise<{ row: Window; load: LoadResult }> {
-  const groups = { server: s.t.pid ? [s.t.pid] : [], worker: [s.worker.pid!] };
+  const groups: Record<'server' | 'worker' | `watch:${string}`, number[]> = {
+    server: s.t.pid ? [s.t.pid] : [],
+    worker: [s.worker.pid!],
+  };
+  for (const w of opts.watch) groups[`watch:${w.name}`] = [w.pid];
   const snap = async () => {
     const procs = cpuByProcessGroup(groups);
     const pg = await postgresBackendsCpu(pool, { server: procs.server.pids, worker: procs.worker.pids });
     const self = process.cpuUsage();
     return {
       server: procs.server.ms,
-      serverPostgres: pg.server.ms,
+      serverPostgres: pg.server,
       worker: procs.worker.ms,
-      workerPostgres: pg.worker.ms,
+      workerPostgres: pg.worker,
       loadGenerator: (self.user + self.system) / 1000,
+      watched: Object.fromEntries(opts.watch.map((w) => [w.name, procs[`watch:${w.name}`]!.ms])),
     };
   };
   const before = await snap();
   const load = await runKind(s, kind, {
-    concurrency: opts.concurrency,
+    concurrency,
     seconds: opts.seconds,
-    label: `round ${roundNo} ${s.t.name} ${kind}`,
+    label: `round ${roundNo} ${s.t.name} ${kind} ×${concurrency}`,
   });
   // What the window's operations leave behind (a checkout's last activities and workflow task) counts for them.
   await sleep(opts.settle * 1000);
   const after = await snap();
   const ops = load.outcomes.ok ?? 0;
-  const perOp = (k: keyof CpuPerOp) => round((after[k] - before[k]) / ops, 1);
+  const perOp = (k: 'server' | 'worker' | 'loadGenerator') => round((after[k] - before[k]) / ops, 1);
+  const pgPerOp = (k: 'serverPostgres' | 'workerPostgres') => round(backendsDeltaMs(before[k], after[k]) / ops, 1);
   const row: Window = {
     round: roundNo,
     server: s.t.name,
     kind,
+    concurrency,
     ops,
     errors: load.outcomes.error ?? 0,
     perSecond: load.rates.ok ?? 0,
@@ -215,10 +240,11 @@ async function measureWindow(
     cpuMsPerOp: ops
       ? {
           server: s.t.pid ? perOp('server') : NaN,
-          serverPostgres: perOp('serverPostgres'),
+          serverPostgres: pgPerOp('serverPostgres'),
           worker: perOp('worker'),
-          workerPostgres: perOp('workerPostgres'),
+          workerPostgres: pgPerOp('workerPostgres'),
           loadGenerator: perOp('loadGenerator'),
+          watched: Object.fromEntries(opts.watch.map((w) => [w.name, round((after.watched[w.name]! - before.watched[w.name]!) / ops, 1)])),
         }
       : null,
     loadavg: loadavg(),
@@ -229,6 +255,7 @@ async function measureWindow(
 interface Summary {
   server: string;
   kind: Kind;
+  concurrency: number;
   perSecond: number;
   windows: number[];
   ops: number;
@@ -239,16 +266,19 @@ interface Summary {
   cpuMsPerOp: CpuPerOp;
 }
 
-function summarize(rows: Window[], loads: Map<Window, LoadResult>, server: string, kind: Kind): Summary | null {
-  const mine = rows.filter((r) => r.server === server && r.kind === kind);
+function summarize(rows: Window[], loads: Map<Window, LoadResult>, server: string, kind: Kind, concurrency: number): Summary | null {
+  const mine = rows.filter((r) => r.server === server && r.kind === kind && r.concurrency === concurrency);
   if (mine.length === 0) return null;
   const merged = mergeLoads(mine.map((r) => loads.get(r)!));
   const ops = merged.outcomes.ok ?? 0;
-  const weighted = (k: keyof CpuPerOp) =>
-    ops ? round(mine.reduce((a, r) => a + (r.cpuMsPerOp ? r.cpuMsPerOp[k] * r.ops : 0), 0) / ops, 1) : NaN;
+  const weightedBy = (f: (c: CpuPerOp) => number) =>
+    ops ? round(mine.reduce((a, r) => a + (r.cpuMsPerOp ? f(r.cpuMsPerOp) * r.ops : 0), 0) / ops, 1) : NaN;
+  const weighted = (k: Exclude<keyof CpuPerOp, 'watched'>) => weightedBy((c) => c[k]);
+  const watchedNames = Object.keys(mine.find((r) => r.cpuMsPerOp)?.cpuMsPerOp?.watched ?? {});
   return {
     server,
     kind,
+    concurrency,
     perSecond: merged.rates.ok ?? 0,
     windows: mine.map((r) => r.perSecond),
     ops,
@@ -261,6 +291,7 @@ function summarize(rows: Window[], loads: Map<Window, LoadResult>, server: strin
       worker: weighted('worker'),
       workerPostgres: weighted('workerPostgres'),
       loadGenerator: weighted('loadGenerator'),
+      watched: Object.fromEntries(watchedNames.map((n) => [n, weightedBy((c) => c.watched[n] ?? 0)])),
     },
   };
 }
@@ -273,36 +304,54 @@ function markdown(
   opts: Options,
   machine: { cores: number; uptimeBefore: string; uptimeAfter: string; date: string },
 ): string {
-  const get = (server: string, kind: Kind) => summaries.find((s) => s.server === server && s.kind === kind);
+  const get = (server: string, kind: Kind, concurrency: number) =>
+    summaries.find((s) => s.server === server && s.kind === kind && s.concurrency === concurrency);
   const lines = [
-    "| server | empty wf/s (windows) | checkouts/s (windows) | checkouts ÷ empty | p50 · p99 ms, empty · checkout | server CPU ms per empty · checkout | its Postgres ms per empty · checkout | worker CPU ms per empty · checkout | worker's Postgres ms per checkout |",
-    '| --- | ---: | ---: | ---: | --- | --- | --- | --- | ---: |',
+    '| server | in flight | empty wf/s (windows) | checkouts/s (windows) | checkouts ÷ empty | p50 · p99 ms, empty · checkout |',
+    '| --- | ---: | ---: | ---: | ---: | --- |',
   ];
-  for (const t of targets) {
-    const e = get(t.name, 'empty');
-    const c = get(t.name, 'checkout');
+  for (const [t, n] of opts.concurrency.flatMap((n) => targets.map((t) => [t, n] as const))) {
+    const e = get(t.name, 'empty', n);
+    const c = get(t.name, 'checkout', n);
     const cell = (s: Summary | undefined) =>
       s ? `${s.perSecond} (${s.windows.join(', ')})${s.errors ? `, ${s.errors} errors` : ''}` : '–';
     const ratio = e && c && e.perSecond ? round(c.perSecond / e.perSecond, 2) : NaN;
-    const pair = (f: (s: Summary) => number | string) => `${e ? f(e) : '–'} · ${c ? f(c) : '–'}`;
-    lines.push(
-      `| ${t.name} (${t.address}) | ${cell(e)} | ${cell(c)} | ${num(ratio)} | ${pair((s) => `${s.p50ms}/${s.p99ms}`)} | ${pair((s) => num(s.cpuMsPerOp.server))} | ${pair((s) => num(s.cpuMsPerOp.serverPostgres))} | ${pair((s) => num(s.cpuMsPerOp.worker))} | ${c ? num(c.cpuMsPerOp.workerPostgres) : '–'} |`,
-    );
+    const latency = (s: Summary | undefined) => (s ? `${s.p50ms} · ${s.p99ms}` : '–');
+    lines.push(`| ${t.name} (${t.address}) | ${n} | ${cell(e)} | ${cell(c)} | **${num(ratio)}** | ${latency(e)}, ${latency(c)} |`);
   }
+  // Where each operation's CPU goes: the figures that say why a ratio is what it is on a CPU-bound machine.
+  const watched = opts.watch.map((w) => w.name);
+  const cpu = [
+    '',
+    `| CPU ms per operation | server | server's Postgres | worker process | worker's Postgres | ${watched.map((w) => `${w} | `).join('')}load generator | total |`,
+    `| --- | ---: | ---: | ---: | ---: | ${watched.map(() => '---: | ').join('')}---: | ---: |`,
+    ...summaries.map((s) => {
+      const c = s.cpuMsPerOp;
+      const parts = [c.server, c.serverPostgres, c.worker, c.workerPostgres, ...watched.map((w) => c.watched[w] ?? NaN), c.loadGenerator];
+      const total = round(
+        parts.filter((v) => Number.isFinite(v)).reduce((x, y) => x + y, 0),
+        1,
+      );
+      return `| ${s.server} ${s.kind} ×${s.concurrency} | ${parts.map(num).join(' | ')} | ${total} |`;
+    }),
+  ];
+  lines.push(...cpu);
   const [a, b] = targets;
   const cross: string[] = [];
   if (a && b) {
-    for (const kind of opts.kinds) {
-      const x = get(a.name, kind);
-      const y = get(b.name, kind);
-      if (x && y && y.perSecond) cross.push(`${kind} ${a.name} ÷ ${b.name}: ${round(x.perSecond / y.perSecond, 2)}`);
+    for (const n of opts.concurrency) {
+      for (const kind of opts.kinds) {
+        const x = get(a.name, kind, n);
+        const y = get(b.name, kind, n);
+        if (x && y && y.perSecond) cross.push(`${kind} ×${n} ${a.name} ÷ ${b.name}: ${round(x.perSecond / y.perSecond, 2)}`);
+      }
     }
   }
   return [
     ...lines,
     '',
     ...(cross.length ? [`Side by side: ${cross.join('; ')}.`, ''] : []),
-    `${opts.rounds} round(s) of ${opts.seconds} s windows per server and kind, alternating (ABBA), ${opts.concurrency} in flight, ` +
+    `${opts.rounds} round(s) of ${opts.seconds} s windows per server, kind and level of ${opts.concurrency.join(' and ')} in flight, alternating (ABBA), ` +
       `${opts.seatsPerCheckout} seats per checkout, ${opts.settle} s settle after each window counted in its CPU; ` +
       `one worker process per server (real worker + empty-workflow worker), the load generator in its own process.` +
       (opts.note ? ` ${opts.note}.` : ''),
@@ -336,17 +385,18 @@ async function main(): Promise<void> {
         if (!w.outcomes.ok) throw new Error(`warm-up of ${kind} on ${s.t.name} (${s.t.address}) failed: nothing completed`);
       }
     }
-    // ABBA: round 1 goes kinds and servers forwards, round 2 backwards, and so on.
+    // ABBA: round 1 goes kinds, levels and servers forwards, round 2 backwards, and so on.
     for (let r = 1; r <= opts.rounds; r++) {
       const forwards = r % 2 === 1;
       const kinds = forwards ? opts.kinds : [...opts.kinds].reverse();
       for (const kind of kinds) {
-        const order = forwards ? setups : [...setups].reverse();
-        for (const s of order) {
-          const { row, load } = await measureWindow(s, kind, r, opts, pool);
-          rows.push(row);
-          loads.set(row, load);
-          process.stdout.write(`${JSON.stringify(row)}\n`);
+        for (const n of forwards ? opts.concurrency : [...opts.concurrency].reverse()) {
+          for (const s of forwards ? setups : [...setups].reverse()) {
+            const { row, load } = await measureWindow(s, kind, n, r, opts, pool);
+            rows.push(row);
+            loads.set(row, load);
+            process.stdout.write(`${JSON.stringify(row)}\n`);
+          }
         }
       }
     }
@@ -357,23 +407,28 @@ async function main(): Promise<void> {
   }
   const uptimeAfter = uptime();
   progress(`end: ${uptimeAfter}`);
-  const summaries = targets.flatMap((t) => opts.kinds.map((k) => summarize(rows, loads, t.name, k)).filter((s): s is Summary => !!s));
+  const summaries = opts.concurrency.flatMap((n) =>
+    targets.flatMap((t) => opts.kinds.map((k) => summarize(rows, loads, t.name, k, n)).filter((s): s is Summary => !!s)),
+  );
   const machine = { cores: os.cpus().length, uptimeBefore, uptimeAfter, date: new Date().toISOString() };
   const md = markdown(targets, summaries, opts, machine);
 
-  const rate = (server: string, kind: Kind) => summaries.find((s) => s.server === server && s.kind === kind)?.perSecond ?? 0;
+  const rate = (server: string, kind: Kind, n: number) =>
+    summaries.find((s) => s.server === server && s.kind === kind && s.concurrency === n)?.perSecond ?? 0;
   const chart = barChart(
-    'Empty workflows and checkouts per second, per Temporal server (same run, alternating windows)',
-    targets.map((t) => ({
-      label: `${t.name} ${t.address}`,
-      values: { 'empty wf/s': rate(t.name, 'empty'), 'checkouts/s': rate(t.name, 'checkout') },
-    })),
+    'Empty workflows and checkouts per second, per Temporal server and operations in flight (one run, alternating windows)',
+    opts.concurrency.flatMap((n) =>
+      targets.map((t) => ({
+        label: `${t.name} ×${n}`,
+        values: { 'empty wf/s': rate(t.name, 'empty', n), 'checkouts/s': rate(t.name, 'checkout', n) },
+      })),
+    ),
     { yLabel: 'per second', width: 560, height: 280 },
   );
   const cpuChart = barChart(
     'CPU ms per operation, by process',
     summaries.map((s) => ({
-      label: `${s.server} ${s.kind}`,
+      label: `${s.server} ${s.kind} ×${s.concurrency}`,
       values: {
         server: Number.isFinite(s.cpuMsPerOp.server) ? s.cpuMsPerOp.server : 0,
         "server's pg": s.cpuMsPerOp.serverPostgres,
@@ -381,7 +436,7 @@ async function main(): Promise<void> {
         "worker's pg": s.cpuMsPerOp.workerPostgres,
       },
     })),
-    { yLabel: 'CPU ms per operation', width: 640, height: 280 },
+    { yLabel: 'CPU ms per operation', width: Math.max(560, 100 * summaries.length), height: 280 },
   );
   mkdirSync(opts.out, { recursive: true });
   const file = (ext: string) => path.join(opts.out, `temporal-servers${ext}`);

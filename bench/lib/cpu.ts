@@ -92,21 +92,27 @@ export function cpuByProcessGroup<K extends string>(groups: Record<K, number[]>)
   return out;
 }
 
+export interface BackendsCpu {
+  ms: number;
+  byDatabase: Record<string, number>;
+  byBackend: Record<number, number>;
+}
+
+/** CPU milliseconds the backends alive at `after` spent since `before` (a backend started meanwhile counts whole). */
+export function backendsDeltaMs(before: BackendsCpu, after: BackendsCpu): number {
+  return Object.entries(after.byBackend).reduce((a, [pid, ms]) => a + ms - (before.byBackend[Number(pid)] ?? 0), 0);
+}
+
 /**
  * CPU milliseconds of the Postgres backends serving each named set of client
- * processes (matched by the local ports of the clients' sockets), in total and
- * by database.
+ * processes (matched by the local ports of the clients' sockets), in total, by
+ * database and by backend pid (a pool that closes and opens connections
+ * between two snapshots changes the set of backends: backendsDeltaMs).
  */
-export async function postgresBackendsCpu<K extends string>(
-  pool: Pool,
-  clients: Record<K, string[]>,
-): Promise<Record<K, { ms: number; byDatabase: Record<string, number> }>> {
+export async function postgresBackendsCpu<K extends string>(pool: Pool, clients: Record<K, string[]>): Promise<Record<K, BackendsCpu>> {
   const owner = new Map<number, K>();
   for (const [name, pids] of Object.entries(clients) as [K, string[]][]) for (const port of socketPorts(pids)) owner.set(port, name);
-  const out = Object.fromEntries(Object.keys(clients).map((k) => [k, { ms: 0, byDatabase: {} }])) as Record<
-    K,
-    { ms: number; byDatabase: Record<string, number> }
-  >;
+  const out = Object.fromEntries(Object.keys(clients).map((k) => [k, { ms: 0, byDatabase: {}, byBackend: {} }])) as Record<K, BackendsCpu>;
   const { rows } = await pool.query<{ pid: number; client_port: number; datname: string }>(
     `SELECT pid, client_port, datname FROM pg_stat_activity WHERE backend_type = 'client backend' AND client_port = ANY($1::int[])`,
     [[...owner.keys()]],
@@ -117,6 +123,7 @@ export async function postgresBackendsCpu<K extends string>(
     if (!s || !name) continue;
     out[name].ms += s.ms;
     out[name].byDatabase[r.datname] = (out[name].byDatabase[r.datname] ?? 0) + s.ms;
+    out[name].byBackend[r.pid] = s.ms;
   }
   return out;
 }
