@@ -21,7 +21,13 @@
  *   tsx bench/temporal-servers.ts dev=127.0.0.1:7233@.state/run/temporal.pid \
  *     cluster=127.0.0.1:7333@.state/run/cluster-temporal.pid \
  *     [--kinds empty,checkout] [--concurrency 16,64] [--seconds 20] [--rounds 2] \
- *     [--settle 2] [--note "4 history shards"] [--out bench/results]
+ *     [--settle 2] [--note "4 history shards"] [--out bench/results] \
+ *     [--watch stripe-mock@.state/run/stripe-mock.pid] [--tuning name='{"maxConcurrentWorkflowTaskExecutions":10}']
+ *
+ * Two names may point at one server, e.g. with --tuning on one of them, to
+ * measure a worker setting beside the production one in the same run.
+ * `tsx bench/temporal-servers.ts --report bench/results/temporal-servers.json`
+ * draws a run's table and charts again from its JSON.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -45,6 +51,8 @@ interface Target {
   name: string;
   address: string;
   pid?: number;
+  /** Overrides of the production worker's tuning for this target's worker (BENCH_WORKER_TUNING). */
+  tuning?: string;
 }
 
 interface Options {
@@ -88,6 +96,7 @@ interface Window {
 
 function parseArgs(argv: string[]): { targets: Target[]; opts: Options } {
   const targets: Target[] = [];
+  const tunings = new Map<string, string>();
   const opts: Options = {
     kinds: KINDS,
     concurrency: [64],
@@ -112,7 +121,11 @@ function parseArgs(argv: string[]): { targets: Target[]; opts: Options } {
     else if (a === '--settle') opts.settle = Number(next());
     else if (a === '--note') opts.note = next();
     else if (a === '--out') opts.out = next();
-    else if (a === '--watch') {
+    else if (a === '--tuning') {
+      const m = /^([a-z0-9-]+)=(\{.*\})$/.exec(next());
+      if (!m) throw new Error(`--tuning expects name={json}, got ${argv[i]}`);
+      tunings.set(m[1]!, m[2]!);
+    } else if (a === '--watch') {
       const m = /^([a-z0-9-]+)@(.+)$/.exec(next());
       if (!m) throw new Error(`--watch expects name@pidfile, got ${argv[i]}`);
       opts.watch.push({ name: m[1]!, pid: Number(readFileSync(m[2]!, 'utf8').trim()) });
@@ -136,6 +149,11 @@ function parseArgs(argv: string[]): { targets: Target[]; opts: Options } {
   }
   if (!(opts.settle >= 0)) throw new Error(`--settle must be zero or more seconds, got ${opts.settle}`);
   if (targets.length === 0) throw new Error('name at least one server: dev=127.0.0.1:7233 cluster=127.0.0.1:7333');
+  for (const [name, json] of tunings) {
+    const t = targets.find((x) => x.name === name);
+    if (!t) throw new Error(`--tuning names ${name}, which is not a server given`);
+    t.tuning = json;
+  }
   return { targets, opts };
 }
 
@@ -163,6 +181,7 @@ async function setUp(t: Target, opts: Options, databaseUrl: string): Promise<Set
     TEMPORAL_NAMESPACE: 'default',
     TEMPORAL_TASK_QUEUE: taskQueue,
     LOG_LEVEL: 'warn',
+    ...(t.tuning && { BENCH_WORKER_TUNING: t.tuning }),
   });
   const [, prepared, connection] = await Promise.all([
     worker.start(),
@@ -296,14 +315,16 @@ function summarize(rows: Window[], loads: Map<Window, LoadResult>, server: strin
   };
 }
 
+interface Machine {
+  cores: number;
+  uptimeBefore: string;
+  uptimeAfter: string;
+  date: string;
+}
+
 const num = (v: number) => (Number.isFinite(v) ? String(v) : '–');
 
-function markdown(
-  targets: Target[],
-  summaries: Summary[],
-  opts: Options,
-  machine: { cores: number; uptimeBefore: string; uptimeAfter: string; date: string },
-): string {
+function markdown(targets: Target[], summaries: Summary[], opts: Options, machine: Machine): string {
   const get = (server: string, kind: Kind, concurrency: number) =>
     summaries.find((s) => s.server === server && s.kind === kind && s.concurrency === concurrency);
   const lines = [
@@ -354,7 +375,11 @@ function markdown(
     `${opts.rounds} round(s) of ${opts.seconds} s windows per server, kind and level of ${opts.concurrency.join(' and ')} in flight, alternating (ABBA), ` +
       `${opts.seatsPerCheckout} seats per checkout, ${opts.settle} s settle after each window counted in its CPU; ` +
       `one worker process per server (real worker + empty-workflow worker), the load generator in its own process.` +
-      (opts.note ? ` ${opts.note}.` : ''),
+      (opts.note ? ` ${opts.note}.` : '') +
+      targets
+        .filter((t) => t.tuning)
+        .map((t) => ` Worker of ${t.name}: production tuning with ${t.tuning}.`)
+        .join(''),
     '',
     `Machine: ${machine.cores} cores shared with other work, ${machine.date}. Before: \`${machine.uptimeBefore}\`. After: \`${machine.uptimeAfter}\`.`,
     '',
@@ -362,6 +387,15 @@ function markdown(
 }
 
 async function main(): Promise<void> {
+  // --report FILE: the table and charts again from a run's JSON (e.g. after a change to how they are drawn).
+  const report = process.argv.indexOf('--report');
+  if (report >= 0) {
+    const file = process.argv[report + 1];
+    if (!file) throw new Error('--report needs the JSON file of a run');
+    const r = JSON.parse(readFileSync(file, 'utf8')) as Report;
+    await writeReport({ ...r, options: { ...r.options, out: path.dirname(file) } });
+    return;
+  }
   const { targets, opts } = parseArgs(process.argv.slice(2));
   const databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) throw new Error('DATABASE_URL is not set: set -a; source .state/stack.env; set +a');
@@ -411,6 +445,20 @@ async function main(): Promise<void> {
     targets.flatMap((t) => opts.kinds.map((k) => summarize(rows, loads, t.name, k, n)).filter((s): s is Summary => !!s)),
   );
   const machine = { cores: os.cpus().length, uptimeBefore, uptimeAfter, date: new Date().toISOString() };
+  await writeReport({ options: opts, targets, machine, summaries, windows: rows });
+}
+
+interface Report {
+  options: Options;
+  targets: Target[];
+  machine: Machine;
+  summaries: Summary[];
+  windows: Window[];
+}
+
+/** The table, the charts and the JSON of one run, in options.out. */
+async function writeReport(r: Report): Promise<void> {
+  const { options: opts, targets, machine, summaries } = r;
   const md = markdown(targets, summaries, opts, machine);
 
   const rate = (server: string, kind: Kind, n: number) =>
@@ -436,19 +484,19 @@ async function main(): Promise<void> {
         "worker's pg": s.cpuMsPerOp.workerPostgres,
       },
     })),
-    { yLabel: 'CPU ms per operation', width: Math.max(560, 100 * summaries.length), height: 280 },
+    { yLabel: 'CPU ms per operation', width: Math.max(560, 130 * summaries.length), height: 280 },
   );
   mkdirSync(opts.out, { recursive: true });
   const file = (ext: string) => path.join(opts.out, `temporal-servers${ext}`);
   writeFileSync(file('.svg'), `${chart}\n`);
   writeFileSync(file('-cpu.svg'), `${cpuChart}\n`);
   const png = await renderPng(
-    `<!doctype html><body style="margin:0;background:#fff"><div id="c" style="display:inline-block">${chart}${cpuChart}</div></body>`,
+    `<!doctype html><body style="margin:0;background:#fff"><div id="c" style="display:inline-flex;flex-direction:column;gap:12px">${chart}${cpuChart}</div></body>`,
     '#c',
     file('.png'),
   ).catch((e: unknown) => String(e));
   writeFileSync(file('.md'), md);
-  writeFileSync(file('.json'), `${JSON.stringify({ options: opts, targets, machine, summaries, windows: rows }, null, 2)}\n`);
+  writeFileSync(file('.json'), `${JSON.stringify(r, null, 2)}\n`);
   process.stdout.write(
     `\n${md}\nfiles: ${file('.md')}, ${file('.json')}, ${file('.svg')}, ${file('-cpu.svg')}${png ? ` (no PNG: ${png})` : `, ${file('.png')}`}\n`,
   );

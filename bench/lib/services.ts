@@ -11,6 +11,7 @@ import type { Config } from '../../platform/config';
 import { AppProcess, freePort, ROOT } from '../../harness/processes';
 import { installQuietRuntime, quietLogger } from '../../harness/runtime';
 import { migrateOnce, type RunningWorker, startWorker, testConfig } from '../../harness/stack';
+import type { WORKER_TUNING } from '../../workers/tuning';
 
 export function benchConfig(): Config {
   for (const name of ['DATABASE_URL', 'REDIS_URL', 'TEMPORAL_ADDRESS', 'ADMIN_TOKEN']) {
@@ -72,11 +73,14 @@ async function emptyBundle(): Promise<{ code: string }> {
   return { code };
 }
 
-/** The real worker (production bundle, real activities) and the empty-workflow worker, sharing one connection. */
-export async function startWorkers(config: Config): Promise<Workers> {
+/**
+ * The real worker (production bundle, real activities) and the empty-workflow worker, sharing one connection;
+ * `tuning` overrides the production worker's WORKER_TUNING (to measure a different setting beside it).
+ */
+export async function startWorkers(config: Config, tuning: Partial<typeof WORKER_TUNING> = {}): Promise<Workers> {
   installQuietRuntime();
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const real: RunningWorker = await startWorker(config, { connection });
+  const real: RunningWorker = await startWorker(config, { connection, tuning });
   const emptyTaskQueue = `${config.TEMPORAL_TASK_QUEUE}-empty`;
   const empty = await Worker.create({
     connection,
