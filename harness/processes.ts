@@ -39,6 +39,9 @@ export async function waitFor(what: string, fn: () => Promise<boolean> | boolean
   }
 }
 
+/** What AppProcess runs: the worker, the API, or a benchmark's worker process (ready like the worker). */
+export type AppEntry = 'workers/main.ts' | 'api/server.ts' | 'bench/temporal-worker.ts';
+
 /** A worker or API child process with its output in a log file (.state/logs/processes/ unless told). */
 export class AppProcess {
   private child: ChildProcess | null = null;
@@ -48,7 +51,7 @@ export class AppProcess {
 
   constructor(
     readonly name: string,
-    private readonly entry: 'workers/main.ts' | 'api/server.ts' | 'bench/worker-process.ts',
+    private readonly entry: AppEntry,
     private readonly env: NodeJS.ProcessEnv,
     private readonly logDir = LOG_DIR,
   ) {}

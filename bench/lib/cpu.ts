@@ -73,6 +73,61 @@ function socketPorts(pids: string[]): number[] {
   return ports;
 }
 
+/** CPU milliseconds (utime + stime) of every live process in each named set of process groups, with their pids. */
+export function cpuByProcessGroup<K extends string>(groups: Record<K, number[]>): Record<K, { ms: number; pids: string[] }> {
+  const out = Object.fromEntries(Object.keys(groups).map((k) => [k, { ms: 0, pids: [] as string[] }])) as Record<
+    K,
+    { ms: number; pids: string[] }
+  >;
+  const byGroup = new Map<number, K>();
+  for (const [name, pgids] of Object.entries(groups) as [K, number[]][]) for (const g of pgids) byGroup.set(g, name);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const s = procStat(entry);
+    const name = s && byGroup.get(s.pgrp);
+    if (!s || !name) continue;
+    out[name].ms += s.ms;
+    out[name].pids.push(entry);
+  }
+  return out;
+}
+
+export interface BackendsCpu {
+  ms: number;
+  byDatabase: Record<string, number>;
+  byBackend: Record<number, number>;
+}
+
+/** CPU milliseconds the backends alive at `after` spent since `before` (a backend started meanwhile counts whole). */
+export function backendsDeltaMs(before: BackendsCpu, after: BackendsCpu): number {
+  return Object.entries(after.byBackend).reduce((a, [pid, ms]) => a + ms - (before.byBackend[Number(pid)] ?? 0), 0);
+}
+
+/**
+ * CPU milliseconds of the Postgres backends serving each named set of client
+ * processes (matched by the local ports of the clients' sockets), in total, by
+ * database and by backend pid (a pool that closes and opens connections
+ * between two snapshots changes the set of backends: backendsDeltaMs).
+ */
+export async function postgresBackendsCpu<K extends string>(pool: Pool, clients: Record<K, string[]>): Promise<Record<K, BackendsCpu>> {
+  const owner = new Map<number, K>();
+  for (const [name, pids] of Object.entries(clients) as [K, string[]][]) for (const port of socketPorts(pids)) owner.set(port, name);
+  const out = Object.fromEntries(Object.keys(clients).map((k) => [k, { ms: 0, byDatabase: {}, byBackend: {} }])) as Record<K, BackendsCpu>;
+  const { rows } = await pool.query<{ pid: number; client_port: number; datname: string }>(
+    `SELECT pid, client_port, datname FROM pg_stat_activity WHERE backend_type = 'client backend' AND client_port = ANY($1::int[])`,
+    [[...owner.keys()]],
+  );
+  for (const r of rows) {
+    const s = procStat(String(r.pid));
+    const name = owner.get(r.client_port);
+    if (!s || !name) continue;
+    out[name].ms += s.ms;
+    out[name].byDatabase[r.datname] = (out[name].byDatabase[r.datname] ?? 0) + s.ms;
+    out[name].byBackend[r.pid] = s.ms;
+  }
+  return out;
+}
+
 export class ClusterCpu {
   private readonly groups: Record<'api' | 'worker' | 'temporal' | 'lb' | 'redis', number[]>;
 
@@ -109,35 +164,19 @@ export class ClusterCpu {
 
   async snapshot(): Promise<CpuSnapshot> {
     const ms = Object.fromEntries(TIERS.map((t) => [t, 0])) as Record<Tier, number>;
-    const byGroup = new Map<number, keyof ClusterCpu['groups']>();
-    for (const [tier, pgids] of Object.entries(this.groups)) for (const g of pgids) byGroup.set(g, tier as keyof ClusterCpu['groups']);
-    const appPids: string[] = [];
-    const temporalPids: string[] = [];
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      const s = procStat(entry);
-      if (!s) continue;
-      const tier = byGroup.get(s.pgrp);
-      if (!tier) continue;
+    const groups = cpuByProcessGroup(this.groups);
+    for (const [tier, g] of Object.entries(groups)) {
       // Redis is measured by its own INFO cpu below (the same counters, per node).
-      if (tier !== 'redis') ms[tier] += s.ms;
-      if (tier === 'api' || tier === 'worker') appPids.push(entry);
-      if (tier === 'temporal') temporalPids.push(entry);
+      if (tier !== 'redis') ms[tier as Tier] += g.ms;
     }
     // Postgres: the backends whose client is one of the topology's processes.
-    const appPorts = socketPorts(appPids);
-    const temporalPorts = socketPorts(temporalPids);
-    const { rows } = await this.pool.query<{ pid: number; client_port: number; datname: string }>(
-      `SELECT pid, client_port, datname FROM pg_stat_activity WHERE backend_type = 'client backend' AND client_port = ANY($1::int[])`,
-      [[...appPorts, ...temporalPorts]],
-    );
-    const app = new Set(appPorts);
-    for (const r of rows) {
-      const s = procStat(String(r.pid));
-      if (!s) continue;
-      if (app.has(r.client_port)) ms['postgres (app)'] += s.ms;
-      else if (this.temporalDatabases.includes(r.datname)) ms['postgres (Temporal)'] += s.ms;
-    }
+    const backends = await postgresBackendsCpu(this.pool, {
+      app: [...groups.api.pids, ...groups.worker.pids],
+      temporal: groups.temporal.pids,
+    });
+    ms['postgres (app)'] += backends.app.ms;
+    for (const [db, v] of Object.entries(backends.temporal.byDatabase))
+      if (this.temporalDatabases.includes(db)) ms['postgres (Temporal)'] += v;
     // Redis: INFO cpu (seconds, user + sys) and the commands counted by commandstats.
     let redisCalls = 0;
     for (const node of this.redisNodes) {

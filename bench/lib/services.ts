@@ -1,16 +1,17 @@
 /**
  * The system under test, on this machine: the real API process (api/server.ts)
- * and the real Temporal workers (production bundle and the empty baseline), each
- * in a child process so the load generator does not share their event loops.
+ * and the real Temporal workers (production bundle and the empty baseline),
+ * each in a child process so the load generator does not share their event loops.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createHash, randomUUID } from 'node:crypto';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import type { Config } from '../../platform/config';
 import { AppProcess, freePort, ROOT } from '../../harness/processes';
-import { quietLogger } from '../../harness/runtime';
-import { migrateOnce, testConfig } from '../../harness/stack';
+import { installQuietRuntime, quietLogger } from '../../harness/runtime';
+import { migrateOnce, type RunningWorker, startWorker, testConfig } from '../../harness/stack';
+import type { WORKER_TUNING } from '../../workers/tuning';
 
 export function benchConfig(): Config {
   for (const name of ['DATABASE_URL', 'REDIS_URL', 'TEMPORAL_ADDRESS', 'ADMIN_TOKEN']) {
@@ -68,7 +69,7 @@ export interface Workers {
   stop(): Promise<void>;
 }
 
-export async function emptyBundle(): Promise<{ code: string }> {
+async function emptyBundle(): Promise<{ code: string }> {
   const source = readFileSync(path.join(ROOT, 'bench/workflows.ts'));
   const file = path.join(ROOT, '.state/bundles', `bench-empty-${createHash('sha256').update(source).digest('hex').slice(0, 16)}.js`);
   if (existsSync(file)) return { code: readFileSync(file, 'utf8') };
@@ -78,15 +79,47 @@ export async function emptyBundle(): Promise<{ code: string }> {
   return { code };
 }
 
-/** The empty-workflow worker's tuning: the same slots and cache as the real worker's, so the baseline is not starved. */
-export const EMPTY_WORKER_TUNING = { maxConcurrentWorkflowTaskExecutions: 100, maxCachedWorkflows: 5000 };
+/**
+ * The real worker (production bundle, real activities) and the empty-workflow worker in this process, sharing one
+ * connection; `tuning` overrides the production worker's WORKER_TUNING (to measure a different setting beside it).
+ * bench/temporal-worker.ts runs them so; a benchmark starts that process with startWorkers.
+ */
+export async function startWorkersHere(config: Config, tuning: Partial<typeof WORKER_TUNING> = {}): Promise<Omit<Workers, 'pid'>> {
+  installQuietRuntime();
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const real: RunningWorker = await startWorker(config, { connection, tuning });
+  const emptyTaskQueue = `${config.TEMPORAL_TASK_QUEUE}-empty`;
+  const empty = await Worker.create({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: emptyTaskQueue,
+    workflowBundle: await emptyBundle(),
+    maxConcurrentWorkflowTaskExecutions: 100,
+    maxCachedWorkflows: 5000,
+  });
+  const emptyRun = empty.run();
+  return {
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    emptyTaskQueue,
+    async stop() {
+      if (empty.getState() === 'RUNNING') empty.shutdown();
+      await Promise.allSettled([emptyRun, real.stop()]);
+      await connection.close();
+    },
+  };
+}
 
 /**
- * The real worker (production bundle, real activities) and the empty-workflow worker, sharing one
- * connection in their own process (bench/worker-process.ts) with the benchmark's settings.
+ * The real worker and the empty-workflow worker in their own process (bench/temporal-worker.ts) with the
+ * benchmark's settings, so the load generator never shares their event loop: a worker starved by the process
+ * that floods the API makes every workflow task wait, and the benchmark would measure its own load.
  */
-export async function startWorkers(config: Config): Promise<Workers> {
-  const worker = new AppProcess('bench-worker', 'bench/worker-process.ts', { ...settingsOf(config), LOG_LEVEL: 'warn' });
+export async function startWorkers(config: Config, tuning: Partial<typeof WORKER_TUNING> = {}): Promise<Workers> {
+  const worker = new AppProcess('bench-worker', 'bench/temporal-worker.ts', {
+    ...settingsOf(config),
+    LOG_LEVEL: 'warn',
+    ...(Object.keys(tuning).length > 0 && { BENCH_WORKER_TUNING: JSON.stringify(tuning) }),
+  });
   await worker.start();
   return {
     taskQueue: config.TEMPORAL_TASK_QUEUE,

@@ -111,22 +111,26 @@ export interface TemporalFigures {
   cost: ReturnType<typeof onsaleCost> & { usdPerMillionActions: number; priceSource: string };
 }
 
-export async function benchTemporal(
-  client: Client,
+/** An event with distinct seats for `checkouts` checkouts and a buyer for each: Temporal's cost, not seat contention. */
+export interface PreparedCheckouts {
+  eventId: string;
+  buyers: string[];
+  seatsFor(i: number): string[];
+}
+
+export async function prepareCheckouts(
   databaseUrl: string,
-  queues: { taskQueue: string; emptyTaskQueue: string },
-  o: TemporalOptions,
-  onProgress: (text: string) => void = () => undefined,
-): Promise<TemporalFigures> {
+  o: { checkouts: number; seatsPerCheckout: number; name?: string },
+): Promise<PreparedCheckouts> {
   const pool = createPool(databaseUrl, { max: 4, application_name: 'onsale-bench' });
   const seatsPerRow = 20;
   const rows = Math.ceil((o.checkouts * o.seatsPerCheckout) / seatsPerRow) + 1;
   const perRow = Math.floor(seatsPerRow / o.seatsPerCheckout);
-  let eventId: string;
   const buyers: string[] = [];
+  let eventId: string;
   try {
     eventId = await seedEvent(pool, {
-      name: 'bench checkouts',
+      name: o.name ?? 'bench checkouts',
       holdSeconds: 300,
       sections: [{ id: 'A', name: 'Floor', rows, seatsPerRow, priceCents: 9900 }],
     });
@@ -136,13 +140,57 @@ export async function benchTemporal(
   } finally {
     await pool.end();
   }
-
-  // Distinct seats per checkout: this measures Temporal's cost per checkout, not seat contention.
-  const seatsFor = (i: number) => {
-    const row = 1 + Math.floor(i / perRow);
-    const first = 1 + (i % perRow) * o.seatsPerCheckout;
-    return Array.from({ length: o.seatsPerCheckout }, (_, k) => `A-${row}-${first + k}`);
+  return {
+    eventId,
+    buyers,
+    seatsFor: (i) => {
+      const row = 1 + Math.floor(i / perRow);
+      const first = 1 + (i % perRow) * o.seatsPerCheckout;
+      return Array.from({ length: o.seatsPerCheckout }, (_, k) => `A-${row}-${first + k}`);
+    },
   };
+}
+
+/**
+ * The production checkout of buyer `i`, as the API sends it after its claim
+ * gate: Update-with-Start of the hold (the claim's id is the hold id, the lean
+ * checkout), then the purchase update. Resolves with the workflow id.
+ */
+export async function runCheckout(client: Client, taskQueue: string, p: PreparedCheckouts, i: number): Promise<string> {
+  const buyerId = p.buyers[i]!;
+  const workflowId = checkoutWorkflowId(p.eventId, buyerId);
+  const hold = await client.workflow.executeUpdateWithStart(holdUpdate, {
+    args: [{ kind: 'seats', seatIds: p.seatsFor(i), holdId: `hold_${randomBytes(16).toString('hex')}`, shape: LEAN_CHECKOUT_SHAPE }],
+    startWorkflowOperation: new WithStartWorkflowOperation('checkout', {
+      workflowId,
+      taskQueue,
+      args: [{ eventId: p.eventId, buyerId }],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      typedSearchAttributes: [
+        { key: EVENT_ID_KEY, value: p.eventId },
+        { key: BUYER_ID_KEY, value: buyerId },
+      ],
+    }),
+  });
+  await client.workflow.getHandle(workflowId).executeUpdate(purchaseUpdate, {
+    args: [{ holdId: hold.holdId, paymentMethod: 'pm_card_visa' }],
+  });
+  return workflowId;
+}
+
+/** The baseline: start the empty workflow (bench/workflows.ts) and wait for its result. */
+export async function emptyWorkflow(client: Client, emptyTaskQueue: string): Promise<void> {
+  await client.workflow.execute('empty', { taskQueue: emptyTaskQueue, workflowId: `bench-empty-${randomBytes(8).toString('hex')}` });
+}
+
+export async function benchTemporal(
+  client: Client,
+  databaseUrl: string,
+  queues: { taskQueue: string; emptyTaskQueue: string },
+  o: TemporalOptions,
+  onProgress: (text: string) => void = () => undefined,
+): Promise<TemporalFigures> {
+  const prepared = await prepareCheckouts(databaseUrl, o);
   const completed: string[] = [];
   let offset = 0;
   const checkoutRun = (n: number) => {
@@ -153,27 +201,7 @@ export async function benchTemporal(
       durationMs: o.durationMs / 2,
       maxOps: n,
       op: async (_loop, seq) => {
-        const i = base + seq;
-        const buyerId = buyers[i]!;
-        const workflowId = checkoutWorkflowId(eventId, buyerId);
-        // As the API sends it after its claim gate: the claim's id is the hold id (the lean checkout).
-        const hold = await client.workflow.executeUpdateWithStart(holdUpdate, {
-          args: [{ kind: 'seats', seatIds: seatsFor(i), holdId: `hold_${randomBytes(16).toString('hex')}`, shape: LEAN_CHECKOUT_SHAPE }],
-          startWorkflowOperation: new WithStartWorkflowOperation('checkout', {
-            workflowId,
-            taskQueue: queues.taskQueue,
-            args: [{ eventId, buyerId }],
-            workflowIdConflictPolicy: 'USE_EXISTING',
-            typedSearchAttributes: [
-              { key: EVENT_ID_KEY, value: eventId },
-              { key: BUYER_ID_KEY, value: buyerId },
-            ],
-          }),
-        });
-        await client.workflow.getHandle(workflowId).executeUpdate(purchaseUpdate, {
-          args: [{ holdId: hold.holdId, paymentMethod: 'pm_card_visa' }],
-        });
-        completed.push(workflowId);
+        completed.push(await runCheckout(client, queues.taskQueue, prepared, base + seq));
         return 'ok';
       },
       onTick: (n) => onProgress(`checkouts: ${n}`),
@@ -186,10 +214,7 @@ export async function benchTemporal(
       durationMs: o.durationMs / 2,
       maxOps: n,
       op: async () => {
-        await client.workflow.execute('empty', {
-          taskQueue: queues.emptyTaskQueue,
-          workflowId: `bench-empty-${randomBytes(8).toString('hex')}`,
-        });
+        await emptyWorkflow(client, queues.emptyTaskQueue);
         return 'ok';
       },
       onTick: (n) => onProgress(`empty workflows: ${n}`),
