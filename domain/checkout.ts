@@ -28,11 +28,13 @@ export type HoldRequest = ({ kind: 'seats'; seatIds: string[] } | { kind: 'best'
 };
 
 /**
+ * 3: the charge is a local activity too, so a purchase is one workflow task
+ * and a sold ticket's checkout two tasks and no activity at all.
  * 2: the hold is kept for the charge by a local activity, like reserve,
  * confirm and release, so a purchase is two workflow tasks and one activity.
  * 1 (or absent) with a hold id: the lean checkout as first built.
  */
-export const LEAN_CHECKOUT_SHAPE = 2;
+export const LEAN_CHECKOUT_SHAPE = 3;
 
 /** What the database reserved for a hold: the seats, their price, and the hold's end as the database recorded it. */
 export interface Reservation {

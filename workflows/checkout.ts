@@ -98,6 +98,21 @@ const eagerPayments = proxyActivities<Activities>({
   allowEagerDispatch: true,
 });
 
+/**
+ * Shape 3: the charge runs as a local activity in the purchase's own workflow
+ * task, so a purchase is one task whatever the card does: no activity task to
+ * schedule, dispatch and report, and no second task to read its result. The
+ * same idempotency key as the activity's makes a retry (or a worker that died
+ * mid-call and the task run again elsewhere) charge once; the task is kept
+ * alive while the call lasts, and a retry backing off longer than a minute
+ * waits on a timer.
+ */
+const localPayments = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '15 minutes',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+});
+
 const notifications = proxyActivities<Activities>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
@@ -140,7 +155,7 @@ export async function checkout(input: CheckoutInput & CheckoutOptions): Promise<
   const { eventId, buyerId } = input;
   /** Decided by the first hold request (see isLeanRequest); set before the main body's first wait when it came with the start. */
   let lean = false;
-  /** Shape 2 and later (LEAN_CHECKOUT_SHAPE): the hold is kept for the charge by a local activity. */
+  /** Shape 2 and later (LEAN_CHECKOUT_SHAPE): the hold is kept for the charge by a local activity; 3: the charge is one too. */
   let shape = 0;
   let versionDecided = false;
   const seatActs = () => (lean ? localSeats : seats);
@@ -300,7 +315,7 @@ export async function checkout(input: CheckoutInput & CheckoutOptions): Promise<
         throw fail('HOLD_EXPIRED', 'this hold no longer owns its seats; nothing was charged', { holdId });
       }
       // ---- end money ----
-      let charge = await (lean ? eagerPayments : payments)
+      let charge = await (shape >= 3 ? localPayments : lean ? eagerPayments : payments)
         .chargePayment({
           idempotencyKey: `${workflowId}:${holdId}:${paymentAttempts}`,
           checkoutId: workflowId,

@@ -354,6 +354,58 @@ describe('the lean checkout (the contention path)', () => {
     });
   });
 
+  test('shape 3: the charge is a local activity too, so a sold ticket is two workflow tasks and no activity', async () => {
+    const taskQueue = `checkout-${randomUUID()}`;
+    const worker = await newWorker(taskQueue);
+    const eventId = await seedEvent(world.pool);
+    const buyerId = await seedBuyer(world.pool);
+    const holdId = newHoldId();
+    await worker.runUntil(async () => {
+      const { handle, hold } = await startWithHold(taskQueue, eventId, buyerId, {
+        kind: 'seats',
+        seatIds: ['A-4-5', 'A-4-6'],
+        holdId,
+        shape: LEAN_CHECKOUT_SHAPE,
+      });
+      expect((await hold).seatIds).toEqual(['A-4-5', 'A-4-6']);
+      const order = await handle.executeUpdate(purchaseUpdate, { args: [{ holdId, paymentMethod: 'pm_card_visa' }] });
+      expect(order.status).toBe('confirmed');
+      expect((await handle.result()).state).toBe('confirmed');
+      const { events } = await handle.fetchHistory();
+      expect(scheduled(events!)).toEqual([]);
+      // Reserve, the hold kept for the charge, the charge and confirm: four local activities.
+      const markers = events!.filter((e) => e.markerRecordedEventAttributes).map((e) => e.markerRecordedEventAttributes!.markerName);
+      expect(markers.filter((m) => m === 'core_local_activity')).toHaveLength(4);
+      // Two workflow tasks: the hold, and the purchase with its charge and confirmation.
+      expect(events!.filter((e) => e.workflowTaskCompletedEventAttributes)).toHaveLength(2);
+      const { rows } = await world.pool.query('SELECT status FROM payments WHERE hold_id = $1', [holdId]);
+      expect(rows.map((r) => r.status)).toEqual(['succeeded']);
+      expect(await seatStatus(eventId, 'A-4-5')).toBe('sold');
+    });
+  });
+
+  test('shape 3: a declined card leaves the hold, and the next card pays once', async () => {
+    const taskQueue = `checkout-${randomUUID()}`;
+    const worker = await newWorker(taskQueue);
+    const eventId = await seedEvent(world.pool);
+    const buyerId = await seedBuyer(world.pool);
+    const holdId = newHoldId();
+    await worker.runUntil(async () => {
+      const { handle, hold } = await startWithHold(taskQueue, eventId, buyerId, { kind: 'seats', seatIds: ['A-4-8'], holdId, shape: 3 });
+      await hold;
+      expect(
+        await failureType(
+          handle.executeUpdate(purchaseUpdate, { args: [{ holdId, paymentMethod: 'pm_card_chargeDeclinedInsufficientFunds' }] }),
+        ),
+      ).toBe('PAYMENT_DECLINED');
+      expect(await seatStatus(eventId, 'A-4-8')).toBe('held');
+      const order = await handle.executeUpdate(purchaseUpdate, { args: [{ holdId, paymentMethod: 'pm_card_visa' }] });
+      expect(order.status).toBe('confirmed');
+      const { rows } = await world.pool.query('SELECT status FROM payments WHERE hold_id = $1 ORDER BY created_at', [holdId]);
+      expect(rows.map((r) => r.status)).toEqual(['declined', 'succeeded']);
+    });
+  });
+
   test('shape 2: the hold is kept for the charge by a local activity too, so the charge is the only activity', async () => {
     const taskQueue = `checkout-${randomUUID()}`;
     const worker = await newWorker(taskQueue);
@@ -365,7 +417,7 @@ describe('the lean checkout (the contention path)', () => {
         kind: 'seats',
         seatIds: ['A-4-3', 'A-4-4'],
         holdId,
-        shape: LEAN_CHECKOUT_SHAPE,
+        shape: 2,
       });
       expect((await hold).seatIds).toEqual(['A-4-3', 'A-4-4']);
       const order = await handle.executeUpdate(purchaseUpdate, { args: [{ holdId, paymentMethod: 'pm_card_visa' }] });
