@@ -4,7 +4,8 @@
  * the same run, alternating, each on a fresh event of the same shape.
  *
  *   account farm  20 accounts per human, 4 accounts per address, 1 card per 10
- *                 accounts; solves proof of work on one core; its own process.
+ *                 accounts; solves proof of work on one core (one worker
+ *                 thread, so solving never stalls its requests); its own process.
  *   proxy farm    one residential address and one card per bot; solves proof of
  *                 work on worker threads, one per core of this machine; its own
  *                 process.
@@ -20,7 +21,16 @@
  * which a farm of unverified accounts cannot enter.
  *
  *   set -a; source .state/stack.env; set +a
- *   npx tsx bench/adversaries.ts [--humans 20] [--seats 48] [--out bench/results]
+ * Late humans (--late-humans N) are more fans, alike in every way, who come
+ * after the opening, spread over the first --late-spread seconds of the sale
+ * (default: half of it): enough buyers after the opening to measure Kendall
+ * tau there on a few hundred places rather than the handful of opening-crowd
+ * fans who happen to arrive a second late. The farms are sized on the
+ * opening crowd (--humans); every share of accounts counts every account,
+ * late humans included.
+ *
+ *   set -a; source .state/stack.env; set +a
+ *   npx tsx bench/adversaries.ts [--humans 20] [--late-humans 0] [--late-spread 20] [--seats 96] [--seconds 40] [--out bench/results]
  */
 import { fork } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -29,7 +39,7 @@ import path from 'node:path';
 import { createPool } from '../db/pool';
 import { createRedis } from '../platform/redis';
 import { queueKeys } from '../services/waiting-room';
-import { type ActorResult, type ActorSpec, inlineSolver, type Kind, runActor } from './lib/actors';
+import { type ActorResult, type ActorSpec, type Kind, runActor, threadSolver } from './lib/actors';
 import { kendallTauDistance } from './lib/fairness';
 import { clientAddress, HttpClient } from './lib/http';
 import { inParallel } from './lib/load';
@@ -53,14 +63,19 @@ const outDir = (() => {
 })();
 
 const HUMANS = arg('humans', 20);
+const LATE_HUMANS = arg('late-humans', 0);
+const ALL_HUMANS = HUMANS + LATE_HUMANS;
 const SEATS_PER_ROW = 8;
 const SEAT_ROWS = Math.max(1, Math.round(arg('seats', 96) / SEATS_PER_ROW));
 const MAX_SEATS = 6;
 const SALE_SECONDS = arg('seconds', 40);
 const PREQUEUE_MS = 4000;
+/** Late humans come after the opening: from one second after it, uniformly over this many seconds. */
+const LATE_SPREAD_SECONDS = arg('late-spread', SALE_SECONDS / 2);
 
 const ADVERSARIES: Record<Adversary, { perHuman: number; perAddress: number; accountsPerCard: number; threads: number }> = {
-  account_farm: { perHuman: 20, perAddress: 4, accountsPerCard: 10, threads: 0 },
+  // One core of proof of work, on a thread of its own: solving inline would stall the farm's own polls and holds.
+  account_farm: { perHuman: 20, perAddress: 4, accountsPerCard: 10, threads: 1 },
   proxy_farm: { perHuman: 5, perAddress: 1, accountsPerCard: 1, threads: cpus().length },
 };
 
@@ -95,7 +110,15 @@ interface ArmResult {
   adversary: Adversary;
   arm: Arm;
   defences: Record<string, unknown>;
-  resources: { humans: number; bots: number; botAddresses: number; humanAddresses: number; botCards: number; botCores: number };
+  resources: {
+    humans: number;
+    lateHumans?: number;
+    bots: number;
+    botAddresses: number;
+    humanAddresses: number;
+    botCards: number;
+    botCores: number;
+  };
   seats: number;
   sold: number;
   botTickets: number;
@@ -151,6 +174,9 @@ async function main() {
       for (const arm of arms) {
         console.error(`${adversary}, defences ${arm} (load ${load()})`);
         results.push(await runArm(adversary, arm));
+        // Each arm is kept as it ends: a run cut short can still be reported (--from).
+        mkdirSync(outDir, { recursive: true });
+        writeFileSync(path.join(outDir, 'fairness.json'), JSON.stringify({ results, notes: notes() }, null, 2));
       }
     }
   } finally {
@@ -171,10 +197,10 @@ async function main() {
       return round(lo + random() * (hi - lo), 2);
     };
     const accounts = await inParallel(
-      Array.from({ length: HUMANS + bots }, (_, i) => i),
+      Array.from({ length: ALL_HUMANS + bots }, (_, i) => i),
       16,
       async (i) => {
-        const human = i < HUMANS;
+        const human = i < ALL_HUMANS;
         const kind: Kind = human ? 'human' : adversary;
         const claims = human
           ? { verifiedIdentity: `idv_person_${runId}_${adversary}_${arm.length}_${i}`, risk: score('human') }
@@ -211,16 +237,15 @@ async function main() {
     await admin.json('POST', `/v1/admin/events/${eventId}/open`, { token: config.ADMIN_TOKEN });
 
     const actors: ActorSpec[] = accounts.map((acc, i) => {
-      const b = i - HUMANS;
+      const b = i - ALL_HUMANS;
       if (acc.kind === 'human') {
-        // Fans who know the on-sale time: from a few seconds before the opening to a few after it.
-        return {
-          ...acc,
-          ip: clientAddress(i),
-          card: 'pm_card_visa',
-          arriveAtMs: onSaleAt - PREQUEUE_MS + Math.round(random() * 2 * PREQUEUE_MS),
-          quantity: 1 + Math.floor(random() * 4),
-        };
+        // Fans who know the on-sale time: from a few seconds before the opening to a few after it;
+        // late ones over the sale's first LATE_SPREAD_SECONDS.
+        const arriveAtMs =
+          i < HUMANS
+            ? onSaleAt - PREQUEUE_MS + Math.round(random() * 2 * PREQUEUE_MS)
+            : onSaleAt + 1000 + Math.round(random() * LATE_SPREAD_SECONDS * 1000);
+        return { ...acc, ip: clientAddress(i), card: 'pm_card_visa', arriveAtMs, quantity: 1 + Math.floor(random() * 4) };
       }
       return {
         ...acc,
@@ -257,15 +282,19 @@ async function main() {
     const job: AdversaryJob = { base: api.url, eventId, actors: botActors, powThreads: a.threads, sockets: 64, deadlineMs, seed: 7 };
     child.send(job);
     const humansHttp = new HttpClient(api.url, 64);
+    // Each person solves on their own phone: here on threads, so hashing never stalls this process's event loop,
+    // which also runs the Temporal worker (solving inline starved the admission workflow once lines grew long).
+    const humanSolver = threadSolver(cpus().length, deadlineMs);
     const started = Date.now();
     const humanResults = await Promise.all(
       humans.map((h) =>
-        runActor(h, { http: humansHttp, eventId, solver: inlineSolver, deadlineMs, soldOut: () => soldOutAt !== null, random }),
+        runActor(h, { http: humansHttp, eventId, solver: humanSolver, deadlineMs, soldOut: () => soldOutAt !== null, random }),
       ),
     );
     const { results: botResults, cpuSeconds } = await botReport;
     clearInterval(watcher);
     humansHttp.close();
+    await humanSolver.close();
     const seconds = round((Date.now() - started) / 1000, 1);
     await admin.json('POST', `/v1/admin/events/${eventId}/close`, { token: config.ADMIN_TOKEN });
 
@@ -288,7 +317,7 @@ async function main() {
 
     const botAddresses = new Set(botActors.map((x) => x.ip)).size;
     const humanAddresses = new Set(humans.map((x) => x.ip)).size;
-    const botAccountShare = bots / (bots + HUMANS);
+    const botAccountShare = bots / (bots + ALL_HUMANS);
     const botAddressShare = botAddresses / (botAddresses + humanAddresses);
     const botTicketShare = sold ? botTickets / sold : null;
     const botPlaces = botResults.filter((r) => r.joined).length;
@@ -310,7 +339,8 @@ async function main() {
       arm,
       defences,
       resources: {
-        humans: HUMANS,
+        humans: ALL_HUMANS,
+        lateHumans: LATE_HUMANS,
         bots,
         botAddresses,
         humanAddresses,
@@ -343,14 +373,20 @@ async function main() {
     };
   }
 
-  const notes = [
-    `humans: ${HUMANS}, one account, address and card each, verified identity, risk ${riskModel.human.join('–')}`,
+  await writeReport(results, notes());
+}
+
+/** What the report states besides the table: the population, the event, the model and the defences. */
+function notes(): string[] {
+  return [
+    `humans: ${HUMANS} around the opening (from ${PREQUEUE_MS / 1000} s before to ${PREQUEUE_MS / 1000} s after)${LATE_HUMANS ? ` and ${LATE_HUMANS} after it (over ${LATE_SPREAD_SECONDS} s from 1 s after the opening)` : ''}, one account, address and card each, 1–4 seats wanted, verified identity, risk ${riskModel.human.join('–')}; farms sized on the ${HUMANS} at the opening`,
+    `event: ${SEAT_ROWS * SEATS_PER_ROW} seats, at most ${MAX_SEATS} per buyer, a ${SALE_SECONDS} s sale`,
+    'tau: arrival is the moment a buyer first asked to join (before any proof of work); the place is read back from the waiting room after the seal; "after opening" counts buyers who first asked after the sale opened',
     `identity provider's risk model: account farm ${riskModel.account_farm.join('–')}, proxy farm ${riskModel.proxy_farm.join('–')} (uniform); "on, no IdP signal" gives bots risk 0; farm accounts carry no verified identity`,
     `defences off: ${JSON.stringify(DEFENCES_OFF)}`,
     `defences on: ${JSON.stringify(DEFENCES_ON)}; "on, verified only" adds requireVerifiedIdentity`,
     `machine: ${cpus().length} cores; load average at the end ${load()}`,
   ];
-  await writeReport(results, notes);
 }
 
 /** A table on stdout and in fairness-table.md, the JSON, and a chart (HTML and PNG) like the other bench outputs. */

@@ -28,7 +28,7 @@ process.once('message', (job: AdversaryJob) => {
   void (async () => {
     const cpu0 = process.cpuUsage();
     const http = new HttpClient(job.base, job.sockets);
-    const solver = job.powThreads > 0 ? threadSolver(job.powThreads) : inlineSolver;
+    const solver = job.powThreads > 0 ? threadSolver(job.powThreads, job.deadlineMs) : inlineSolver;
     let over = false;
     const ctx = { http, eventId: job.eventId, solver, deadlineMs: job.deadlineMs, soldOut: () => over, random: rng(job.seed) };
     // The farm watches the sale too: once nothing is left it stops polling.

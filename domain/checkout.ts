@@ -25,6 +25,13 @@ export type HoldRequest = ({ kind: 'seats'; seatIds: string[] } | { kind: 'best'
    * replay takes the path the checkout ran. Absent before shapes existed.
    */
   shape?: number;
+  /**
+   * The person the identity provider verified behind the buyer (the token's
+   * `verified_id` claim): the seats every account of that person holds or
+   * bought for the event count against maxSeatsPerBuyer. Absent for a buyer
+   * with no verified identity, and in requests recorded before it existed.
+   */
+  verifiedIdentity?: string;
 };
 
 /**

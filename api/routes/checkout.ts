@@ -164,10 +164,12 @@ export function checkoutRoutes() {
         throw new DomainError('NOT_FOUND', `unknown section ${section ?? ''}`, { section });
       }
       // Claimed: the database takes exactly the claimed seats, under the claim's id. Passed: the database decides.
+      // A verified person's accounts share one maxSeatsPerBuyer, which the database counts at the reserve.
+      const person = buyer.verifiedIdentity ? { verifiedIdentity: buyer.verifiedIdentity } : {};
       const request: HoldRequest =
         claim.kind === 'claimed'
-          ? { kind: 'seats', seatIds: claim.seatIds, holdId, shape: LEAN_CHECKOUT_SHAPE }
-          : { ...wanted, holdId, shape: LEAN_CHECKOUT_SHAPE };
+          ? { kind: 'seats', seatIds: claim.seatIds, holdId, shape: LEAN_CHECKOUT_SHAPE, ...person }
+          : { ...wanted, holdId, shape: LEAN_CHECKOUT_SHAPE, ...person };
       let result;
       try {
         await deps.knownBuyers.ensure(buyer);

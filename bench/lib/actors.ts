@@ -41,7 +41,8 @@ export interface ActorResult {
 
 /** Solves proof-of-work challenges: in this thread, or on a pool of worker threads (one per core the farm has). */
 export interface Solver {
-  solve(challenge: string, difficulty: number): Promise<string>;
+  /** The nonce, or null when the solver gave the challenge up (the sale is over). */
+  solve(challenge: string, difficulty: number): Promise<string | null>;
   close(): Promise<void>;
 }
 
@@ -58,13 +59,24 @@ parentPort.on('message', ({ id, challenge, difficulty }) => {
   }
 });`;
 
-export function threadSolver(threads: number): Solver {
+/**
+ * Challenges still waiting for a thread when the sale ends (deadlineMs) are
+ * given up: a farm stops paying for places nobody will serve, and the CPU it
+ * reports is what it spent while the sale ran (and the solves in hand then).
+ */
+export function threadSolver(threads: number, deadlineMs = Infinity): Solver {
   const workers = Array.from({ length: threads }, () => new Worker(WORKER_SOURCE, { eval: true }));
-  const waiting = new Map<number, (nonce: string) => void>();
+  const waiting = new Map<number, (nonce: string | null) => void>();
   const idle = [...workers];
   const queue: { id: number; challenge: string; difficulty: number }[] = [];
   let next = 0;
   const dispatch = () => {
+    if (Date.now() >= deadlineMs) {
+      for (const job of queue.splice(0)) {
+        waiting.get(job.id)?.(null);
+        waiting.delete(job.id);
+      }
+    }
     while (idle.length && queue.length) idle.pop()!.postMessage(queue.shift());
   };
   for (const w of workers) {
@@ -125,12 +137,15 @@ export async function runActor(a: ActorSpec, ctx: RunContext): Promise<ActorResu
 
   r.sentJoinAtMs = Date.now();
   let joined = await call('POST', '/queue', {});
-  for (let i = 0; i < 6 && Date.now() < ctx.deadlineMs; i++) {
+  // Until the sale ends, as the buyer page does and as a farm would: a challenge that went stale while
+  // the actor solved it (the line grew, or its solver was busy with other accounts) is solved again.
+  while (Date.now() < ctx.deadlineMs) {
     const d = joined.body?.error?.details;
     if (joined.status === 403 && d?.reason === 'proof_of_work') {
       r.powSolves++;
       r.powBits.push(d.difficulty);
       const nonce = await ctx.solver.solve(d.challenge, d.difficulty);
+      if (nonce === null) break;
       joined = await call('POST', '/queue', { pow: { challenge: d.challenge, nonce } });
     } else if (joined.status === 503 || joined.status === 0) {
       await sleep(1000);

@@ -48,15 +48,16 @@ interface ReserveRow {
 
 /**
  * Reserves seats for a hold, all or nothing, in one round trip: the
- * reserve_hold() function (migration 0003) checks idempotency by hold id, the
- * sale's terms and the per-buyer limit, and takes the seats conditionally.
+ * reserve_hold() function (migrations 0003, 0008, 0009) checks idempotency by
+ * hold id, the sale's terms, the per-buyer limit and, for a verified person,
+ * the seats of all their accounts, and takes the seats conditionally.
  * Idempotent: called again with the same hold id it answers the hold it made.
  * Needs no transaction of its own: the single statement is one.
  *
  * A named prepared statement: parsed once per connection. The function
- * itself plans each of its statements once per connection (migration 0010).
+ * itself plans each of its statements once per connection (migration 0011).
  */
-const RESERVE = 'SELECT * FROM reserve_hold($1, $2, $3, $4, $5, $6, $7, $8, $9)';
+const RESERVE = 'SELECT * FROM reserve_hold($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)';
 
 export async function reserveSeats(client: Pick<PoolClient, 'query'>, input: ReserveInput): Promise<ReserveResult> {
   const { request } = input;
@@ -73,6 +74,7 @@ export async function reserveSeats(client: Pick<PoolClient, 'query'>, input: Res
       request.kind === 'best' ? (request.section ?? null) : null,
       input.graceSeconds,
       input.deadline ?? null,
+      request.verifiedIdentity ?? null,
     ],
   });
   const r = rows[0]!;
@@ -100,7 +102,13 @@ export async function reserveSeats(client: Pick<PoolClient, 'query'>, input: Res
     case 'not_on_sale':
       throw new DomainError('EVENT_NOT_ON_SALE', 'this event is not on sale right now', detail);
     case 'limit_exceeded':
-      throw new DomainError('LIMIT_EXCEEDED', `at most ${String(detail.maxSeatsPerBuyer)} seats per buyer for this event`, detail);
+      throw new DomainError(
+        'LIMIT_EXCEEDED',
+        detail.reason === 'seats_per_identity'
+          ? `at most ${String(detail.maxSeatsPerBuyer)} seats per person for this event, across all of their accounts`
+          : `at most ${String(detail.maxSeatsPerBuyer)} seats per buyer for this event`,
+        detail,
+      );
     case 'unknown_seats':
       throw new DomainError('NOT_FOUND', 'unknown seats for this event', detail);
     case 'unknown_section':

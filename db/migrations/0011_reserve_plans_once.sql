@@ -13,6 +13,6 @@
 -- the same seats. Every statement of these two functions is an index lookup
 -- whose best plan does not depend on the values; the best-available search
 -- scans the event's free seats either way and costs the same under both modes.
-ALTER FUNCTION reserve_hold(text, text, text, text, text[], integer, text, integer, timestamptz)
+ALTER FUNCTION reserve_hold(text, text, text, text, text[], integer, text, integer, timestamptz, text)
   SET plan_cache_mode = force_generic_plan;
 ALTER FUNCTION reserve_terms(text, text, integer) SET plan_cache_mode = force_generic_plan;
