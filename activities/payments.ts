@@ -124,9 +124,13 @@ export function createPaymentActivities(deps: ActivityDeps) {
     },
 
     /** The confirmed order this payment paid for, if its confirmation committed (whatever its caller heard). */
-    async orderForHold(input: { holdId: string; paymentId: string }): Promise<OrderView | null> {
+    /**
+     * The hold's order: paid by `paymentId` when it is given, or by any payment of this hold (a purchase
+     * whose workflow task was lost after its local activities committed finds its own order so).
+     */
+    async orderForHold(input: { holdId: string; paymentId?: string }): Promise<OrderView | null> {
       const order = await findOrderByHold(deps.pool, input.holdId);
-      return order?.paymentId === input.paymentId
+      return order && (input.paymentId === undefined || order.paymentId === input.paymentId)
         ? { orderId: order.orderId, status: 'confirmed', seatIds: order.seatIds, amountCents: order.amountCents }
         : null;
     },

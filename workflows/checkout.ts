@@ -113,6 +113,12 @@ const localPayments = proxyLocalActivities<Activities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 });
 
+/** Shape 3: the order a purchase committed in a workflow task that was then lost (see the purchase handler). */
+const localOrders = proxyLocalActivities<Pick<Activities, 'orderForHold'>>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s' },
+});
+
 const notifications = proxyActivities<Activities>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
@@ -310,6 +316,16 @@ export async function checkout(input: CheckoutInput & CheckoutOptions): Promise<
       const h = hold!;
       // ---- money (issue 12): charge nothing for a hold that no longer owns its seats ----
       if (moneyPatched(EXTEND_BEFORE_CHARGE_PATCH) && !(await steps.keepHold(holdId, CHARGE_HOLD_SECONDS))) {
+        // Shape 3 charges and confirms in local activities, in this task. A task can be lost after they
+        // committed (the server aborts an update whose task it could not record, and the update is
+        // delivered again): the hold is sold by then, and the purchase answers the order it made.
+        const done = shape >= 3 ? await localOrders.orderForHold({ holdId }) : null;
+        if (done) {
+          order = done;
+          windowClosed = true;
+          enter('confirmed');
+          return done;
+        }
         windowClosed = true;
         enter('held');
         throw fail('HOLD_EXPIRED', 'this hold no longer owns its seats; nothing was charged', { holdId });

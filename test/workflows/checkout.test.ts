@@ -15,6 +15,7 @@ import {
   EVENT_ID_KEY,
   holdUpdate,
   LEAN_CHECKOUT_SHAPE,
+  orderIdForHold,
   type HoldRequest,
   paymentOutcomeSignal,
   purchaseUpdate,
@@ -381,6 +382,40 @@ describe('the lean checkout (the contention path)', () => {
       const { rows } = await world.pool.query('SELECT status FROM payments WHERE hold_id = $1', [holdId]);
       expect(rows.map((r) => r.status)).toEqual(['succeeded']);
       expect(await seatStatus(eventId, 'A-4-5')).toBe('sold');
+    });
+  });
+
+  test('shape 3: a purchase delivered again after its task was lost answers the order it made, charged once', async () => {
+    const taskQueue = `checkout-${randomUUID()}`;
+    const worker = await newWorker(taskQueue);
+    const eventId = await seedEvent(world.pool);
+    const buyerId = await seedBuyer(world.pool);
+    const holdId = newHoldId();
+    await worker.runUntil(async () => {
+      const { handle, hold } = await startWithHold(taskQueue, eventId, buyerId, { kind: 'seats', seatIds: ['A-4-1'], holdId, shape: 3 });
+      await hold;
+      // What the lost task's local activities committed: the charge (under the key the workflow uses for its
+      // first attempt) and the order. Nothing of it is in the history.
+      const acts = createActivities(world.deps);
+      const workflowId = checkoutWorkflowId(eventId, buyerId);
+      const charge = await acts.chargePayment({
+        idempotencyKey: `${workflowId}:${holdId}:1`,
+        checkoutId: workflowId,
+        holdId,
+        eventId,
+        buyerId,
+        amountCents: (await hold).amountCents,
+        paymentMethod: 'pm_card_visa',
+      });
+      expect(charge.status).toBe('succeeded');
+      await acts.confirmOrder({ holdId, paymentId: charge.paymentId, orderId: orderIdForHold(holdId) });
+      // The update arrives again: the hold no longer owns its seats (they are sold), and the order is the answer.
+      const order = await handle.executeUpdate(purchaseUpdate, { args: [{ holdId, paymentMethod: 'pm_card_visa' }] });
+      expect(order).toMatchObject({ status: 'confirmed', seatIds: ['A-4-1'] });
+      expect((await handle.result()).state).toBe('confirmed');
+      const { rows } = await world.pool.query('SELECT status FROM payments WHERE hold_id = $1', [holdId]);
+      expect(rows.map((r) => r.status)).toEqual(['succeeded']);
+      expect(await seatStatus(eventId, 'A-4-1')).toBe('sold');
     });
   });
 
