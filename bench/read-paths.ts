@@ -11,11 +11,17 @@
  * address each time) and GET /queue/me (round-robin over the buyers that
  * joined), one slice each, rotating which goes first. It prints numbers and
  * ratios with the machine's load; it asserts nothing.
+ *
+ * `--only` picks slices from healthz, join, me and the seat map's reads on a
+ * 50,000-seat event part-way through its sale: status (GET /seats/status,
+ * gzip), status304 and layout304 (If-None-Match with the current ETag), e.g.
+ * `--only healthz,status,status304,layout304`.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { HttpClient, clientAddress } from './lib/http';
 import { type LoadResult, runLoad } from './lib/load';
 import { benchConfig, startApiProcess } from './lib/services';
+import { midSaleEvent } from './suites/compact-seatmap';
 import { mintBuyers } from './suites/http';
 
 const arg = (name: string, fallback: string) => {
@@ -30,13 +36,36 @@ const loadavg = () => {
   }
 };
 
+/**
+ * CPU seconds (user + system) of a process group: the API started here is tsx
+ * and its node child in one group. Per request it is a figure the machine's
+ * other load hardly moves, unlike req/s on shared cores.
+ */
+function groupCpuSeconds(pgid: number): number {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[2]) === pgid) ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return ticks / 100;
+}
+
 async function main(): Promise<void> {
   const rounds = Number(arg('rounds', '6'));
   const sliceMs = Number(arg('slice-ms', '1500'));
   const concurrency = Number(arg('concurrency', '32'));
   const config = benchConfig();
   const loadAtStart = loadavg();
-  const api = process.argv.includes('--api') ? { url: arg('api', ''), stop: async () => undefined } : await startApiProcess(config);
+  const api = process.argv.includes('--api')
+    ? { url: arg('api', ''), pid: Number(arg('api-pgid', '0')), stop: async () => undefined }
+    : await startApiProcess(config);
+  const cpu = () => (api.pid > 0 ? groupCpuSeconds(api.pid) : NaN);
   const http = new HttpClient(api.url, concurrency + 8);
   try {
     const created = await http.json('POST', '/v1/admin/events', {
@@ -45,7 +74,8 @@ async function main(): Promise<void> {
         name: 'read-path bench',
         holdSeconds: 300,
         maxSeatsPerBuyer: 6,
-        waitingRoom: { enabled: true, maxActiveCheckouts: 10, admitPerMinute: 60 },
+        // The request path's cost alone, as in the quick benchmark; proof of work is measured by bench/adversaries.ts.
+        waitingRoom: { enabled: true, maxActiveCheckouts: 10, admitPerMinute: 60, powDemandDifficulty: 0 },
         sections: [{ id: 'A', name: 'Floor', rows: 10, seatsPerRow: 10, priceCents: 5000 }],
       },
     });
@@ -87,21 +117,52 @@ async function main(): Promise<void> {
           },
         }),
     };
-    const all = ['healthz', 'join', 'me'] as const;
-    const only = arg('only', all.join(',')).split(',');
+    const all = ['healthz', 'join', 'me', 'status', 'status304', 'layout304'] as const;
+    const only = arg('only', 'healthz,join,me').split(',');
     const names = all.filter((n) => only.includes(n));
-    const totals: Record<(typeof all)[number], { ok: number; seconds: number; other: Record<string, number>; p99: number[] }> = {
-      healthz: { ok: 0, seconds: 0, other: {}, p99: [] },
-      join: { ok: 0, seconds: 0, other: {}, p99: [] },
-      me: { ok: 0, seconds: 0, other: {}, p99: [] },
+    const gz = { 'accept-encoding': 'gzip, deflate, br;q=0' };
+    let seatPath = '';
+    let statusTag = '';
+    let layoutTag = '';
+    if (names.some((n) => n.startsWith('status') || n === 'layout304')) {
+      seatPath = `/v1/events/${(await midSaleEvent(http, config, () => undefined)).eventId}`;
+      statusTag = String((await http.request('GET', `${seatPath}/seats/status`, { raw: true })).headers.etag);
+      layoutTag = String((await http.request('GET', `${seatPath}/seatmap`, { raw: true })).headers.etag);
+    }
+    const get = (path: string, headers: Record<string, string>, want: number) => () =>
+      runLoad({
+        concurrency,
+        durationMs: sliceMs,
+        op: async () => {
+          const r = await http.request('GET', path, { headers, raw: true });
+          return r.status === want ? 'ok' : `http${r.status}`;
+        },
+      });
+    const seatSlices = {
+      status: () => get(`${seatPath}/seats/status`, gz, 200)(),
+      status304: () => get(`${seatPath}/seats/status`, { ...gz, 'if-none-match': statusTag }, 304)(),
+      layout304: () => get(`${seatPath}/seatmap`, { ...gz, 'if-none-match': layoutTag }, 304)(),
     };
-    await slices.join(); // warm-up: first buyers in, JIT warm
-    if (!names.includes('join')) totals.join.ok = 0;
+    const totals: Record<(typeof all)[number], { ok: number; seconds: number; cpu: number; other: Record<string, number>; p99: number[] }> =
+      {
+        healthz: { ok: 0, seconds: 0, cpu: 0, other: {}, p99: [] },
+        join: { ok: 0, seconds: 0, cpu: 0, other: {}, p99: [] },
+        me: { ok: 0, seconds: 0, cpu: 0, other: {}, p99: [] },
+        status: { ok: 0, seconds: 0, cpu: 0, other: {}, p99: [] },
+        status304: { ok: 0, seconds: 0, cpu: 0, other: {}, p99: [] },
+        layout304: { ok: 0, seconds: 0, cpu: 0, other: {}, p99: [] },
+      };
+    const run = (name: (typeof all)[number]): Promise<LoadResult> =>
+      name === 'healthz' || name === 'join' || name === 'me' ? slices[name]() : seatSlices[name]();
+    // Warm-up: first buyers in when a slice needs them (otherwise the first slice), JIT warm.
+    await run(names.includes('join') || names.includes('me') ? 'join' : names[0]!);
     for (let r = 0; r < rounds; r++) {
       const order = names.map((_, k) => names[(k + r) % names.length]!);
       for (const name of order) {
-        const res: LoadResult = await slices[name]();
+        const cpuBefore = cpu();
+        const res = await run(name);
         const t = totals[name];
+        t.cpu += cpu() - cpuBefore;
         t.ok += res.outcomes.ok ?? 0;
         t.seconds += res.seconds;
         t.p99.push(res.latency.p99);
@@ -110,13 +171,14 @@ async function main(): Promise<void> {
     }
     const rate = (n: (typeof all)[number]) => totals[n].ok / totals[n].seconds;
     const base = names.includes('healthz') ? rate('healthz') : NaN;
+    const cpuPer = (n: (typeof all)[number]) => (totals[n].cpu / Math.max(1, totals[n].ok)) * 1e6;
     const lines = [`read paths, ${rounds} rounds of ${sliceMs} ms slices, ${concurrency} in flight, alternating`];
     for (const n of names) {
       const other = Object.entries(totals[n].other)
         .map(([k, v]) => `${k}: ${v}`)
         .join(', ');
       lines.push(
-        `  ${n.padEnd(8)} ${rate(n).toFixed(1).padStart(8)} req/s  ${(rate(n) / base).toFixed(3)}× healthz  p99 (median slice) ${totals[n].p99.sort((a, b) => a - b)[Math.floor(totals[n].p99.length / 2)]} ms${other ? `  (${other})` : ''}`,
+        `  ${n.padEnd(8)} ${rate(n).toFixed(1).padStart(8)} req/s  ${(rate(n) / base).toFixed(3)}× healthz  p99 (median slice) ${totals[n].p99.sort((a, b) => a - b)[Math.floor(totals[n].p99.length / 2)]} ms  API CPU ${cpuPer(n).toFixed(0)} µs/req (healthz's ÷ this: ${(cpuPer('healthz') / cpuPer(n)).toFixed(3)})${other ? `  (${other})` : ''}`,
       );
     }
     lines.push(`machine load (1/5/15 min): ${loadAtStart} at start, ${loadavg()} at end`);
