@@ -10,6 +10,7 @@ import { clientIp } from '../client-ip';
 import type { EventsView } from '../events-view';
 import { admittedLinks, buyerEventLinks, publicEventLinks } from '../links';
 import { requireBuyer } from '../middleware/auth';
+import { lean } from '../lean-inputs';
 import { router } from '../router';
 import {
   Challenge,
@@ -151,14 +152,15 @@ export function queueRoutes(powSecret: string) {
     return event;
   }
 
-  return router()
+  const r = router();
+  return r
     .openapi(challenge, async (c) => {
       const { eventId } = c.req.valid('param');
       const event = await roomEvent(c.var.services.events, eventId);
       const difficulty = await joinDifficulty(c.var.services.room, event, c.var.buyer);
       return c.json({ challenge: pow.challenge(eventId, c.var.buyer.buyerId, difficulty), difficulty }, 200);
     })
-    .openapi(join, async (c) => {
+    .openapi(lean(r, join), async (c) => {
       const { room } = c.var.services;
       const { eventId } = c.req.valid('param');
       const body = c.req.valid('json') ?? {};
@@ -196,7 +198,7 @@ export function queueRoutes(powSecret: string) {
       const status = place.status ?? (place.prequeue ? 'prequeue' : 'waiting');
       return c.json({ position: place.position, status }, place.created ? 201 : 200);
     })
-    .openapi(me, async (c) => {
+    .openapi(lean(r, me), async (c) => {
       const { events, room, admissions } = c.var.services;
       const { eventId } = c.req.valid('param');
       const buyer = c.var.buyer;
