@@ -118,7 +118,7 @@ export function eventRoutes() {
     })
     .openapi(lean(r, getSeatLayout), async (c) => {
       const { eventId } = c.req.valid('param');
-      const { events, seatReads } = c.var.services;
+      const { events, seatReads } = c.get('services');
       const cached = seatReads.peekLayout(eventId);
       if (cached) return asJson<z.infer<typeof SeatLayoutBody>>(sendPrepared(c, cached));
       await events.event(eventId);
@@ -126,7 +126,7 @@ export function eventRoutes() {
     })
     .openapi(lean(r, getSeatStatuses), async (c) => {
       const { eventId } = c.req.valid('param');
-      const { events, seatReads } = c.var.services;
+      const { events, seatReads } = c.get('services');
       const cached = seatReads.peekStatuses(eventId);
       if (cached) return asJson<z.infer<typeof SeatStatusesBody>>(sendPrepared(c, cached));
       await events.event(eventId);
