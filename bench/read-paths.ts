@@ -66,6 +66,8 @@ interface Total {
   ok: number;
   seconds: number;
   cpu: number;
+  /** CPU seconds of this process, the load generator. */
+  clientCpu: number;
   other: Record<string, number>;
   p99: number[];
 }
@@ -148,10 +150,9 @@ async function prepare(label: string, api: ApiProcess, names: SliceName[], opts:
     status304: () => get(`${seatPath}/seats/status`, { ...gz, 'if-none-match': statusTag }, 304),
     layout304: () => get(`${seatPath}/seatmap`, { ...gz, 'if-none-match': layoutTag }, 304),
   };
-  const totals = Object.fromEntries(ALL.map((n): [SliceName, Total] => [n, { ok: 0, seconds: 0, cpu: 0, other: {}, p99: [] }])) as Record<
-    SliceName,
-    Total
-  >;
+  const totals = Object.fromEntries(
+    ALL.map((n): [SliceName, Total] => [n, { ok: 0, seconds: 0, cpu: 0, clientCpu: 0, other: {}, p99: [] }]),
+  ) as Record<SliceName, Total>;
   // Warm-up: first buyers in when a slice needs them (otherwise the first slice), JIT warm.
   await slices[names.includes('join') || names.includes('me') ? 'join' : names[0]!]();
   return { label, api, http, run: (n: SliceName) => slices[n](), totals } satisfies Target;
@@ -185,9 +186,12 @@ async function main(): Promise<void> {
         const turn = r % 2 === 0 ? targets : [...targets].reverse();
         for (const t of turn) {
           const cpuBefore = t.api.pid > 0 ? groupCpuSeconds(t.api.pid) : NaN;
+          const mine = process.cpuUsage();
           const res = await t.run(name);
           const total = t.totals[name];
           total.cpu += (t.api.pid > 0 ? groupCpuSeconds(t.api.pid) : NaN) - cpuBefore;
+          const used = process.cpuUsage(mine);
+          total.clientCpu += (used.user + used.system) / 1e6;
           total.ok += res.outcomes.ok ?? 0;
           total.seconds += res.seconds;
           total.p99.push(res.latency.p99);
@@ -207,7 +211,7 @@ async function main(): Promise<void> {
         const p99 = t.totals[n].p99.sort((a, b) => a - b)[Math.floor(t.totals[n].p99.length / 2)];
         lines.push(
           `  ${n.padEnd(9)} ${rate(n).toFixed(1).padStart(8)} req/s  ${(rate(n) / rate('healthz')).toFixed(3)}× healthz  ` +
-            `p99 (median slice) ${p99} ms  API CPU ${cpuPer(n).toFixed(0)} µs/req (healthz's ÷ this: ${(cpuPer('healthz') / cpuPer(n)).toFixed(3)})` +
+            `p99 (median slice) ${p99} ms  API CPU ${cpuPer(n).toFixed(0)} µs/req (healthz's ÷ this: ${(cpuPer('healthz') / cpuPer(n)).toFixed(3)}), busy ${((t.totals[n].cpu / t.totals[n].seconds) * 100).toFixed(0)}%; load generator busy ${((t.totals[n].clientCpu / t.totals[n].seconds) * 100).toFixed(0)}%` +
             (other ? `  (${other})` : ''),
         );
       }
