@@ -26,7 +26,7 @@ import { HttpClient, clientAddress } from './lib/http';
 import { type LoadResult, runLoad } from './lib/load';
 import { type ApiProcess, benchConfig, startApiProcess } from './lib/services';
 import { midSaleEvent } from './suites/compact-seatmap';
-import { mintBuyers } from './suites/http';
+import { mintBuyers, openWaitingRoomEvent } from './suites/http';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -85,19 +85,7 @@ async function prepare(label: string, api: ApiProcess, names: SliceName[], opts:
   const { sliceMs, concurrency } = opts;
   const config = benchConfig();
   const http = new HttpClient(api.url, concurrency + 8);
-  const created = await http.json('POST', '/v1/admin/events', {
-    token: config.ADMIN_TOKEN,
-    body: {
-      name: 'read-path bench',
-      holdSeconds: 300,
-      maxSeatsPerBuyer: 6,
-      // The request path's cost alone, as in the quick benchmark; proof of work is measured by bench/adversaries.ts.
-      waitingRoom: { enabled: true, maxActiveCheckouts: 10, admitPerMinute: 60, powDemandDifficulty: 0 },
-      sections: [{ id: 'A', name: 'Floor', rows: 10, seatsPerRow: 10, priceCents: 5000 }],
-    },
-  });
-  const eventId = (created.body as { eventId: string }).eventId;
-  await http.json('POST', `/v1/admin/events/${eventId}/open`, { token: config.ADMIN_TOKEN });
+  const eventId = await openWaitingRoomEvent(http, config, 'read-path bench');
   // Enough buyers that joins never run out within a slice.
   const buyers = await mintBuyers(config, (Math.ceil((opts.rounds * sliceMs) / 1000) + 2) * 2000, `rp-${label}`);
   let nextJoin = 0;
