@@ -55,29 +55,28 @@ export function createApp(deps: ApiDeps, services: Services = buildServices(deps
   app.use('*', secureHeaders());
   // Requests that change something take no query parameters: an unexpected one is refused, never ignored.
   let routeMethods: ((path: string) => string[]) | null = null;
-  app.use(
-    '*',
-    edge({
-      cors: {
-        origins,
-        allowHeaders: ['Authorization', 'Content-Type', 'X-Admission-Token', 'X-Admin-Actor', 'X-Request-Id'],
-        exposeHeaders: ['X-Request-Id'],
-        maxAge: 600,
-      },
-      shed: shedLoad(shedOptionsFrom(deps.config)),
-      refuseQuery: (c) => {
-        routeMethods ??= allowedMethodsOf(app.routes);
-        if (c.req.url.includes('?') && new URL(c.req.url).search.length > 1 && routeMethods(c.req.path).includes(c.req.method)) {
-          return errorResponse(c, 'VALIDATION_FAILED', `${c.req.method} ${c.req.path} takes no query parameters`, {
-            issues: [{ path: 'query', message: 'no query parameters are accepted here' }],
-          });
-        }
-        return null;
-      },
-      bodyLimitBytes: deps.config.BODY_LIMIT_BYTES,
-      onTooLarge: (c) => errorResponse(c, 'PAYLOAD_TOO_LARGE', `request bodies are limited to ${deps.config.BODY_LIMIT_BYTES} bytes`),
-    }),
-  );
+  const { outsideV1, v1 } = edge({
+    cors: {
+      origins,
+      allowHeaders: ['Authorization', 'Content-Type', 'X-Admission-Token', 'X-Admin-Actor', 'X-Request-Id'],
+      exposeHeaders: ['X-Request-Id'],
+      maxAge: 600,
+    },
+    shed: shedLoad(shedOptionsFrom(deps.config)),
+    refuseQuery: (c) => {
+      routeMethods ??= allowedMethodsOf(app.routes);
+      if (c.req.url.includes('?') && new URL(c.req.url).search.length > 1 && routeMethods(c.req.path).includes(c.req.method)) {
+        return errorResponse(c, 'VALIDATION_FAILED', `${c.req.method} ${c.req.path} takes no query parameters`, {
+          issues: [{ path: 'query', message: 'no query parameters are accepted here' }],
+        });
+      }
+      return null;
+    },
+    bodyLimitBytes: deps.config.BODY_LIMIT_BYTES,
+    onTooLarge: (c) => errorResponse(c, 'PAYLOAD_TOO_LARGE', `request bodies are limited to ${deps.config.BODY_LIMIT_BYTES} bytes`),
+  });
+  app.use('*', outsideV1);
+  app.use('/v1/*', v1);
 
   app.use('/v1/admin/*', auditAdminActions);
 

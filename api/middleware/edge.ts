@@ -1,10 +1,10 @@
 /**
  * The middleware between the request id, metrics and secure headers and the
- * routes, folded into one: CORS (/v1), load shedding, the no-query rule for
+ * routes, folded together: CORS (/v1), load shedding, the no-query rule for
  * writes (/v1), compression, the cache policy (/v1) and the body limit (/v1),
  * nested in that order exactly as six `app.use()` layers were.
  *
- * Why one: a bodyless GET such as a 304 for unchanged seat statuses did
+ * Why: a bodyless GET such as a 304 for unchanged seat statuses did
  * nothing in four of those layers but still paid each one's dispatch, and on
  * a path that costs little more than GET /healthz that was a tenth of the
  * request. Here the common case is straight-line code, and each layer's
@@ -40,6 +40,7 @@ export interface EdgeOptions {
   onTooLarge: (c: Context) => Response | Promise<Response>;
 }
 
+/** What Hono's '/v1/*' matches. */
 const isV1 = (path: string) => path === '/v1' || path.startsWith('/v1/');
 
 /** One step of a nested chain: a Response it returns becomes the answer unless one is already final. */
@@ -48,7 +49,13 @@ async function step(c: Context, mw: MiddlewareHandler, next: Next): Promise<void
   if (r instanceof Response && !c.finalized) c.res = r;
 }
 
-export function edge(o: EdgeOptions): MiddlewareHandler<AppEnv> {
+/**
+ * Two middlewares: `outsideV1` for every path (shedding and compression;
+ * /v1 passes straight through it) and `v1` for /v1/*. Two registrations
+ * rather than one keep the route label of answers a middleware gives itself
+ * (404, preflight, 400, 413) what it was: `/v1/*` under /v1, `/*` elsewhere.
+ */
+export function edge(o: EdgeOptions): { outsideV1: MiddlewareHandler<AppEnv>; v1: MiddlewareHandler<AppEnv> } {
   const preflight = cors({
     origin: o.cors.origins,
     allowHeaders: o.cors.allowHeaders,
@@ -88,9 +95,10 @@ export function edge(o: EdgeOptions): MiddlewareHandler<AppEnv> {
     else if (!h.has('Cache-Control')) h.set('Cache-Control', 'no-store');
   };
 
-  return async (c, next) => {
-    // Only /v1 is an API for browsers on other origins, and only its answers follow the cache policy.
-    if (!isV1(c.req.path)) return step(c, o.shed, () => step(c, compress, next));
+  // Only /v1 is an API for browsers on other origins, and only its answers follow the cache policy.
+  const outsideV1: MiddlewareHandler<AppEnv> = (c, next) => (isV1(c.req.path) ? next() : step(c, o.shed, () => step(c, compress, next)));
+
+  const v1: MiddlewareHandler<AppEnv> = async (c, next) => {
     const method = c.req.method;
     if (method === 'OPTIONS') return step(c, preflight, next);
 
@@ -115,4 +123,5 @@ export function edge(o: EdgeOptions): MiddlewareHandler<AppEnv> {
     });
     addVary(c.res.headers, 'Origin');
   };
+  return { outsideV1, v1 };
 }
