@@ -11,10 +11,7 @@ import { tracingEnabled } from '../platform/tracing';
 import { type ApiDeps, type AppEnv, buildServices, type Services } from './deps';
 import { allowedMethodsOf } from './allowed-methods';
 import { errorResponse, toDomainError } from './errors';
-import { limitBodies } from './middleware/body-limit';
-import { cachePolicy } from './middleware/cache-policy';
-import { corsFor } from './middleware/cors';
-import { compressAnswers } from './middleware/compress';
+import { edge } from './middleware/edge';
 import { auditAdminActions } from './middleware/admin-audit';
 import { shedLoad, shedOptionsFrom } from './middleware/shed';
 import { traceRequests } from './middleware/tracing';
@@ -56,36 +53,30 @@ export function createApp(deps: ApiDeps, services: Services = buildServices(deps
     httpDuration.observe({ method: c.req.method, route }, (performance.now() - started) / 1000);
   });
   app.use('*', secureHeaders());
-  app.use(
-    '/v1/*',
-    corsFor({
+  // Requests that change something take no query parameters: an unexpected one is refused, never ignored.
+  let routeMethods: ((path: string) => string[]) | null = null;
+  const { outsideV1, v1 } = edge({
+    cors: {
       origins,
       allowHeaders: ['Authorization', 'Content-Type', 'X-Admission-Token', 'X-Admin-Actor', 'X-Request-Id'],
       exposeHeaders: ['X-Request-Id'],
       maxAge: 600,
-    }),
-  );
-  app.use('*', shedLoad(shedOptionsFrom(deps.config)));
-  // Requests that change something take no query parameters: an unexpected one is refused, never ignored.
-  let routeMethods: ((path: string) => string[]) | null = null;
-  app.use('/v1/*', async (c, next) => {
-    const changes = c.req.method === 'POST' || c.req.method === 'PUT' || c.req.method === 'PATCH' || c.req.method === 'DELETE';
-    routeMethods ??= allowedMethodsOf(app.routes);
-    if (changes && new URL(c.req.url).search.length > 1 && routeMethods(c.req.path).includes(c.req.method)) {
-      return errorResponse(c, 'VALIDATION_FAILED', `${c.req.method} ${c.req.path} takes no query parameters`, {
-        issues: [{ path: 'query', message: 'no query parameters are accepted here' }],
-      });
-    }
-    await next();
+    },
+    shed: shedLoad(shedOptionsFrom(deps.config)),
+    refuseQuery: (c) => {
+      routeMethods ??= allowedMethodsOf(app.routes);
+      if (c.req.url.includes('?') && new URL(c.req.url).search.length > 1 && routeMethods(c.req.path).includes(c.req.method)) {
+        return errorResponse(c, 'VALIDATION_FAILED', `${c.req.method} ${c.req.path} takes no query parameters`, {
+          issues: [{ path: 'query', message: 'no query parameters are accepted here' }],
+        });
+      }
+      return null;
+    },
+    bodyLimitBytes: deps.config.BODY_LIMIT_BYTES,
+    onTooLarge: (c) => errorResponse(c, 'PAYLOAD_TOO_LARGE', `request bodies are limited to ${deps.config.BODY_LIMIT_BYTES} bytes`),
   });
-  app.use('*', compressAnswers());
-  app.use('/v1/*', cachePolicy);
-  app.use(
-    '/v1/*',
-    limitBodies(deps.config.BODY_LIMIT_BYTES, (c) =>
-      errorResponse(c, 'PAYLOAD_TOO_LARGE', `request bodies are limited to ${deps.config.BODY_LIMIT_BYTES} bytes`),
-    ),
-  );
+  app.use('*', outsideV1);
+  app.use('/v1/*', v1);
 
   app.use('/v1/admin/*', auditAdminActions);
 

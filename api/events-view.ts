@@ -13,10 +13,14 @@ export function publicStatus(e: EventRow, counts: SeatCounts, now = Date.now()):
 
 /**
  * Event reads for the API. Event rows are cached in-process for a second, so a
- * crowd polling one event costs Postgres one query per second per replica.
+ * crowd polling one event costs Postgres one query per second per replica:
+ * when the row expires, the requests arriving while it is being read again
+ * share that one read instead of each sending its own (a burst of them opened
+ * new pool connections every second under load).
  */
 export class EventsView {
   private readonly cache = new Map<string, { at: number; event: EventRow | null }>();
+  private readonly reading = new Map<string, Promise<EventRow | null>>();
 
   constructor(
     private readonly pool: Pool,
@@ -26,21 +30,40 @@ export class EventsView {
 
   async event(eventId: string): Promise<EventRow> {
     const hit = this.cache.get(eventId);
-    const now = Date.now();
-    let event: EventRow | null;
-    if (hit && now - hit.at < this.ttlMs) {
-      event = hit.event;
-    } else {
-      event = await findEvent(this.pool, eventId);
-      if (this.cache.size > 10_000) this.cache.clear();
-      this.cache.set(eventId, { at: now, event });
-    }
+    const event = hit && Date.now() - hit.at < this.ttlMs ? hit.event : await this.read(eventId);
     if (!event) throw new DomainError('NOT_FOUND', `event ${eventId} does not exist`, { eventId });
     return event;
   }
 
+  private read(eventId: string): Promise<EventRow | null> {
+    let p = this.reading.get(eventId);
+    if (!p) {
+      const at = Date.now();
+      const read: Promise<EventRow | null> = findEvent(this.pool, eventId).then(
+        (event) => {
+          // Only the current read fills the cache: one that forget() superseded may predate the change.
+          if (this.reading.get(eventId) === read) {
+            this.reading.delete(eventId);
+            if (this.cache.size > 10_000) this.cache.clear();
+            this.cache.set(eventId, { at, event });
+          }
+          return event;
+        },
+        (err: unknown) => {
+          if (this.reading.get(eventId) === read) this.reading.delete(eventId);
+          throw err;
+        },
+      );
+      this.reading.set(eventId, read);
+      p = read;
+    }
+    return p;
+  }
+
   forget(eventId: string): void {
     this.cache.delete(eventId);
+    // A read already under way may predate the change: the next caller starts a new one.
+    this.reading.delete(eventId);
   }
 
   counts(eventId: string): Promise<SeatCounts> {

@@ -8,9 +8,25 @@ import type { Context } from 'hono';
 
 export type ContentCoding = 'br' | 'gzip';
 
+/**
+ * Clients send few distinct Accept-Encoding values (one per browser and
+ * version), so each is parsed once; the map is emptied if it ever grows large.
+ */
+const pickedEncodings = new Map<string, ContentCoding | null>();
+
 /** The best coding the client accepts (br, then gzip), or null for identity. Honours q=0. */
 export function pickEncoding(acceptEncoding: string | undefined): ContentCoding | null {
   if (!acceptEncoding) return null;
+  let coding = pickedEncodings.get(acceptEncoding);
+  if (coding === undefined) {
+    coding = parseAcceptEncoding(acceptEncoding);
+    if (pickedEncodings.size >= 256) pickedEncodings.clear();
+    pickedEncodings.set(acceptEncoding, coding);
+  }
+  return coding;
+}
+
+function parseAcceptEncoding(acceptEncoding: string): ContentCoding | null {
   let br = -1;
   let gzip = -1;
   let any = -1;
@@ -35,6 +51,7 @@ export function pickEncoding(acceptEncoding: string | undefined): ContentCoding 
 /** Weak comparison (RFC 9110 §13.1.2): does If-None-Match name this validator? */
 export function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
   if (!ifNoneMatch) return false;
+  if (ifNoneMatch === etag) return true;
   const bare = etag.replace(/^W\//, '');
   return ifNoneMatch.split(',').some((t) => {
     const tag = t.trim();
@@ -73,28 +90,35 @@ export interface PreparedAnswer {
   identity: Buffer;
   gzip: Buffer;
   br: Buffer;
+  /** The answer's headers for 304 and for each coding, built once: a crowd polling it shares them. */
+  headers: Record<'notModified' | ContentCoding | 'identity', Readonly<Record<string, string>>>;
 }
 
 /** Serialises and compresses a JSON answer once (best compression: it is served many times). */
 export function prepareJson(body: unknown, etag: string, cacheControl: string): PreparedAnswer {
   const identity = Buffer.from(JSON.stringify(body));
+  const gzip = compressSync('gzip', identity, 'best');
+  const br = compressSync('br', identity, 'best');
+  const notModified = { ETag: etag, 'Cache-Control': cacheControl, Vary: 'Accept-Encoding' };
+  const sent = (bytes: Buffer, coding?: ContentCoding) => ({
+    ...notModified,
+    'Content-Type': 'application/json',
+    ...(coding && { 'Content-Encoding': coding }),
+    'Content-Length': String(bytes.length),
+  });
   return {
     etag,
     cacheControl,
     identity,
-    gzip: compressSync('gzip', identity, 'best'),
-    br: compressSync('br', identity, 'best'),
+    gzip,
+    br,
+    headers: { notModified, identity: sent(identity), gzip: sent(gzip, 'gzip'), br: sent(br, 'br') },
   };
 }
 
 /** 304 when the client holds this version, else the bytes in the coding it accepts. */
 export function sendPrepared(c: Context, a: PreparedAnswer): Response {
-  const headers: Record<string, string> = { ETag: a.etag, 'Cache-Control': a.cacheControl, Vary: 'Accept-Encoding' };
-  if (matchesEtag(c.req.header('if-none-match'), a.etag)) return c.body(null, 304, headers);
-  const coding = pickEncoding(c.req.header('accept-encoding'));
-  headers['Content-Type'] = 'application/json';
-  if (coding) headers['Content-Encoding'] = coding;
-  const bytes = coding === 'br' ? a.br : coding === 'gzip' ? a.gzip : a.identity;
-  headers['Content-Length'] = String(bytes.length);
-  return c.body(bytes as unknown as ArrayBuffer, 200, headers);
+  if (matchesEtag(c.req.header('if-none-match'), a.etag)) return c.body(null, 304, a.headers.notModified);
+  const coding = pickEncoding(c.req.header('accept-encoding')) ?? 'identity';
+  return c.body(a[coding] as unknown as ArrayBuffer, 200, a.headers[coding]);
 }

@@ -29,7 +29,16 @@ import { type SimOptions, simulate } from './simulate';
 import { benchContention, type ContentionOptions } from './suites/contention';
 import { benchHolds, type HoldsOptions } from './suites/holds';
 import { benchCompactSeatMap } from './suites/compact-seatmap';
-import { benchGet, benchRawRedis, benchWaitingRoom, hasRoute, type HttpOptions, mintBuyers, redisBenchmark } from './suites/http';
+import {
+  benchGet,
+  benchRawRedis,
+  benchWaitingRoom,
+  hasRoute,
+  type HttpOptions,
+  mintBuyers,
+  openWaitingRoomEvent,
+  redisBenchmark,
+} from './suites/http';
 import { benchSse, type SseOptions } from './suites/sse';
 import { benchTemporal, type TemporalOptions } from './suites/temporal';
 import {
@@ -350,19 +359,7 @@ export async function runBench(args: BenchArgs): Promise<BenchResult> {
 
       const probeBuyer = (await mintBuyers(config, 1, 'probe'))[0]!;
       if (await hasRoute(http, 'POST', `/v1/events/${mapEventId}/queue`, probeBuyer.token)) {
-        const wrEvent = await http.json('POST', '/v1/admin/events', {
-          token: config.ADMIN_TOKEN,
-          body: {
-            name: 'bench waiting room',
-            holdSeconds: 300,
-            maxSeatsPerBuyer: 6,
-            // The request path's cost alone; proof of work is measured by bench/adversaries.ts.
-            waitingRoom: { enabled: true, maxActiveCheckouts: 10, admitPerMinute: 60, powDemandDifficulty: 0 },
-            sections: [{ id: 'A', name: 'Floor', rows: 10, seatsPerRow: 10, priceCents: 5000 }],
-          },
-        });
-        const wrEventId: string = wrEvent.body.eventId;
-        await http.json('POST', `/v1/admin/events/${wrEventId}/open`, { token: config.ADMIN_TOKEN });
+        const wrEventId = await openWaitingRoomEvent(http, config, 'bench waiting room');
         detail('minting buyers for the waiting room');
         const buyers = await mintBuyers(config, o.joiners, 'wr');
         const wr = await benchWaitingRoom(http, wrEventId, buyers, o, detail);

@@ -54,6 +54,8 @@ export class AppProcess {
     private readonly entry: AppEntry,
     private readonly env: NodeJS.ProcessEnv,
     private readonly logDir = LOG_DIR,
+    /** The checkout whose code runs (another worktree, to compare two versions side by side). */
+    private readonly cwd = ROOT,
   ) {}
 
   get pid(): number | undefined {
@@ -75,7 +77,7 @@ export class AppProcess {
     // the API or the worker under a benchmark (the profile is written when the process exits gracefully).
     const nodeFlags = process.env.ONSALE_CHILD_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
     const child = spawn(TSX, [...nodeFlags, this.entry], {
-      cwd: ROOT,
+      cwd: this.cwd,
       env: { ...process.env, ...this.env },
       detached: true, // its own process group, so a kill reaches tsx's node child too
       stdio: ['ignore', 'pipe', 'pipe'],

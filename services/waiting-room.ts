@@ -16,7 +16,7 @@ import { eventRateKey, type Limit, RATE_HIT_LUA, rateLimited } from './rate-limi
 import { newSeed, shuffle } from './shuffle';
 import { DomainError } from '../domain/errors';
 
-export const queueKeys = (eventId: string) => {
+function keysOf(eventId: string) {
   const k = (name: string) => `wr:{${eventId}}:${name}`;
   return {
     places: k('places'), // buyer → position, or "p<n>" while in the pre-queue
@@ -39,7 +39,25 @@ export const queueKeys = (eventId: string) => {
     asleep: k('asleep'), // set while the admission controller sleeps with nobody waiting
     wakeGate: k('wake'), // held for a second after a wake-up is sent
   };
-};
+}
+
+export type QueueKeys = Readonly<ReturnType<typeof keysOf>>;
+
+/**
+ * The waiting room's keys for an event, built once per event rather than on
+ * every join and status poll (nineteen strings each time). The map is emptied
+ * if it ever holds many events.
+ */
+const keysByEvent = new Map<string, QueueKeys>();
+export function queueKeys(eventId: string): QueueKeys {
+  let keys = keysByEvent.get(eventId);
+  if (!keys) {
+    if (keysByEvent.size >= 10_000) keysByEvent.clear();
+    keys = Object.freeze(keysOf(eventId));
+    keysByEvent.set(eventId, keys);
+  }
+  return keys;
+}
 
 /** A placed buyer's status, as /queue/me would report it (Lua; KEYS as in JOIN). */
 const STATUS_OF_PLACE = `

@@ -19,7 +19,7 @@ export function isAdminToken(token: string | null, adminToken: string): boolean 
 export const requireBuyer = createMiddleware<AppEnv>(async (c, next) => {
   const token = bearer(c.req.header('authorization'));
   if (!token) throw new DomainError('UNAUTHENTICATED', 'send Authorization: Bearer <buyer token>');
-  const buyer = await c.var.services.buyerTokens.verify(token);
+  const buyer = await c.get('services').buyerTokens.verify(token);
   if (!buyer) throw new DomainError('UNAUTHENTICATED', 'the buyer token is invalid or expired');
   c.set('buyer', buyer);
   c.set('isAdmin', false);

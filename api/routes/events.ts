@@ -1,6 +1,7 @@
 import { createRoute, type z } from '@hono/zod-openapi';
 import type { TypedResponse } from 'hono';
 import { buyerEventLinks, publicEventLinks, readsOnly } from '../links';
+import { lean } from '../lean-inputs';
 import { router } from '../router';
 import { publicStatus } from '../events-view';
 import { matchesEtag, sendPrepared } from '../http-cache';
@@ -74,7 +75,8 @@ const getSeatStatuses = createRoute({
 });
 
 export function eventRoutes() {
-  return router()
+  const r = router();
+  return r
     .openapi(getEvent, async (c) => {
       const { eventId } = c.req.valid('param');
       const { events } = c.var.services;
@@ -98,7 +100,7 @@ export function eventRoutes() {
         200,
       );
     })
-    .openapi(getSeats, async (c) => {
+    .openapi(lean(r, getSeats), async (c) => {
       const { eventId } = c.req.valid('param');
       const { events, seatCache } = c.var.services;
       await events.event(eventId);
@@ -114,17 +116,17 @@ export function eventRoutes() {
       c.header('ETag', `"${map.version}"`);
       return c.json({ eventId, version: map.version, seats: map.seats }, 200);
     })
-    .openapi(getSeatLayout, async (c) => {
+    .openapi(lean(r, getSeatLayout), async (c) => {
       const { eventId } = c.req.valid('param');
-      const { events, seatReads } = c.var.services;
+      const { events, seatReads } = c.get('services');
       const cached = seatReads.peekLayout(eventId);
       if (cached) return asJson<z.infer<typeof SeatLayoutBody>>(sendPrepared(c, cached));
       await events.event(eventId);
       return asJson<z.infer<typeof SeatLayoutBody>>(sendPrepared(c, await seatReads.layout(eventId)));
     })
-    .openapi(getSeatStatuses, async (c) => {
+    .openapi(lean(r, getSeatStatuses), async (c) => {
       const { eventId } = c.req.valid('param');
-      const { events, seatReads } = c.var.services;
+      const { events, seatReads } = c.get('services');
       const cached = seatReads.peekStatuses(eventId);
       if (cached) return asJson<z.infer<typeof SeatStatusesBody>>(sendPrepared(c, cached));
       await events.event(eventId);

@@ -10,6 +10,7 @@ import { clientIp } from '../client-ip';
 import type { EventsView } from '../events-view';
 import { admittedLinks, buyerEventLinks, publicEventLinks } from '../links';
 import { requireBuyer } from '../middleware/auth';
+import { lean } from '../lean-inputs';
 import { router } from '../router';
 import {
   Challenge,
@@ -151,20 +152,23 @@ export function queueRoutes(powSecret: string) {
     return event;
   }
 
-  return router()
+  const r = router();
+  return r
     .openapi(challenge, async (c) => {
       const { eventId } = c.req.valid('param');
       const event = await roomEvent(c.var.services.events, eventId);
       const difficulty = await joinDifficulty(c.var.services.room, event, c.var.buyer);
       return c.json({ challenge: pow.challenge(eventId, c.var.buyer.buyerId, difficulty), difficulty }, 200);
     })
-    .openapi(join, async (c) => {
-      const { room } = c.var.services;
+    .openapi(lean(r, join), async (c) => {
+      // c.get(), not c.var: each read of c.var copies every variable into a new object.
+      const services = c.get('services');
+      const { room } = services;
       const { eventId } = c.req.valid('param');
       const body = c.req.valid('json') ?? {};
-      const buyer = c.var.buyer;
-      const ip = clientIp(c, c.var.services.config.TRUST_PROXY_HOPS);
-      const event = await roomEvent(c.var.services.events, eventId);
+      const buyer = c.get('buyer');
+      const ip = clientIp(c, services.config.TRUST_PROXY_HOPS);
+      const event = await roomEvent(services.events, eventId);
       const difficulty = await joinDifficulty(room, event, buyer);
       // A rise in demand while the buyer was solving costs them at most DEMAND_SLACK_BITS; the risk bits are never waived.
       const floor = Math.min(difficulty, Math.max(difficulty - DEMAND_SLACK_BITS, powDifficultyFor(event.waitingRoom, 0, buyer.risk ?? 0)));
@@ -192,14 +196,14 @@ export function queueRoutes(powSecret: string) {
         });
       }
       if (place.created) counted(eventId);
-      if (place.wake) await c.var.services.control.sendWake(eventId);
+      if (place.wake) await services.control.sendWake(eventId);
       const status = place.status ?? (place.prequeue ? 'prequeue' : 'waiting');
       return c.json({ position: place.position, status }, place.created ? 201 : 200);
     })
-    .openapi(me, async (c) => {
-      const { events, room, admissions } = c.var.services;
+    .openapi(lean(r, me), async (c) => {
+      const { events, room, admissions } = c.get('services');
       const { eventId } = c.req.valid('param');
-      const buyer = c.var.buyer;
+      const buyer = c.get('buyer');
       const event = await events.event(eventId);
       const wr = event.waitingRoom;
       const s = await room.status(eventId, buyer.buyerId, Date.now(), {

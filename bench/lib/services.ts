@@ -37,20 +37,26 @@ function settingsOf(config: Config): Record<string, string> {
   );
 }
 
-/** Starts api/server.ts as its own process group on a free loopback port and waits until it is ready. */
-export async function startApiProcess(config: Config, extraEnv: Record<string, string> = {}): Promise<ApiProcess> {
+/** Starts api/server.ts (of `root`, this checkout by default) as its own process group on a free loopback port and waits until it is ready. */
+export async function startApiProcess(config: Config, extraEnv: Record<string, string> = {}, root = ROOT): Promise<ApiProcess> {
   await migrateOnce(config);
   const port = await freePort();
-  const api = new AppProcess('bench-api', 'api/server.ts', {
-    ...settingsOf(config),
-    API_HOST: '127.0.0.1',
-    API_PORT: String(port),
-    LOG_LEVEL: 'warn',
-    // The load generator plays the CDN in front of the API: it names each simulated client's address in
-    // X-Forwarded-For, so per-address limits see many clients instead of one loopback address.
-    TRUST_PROXY_HOPS: '1',
-    ...extraEnv,
-  });
+  const api = new AppProcess(
+    'bench-api',
+    'api/server.ts',
+    {
+      ...settingsOf(config),
+      API_HOST: '127.0.0.1',
+      API_PORT: String(port),
+      LOG_LEVEL: 'warn',
+      // The load generator plays the CDN in front of the API: it names each simulated client's address in
+      // X-Forwarded-For, so per-address limits see many clients instead of one loopback address.
+      TRUST_PROXY_HOPS: '1',
+      ...extraEnv,
+    },
+    undefined,
+    root,
+  );
   await api.start();
   return {
     url: `http://127.0.0.1:${port}`,

@@ -135,6 +135,27 @@ export interface WaitingRoomFigures {
 }
 
 /**
+ * An open 100-seat event with a waiting room whose joins cost no proof of
+ * work: the request path's cost alone (proof of work is measured by
+ * bench/adversaries.ts). Returns its id.
+ */
+export async function openWaitingRoomEvent(http: HttpClient, config: Config, name: string): Promise<string> {
+  const created = await http.json('POST', '/v1/admin/events', {
+    token: config.ADMIN_TOKEN,
+    body: {
+      name,
+      holdSeconds: 300,
+      maxSeatsPerBuyer: 6,
+      waitingRoom: { enabled: true, maxActiveCheckouts: 10, admitPerMinute: 60, powDemandDifficulty: 0 },
+      sections: [{ id: 'A', name: 'Floor', rows: 10, seatsPerRow: 10, priceCents: 5000 }],
+    },
+  });
+  const eventId = (created.body as { eventId: string }).eventId;
+  await http.json('POST', `/v1/admin/events/${eventId}/open`, { token: config.ADMIN_TOKEN });
+  return eventId;
+}
+
+/**
  * Joins with a new buyer from a new address per request, and polls /queue/me
  * round-robin over the buyers that joined (the API allows each buyer a few
  * polls a second; spreading them keeps this a throughput figure, not a
