@@ -311,6 +311,9 @@ export async function checkout(input: CheckoutInput & CheckoutOptions): Promise<
   setHandler(
     purchaseUpdate,
     async ({ holdId, paymentMethod }) => {
+      // Shape 3 confirms within the purchase's own task, so a duplicate sent alongside it can arrive after the
+      // order is made rather than while it is being paid: it answers that order and charges nothing.
+      if (shape >= 3 && state === 'confirmed' && order) return order;
       enter('paying');
       paymentAttempts++;
       const h = hold!;
@@ -401,6 +404,7 @@ export async function checkout(input: CheckoutInput & CheckoutOptions): Promise<
       validator: ({ holdId }) => {
         if (!hold || hold.holdId !== holdId) throw fail('HOLD_NOT_FOUND', 'no such hold in this checkout', { holdId });
         if (state === 'paying') throw fail('CHECKOUT_IN_PROGRESS', 'a payment for this hold is already in progress');
+        if (shape >= 3 && state === 'confirmed') return;
         if (state !== 'held' || windowClosed || Date.now() >= expiresAtMs) {
           throw fail('HOLD_EXPIRED', 'this hold has ended', { holdId, state });
         }

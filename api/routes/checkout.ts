@@ -216,17 +216,23 @@ export function checkoutRoutes() {
       const deps = c.var.services;
       await deps.limiter.check('checkout', buyer.buyerId, CHECKOUT_PER_BUYER);
       // A purchase repeated after it succeeded answers with the same order and charges nothing.
-      const existing = await findOrderByHold(deps.pool, holdId);
-      if (existing?.status === 'confirmed' && existing.buyerId === buyer.buyerId && existing.eventId === eventId) {
+      const confirmedOrder = async () => {
+        const existing = await findOrderByHold(deps.pool, holdId);
+        if (existing?.status !== 'confirmed' || existing.buyerId !== buyer.buyerId || existing.eventId !== eventId) return null;
         const { orderId, seatIds, amountCents } = existing;
-        return c.json({ orderId, status: 'confirmed' as const, seatIds, amountCents }, 200);
-      }
+        return { orderId, status: 'confirmed' as const, seatIds, amountCents };
+      };
+      const before = await confirmedOrder();
+      if (before) return c.json(before, 200);
       const handle = deps.temporal.workflow.getHandle(checkoutWorkflowId(eventId, buyer.buyerId));
       try {
         const result = await handle.executeUpdate(purchaseUpdate, { args: [{ holdId, paymentMethod }] });
         if (result.status === 'requires_action') return c.json(result, 202);
         return c.json(result, 200);
       } catch (err) {
+        // A duplicate sent alongside a purchase that confirmed (and ended the checkout) in the meantime.
+        const after = await confirmedOrder();
+        if (after) return c.json(after, 200);
         if (err instanceof WorkflowNotFoundError) await holdGone(c, buyer, eventId, holdId);
         throw err;
       }
