@@ -65,11 +65,12 @@ const confirm = proxyActivities<Activities>({
 });
 
 /** Payments retry with the same idempotency key, so a retry never charges twice. */
-const payments = proxyActivities<Activities>({
+const PAYMENT_OPTIONS = {
   startToCloseTimeout: '30s',
   scheduleToCloseTimeout: '15 minutes',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
-});
+} as const;
+const payments = proxyActivities<Activities>(PAYMENT_OPTIONS);
 
 /**
  * The lean checkout (see isLeanRequest): the seat activities run as local
@@ -91,12 +92,7 @@ const localConfirm = proxyLocalActivities<Activities>({
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '15s' },
 });
 /** The charge is dispatched eagerly to this worker where the server allows it (system.enableActivityEagerExecution). */
-const eagerPayments = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  scheduleToCloseTimeout: '15 minutes',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
-  allowEagerDispatch: true,
-});
+const eagerPayments = proxyActivities<Activities>({ ...PAYMENT_OPTIONS, allowEagerDispatch: true });
 
 /**
  * Shape 3: the charge runs as a local activity in the purchase's own workflow
@@ -107,11 +103,7 @@ const eagerPayments = proxyActivities<Activities>({
  * alive while the call lasts, and a retry backing off longer than a minute
  * waits on a timer.
  */
-const localPayments = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '30s',
-  scheduleToCloseTimeout: '15 minutes',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
-});
+const localPayments = proxyLocalActivities<Activities>(PAYMENT_OPTIONS);
 
 /** Shape 3: the order a purchase committed in a workflow task that was then lost (see the purchase handler). */
 const localOrders = proxyLocalActivities<Pick<Activities, 'orderForHold'>>({
