@@ -1,12 +1,13 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { withTransaction } from '../db/pool';
-import { reserveSeats as reserveQuery, releaseHold as releaseQuery, sellHeldSeats } from '../db/queries/seats';
+import { sellHeldSeats } from '../db/queries/seats';
 import { findOrderByHold, findHold, insertOrder } from '../db/queries/orders';
 import { enqueueNotification } from '../db/queries/notifications';
 import { lockSucceededPayment } from '../db/queries/payments';
-import type { HoldRequest, OrderView, Reservation } from '../domain/checkout';
+import type { OrderView, Reservation } from '../domain/checkout';
 import type { SeatChange } from '../domain/seats';
+import { type ReserveHoldInput, SeatHolds } from '../services/seat-holds';
 import type { ActivityDeps } from './deps';
 import { asFailure } from './failures';
 
@@ -26,15 +27,7 @@ function sinceScheduled(): number {
   }
 }
 
-export interface ReserveSeatsInput {
-  holdId: string;
-  eventId: string;
-  buyerId: string;
-  checkoutId: string;
-  request: HoldRequest;
-  /** The waiting buyer has been answered by then: a reservation later than this must not commit. */
-  deadlineMs?: number;
-}
+export type ReserveSeatsInput = ReserveHoldInput;
 
 export interface ConfirmOrderInput {
   holdId: string;
@@ -43,24 +36,7 @@ export interface ConfirmOrderInput {
 }
 
 export function createSeatActivities(deps: ActivityDeps) {
-  /** The cache follows Postgres; a Redis outage must not fail a committed seat change. */
-  async function publish(eventId: string, changes: SeatChange[]): Promise<void> {
-    try {
-      await deps.seatCache.apply(eventId, changes);
-    } catch (err) {
-      deps.logger.warn({ err, eventId }, 'seat cache update failed; readers rebuild from Postgres');
-      await deps.seatCache.invalidate(eventId).catch(() => undefined);
-    }
-  }
-
-  /** The claim ends with the hold; a Redis outage leaves it to expire on its own. */
-  async function dropClaim(eventId: string, holdId: string): Promise<void> {
-    try {
-      await deps.seatClaims.drop(eventId, holdId);
-    } catch (err) {
-      deps.logger.warn({ err, eventId }, 'claim gate not told of a release; the claim expires by itself');
-    }
-  }
+  const holds = new SeatHolds({ ...deps, graceSeconds: deps.settings.holdPaymentGraceSeconds });
 
   return {
     /**
@@ -68,28 +44,12 @@ export function createSeatActivities(deps: ActivityDeps) {
      * window left by the database's clock, which the workflow's timer runs.
      */
     async reserveSeats(input: ReserveSeatsInput): Promise<Reservation> {
-      const grace = deps.settings.holdPaymentGraceSeconds;
-      const { hold, changes, dbNow } = await asFailure(() =>
-        reserveQuery(deps.pool, {
-          ...input,
-          graceSeconds: grace,
-          ...(input.deadlineMs !== undefined && { deadline: new Date(input.deadlineMs) }),
-        }),
-      );
-      await publish(input.eventId, changes);
-      // The gate learns holds it did not claim (made while it was being rebuilt), and a claim's end
-      // becomes the database's.
-      await deps.seatClaims
-        .record(input.eventId, hold.holdId, hold.seatIds, Date.parse(hold.dbExpiresAt) - dbNow.getTime())
-        .catch((err: unknown) => deps.logger.warn({ err, eventId: input.eventId }, 'claim gate not told of a hold'));
-      return { ...hold, windowLeftMs: Math.max(0, Date.parse(hold.dbExpiresAt) - grace * 1000 - dbNow.getTime() + sinceScheduled()) };
+      const hold = await asFailure(() => holds.reserve(input));
+      return { ...hold, windowLeftMs: hold.windowLeftMs + sinceScheduled() };
     },
 
     async releaseHold(input: { eventId: string; holdId: string; outcome: 'released' | 'expired' }): Promise<number> {
-      const changes = await releaseQuery(deps.pool, input.holdId, input.outcome);
-      await publish(input.eventId, changes);
-      await dropClaim(input.eventId, input.holdId);
-      return changes.length;
+      return await holds.release(input);
     },
 
     /**
@@ -129,7 +89,7 @@ export function createSeatActivities(deps: ActivityDeps) {
         });
         return { order, changes: sold, eventId: hold.eventId };
       });
-      await publish(eventId, changes);
+      await holds.publish(eventId, changes);
       try {
         await deps.seatClaims.sold(eventId, input.holdId, order.seatIds);
       } catch (err) {

@@ -16,6 +16,7 @@ import type { Logger } from '../platform/logger';
 import { createRedis } from '../platform/redis';
 import { SeatCache } from '../services/seat-cache';
 import { SeatClaims } from '../services/seat-claims';
+import { SeatHolds } from '../services/seat-holds';
 import { KnownBuyers } from './known-buyers';
 import { connectClient } from '../platform/temporal';
 
@@ -46,6 +47,8 @@ export interface Services extends ApiDeps {
   seatReads: SeatReads;
   payments: PaymentProvider;
   knownBuyers: KnownBuyers;
+  /** Reserves a winning claim's seats in Postgres (and gives them back when its checkout cannot start). */
+  seatHolds: SeatHolds;
 }
 
 export interface AppEnv {
@@ -74,6 +77,7 @@ export function buildServices(deps: ApiDeps): Services {
     seatReads: new SeatReads(deps.seatCache),
     payments: createPaymentProvider(deps.config, deps.pool),
     knownBuyers: new KnownBuyers(deps.pool),
+    seatHolds: new SeatHolds({ ...deps, graceSeconds: deps.config.HOLD_PAYMENT_GRACE_SECONDS }),
   };
 }
 

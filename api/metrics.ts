@@ -17,3 +17,16 @@ export const httpDuration = new Histogram({
   buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
   registers: [registry],
 });
+
+/**
+ * Hold attempts by outcome, counted where they are decided: in the API, by the
+ * claim gate or by the reserve behind it (held, unavailable, limit, in_progress,
+ * failed). The worker counts the same name for checkouts that still reserve in
+ * an activity (those started before the API reserved itself).
+ */
+export const holdAttempts = new Counter({
+  name: 'onsale_holds_total',
+  help: 'Hold attempts by outcome',
+  labelNames: ['outcome'],
+  registers: [registry],
+});

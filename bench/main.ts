@@ -481,7 +481,7 @@ export async function runBench(args: BenchArgs): Promise<BenchResult> {
         baseline: 'GET /healthz, API CPU per request',
         baselineValue: c.healthzApiCpuMsPerRequest,
         ratio: ratio(c.losingCpuMsPerAttemptPathTotal, c.healthzApiCpuMsPerRequest),
-        note: `target ≤ 0.5 ms; by process ${JSON.stringify(c.losingCpuMsPerAttempt)}; Postgres counts only the backends of the benchmark's database; Redis and the Temporal server are whole processes, shared with any other work on this machine`,
+        note: `target ≤ 0.5 ms; by process ${JSON.stringify(c.losingCpuMsPerAttempt)}; Postgres counts only the backends of the benchmark's database; Redis and the Temporal server are whole processes, shared with any other work on this machine; measured after the winners' checkouts had settled (${round(c.settleMs / 1000, 1)} s after the mixed run)`,
       });
       fig({
         group: 'Contention',
@@ -500,7 +500,7 @@ export async function runBench(args: BenchArgs): Promise<BenchResult> {
         ['Holds, flash crowd', settings.holdsFlash],
       ] as const) {
         progress.step(`seat holds under contention (Postgres, ${s.workload ?? 'spread'})`);
-        const holds = await benchHolds(config.DATABASE_URL, { ...s, seed: args.seed }, detail);
+        const holds = await benchHolds(config.DATABASE_URL, { ...s, seed: args.seed }, detail, config.REDIS_URL);
         result.details[s.workload === 'flash' ? 'holdsFlash' : 'holds'] = holds;
         const by = Object.fromEntries(holds.map((h) => [h.strategy, h]));
         const scene =
@@ -530,7 +530,7 @@ export async function runBench(args: BenchArgs): Promise<BenchResult> {
             name: `${h.strategy}: attempts answered/s (held + rejected)`,
             value: h.attemptsPerSecond,
             unit: 'attempts/s',
-            ...(h.strategy === 'onsale' &&
+            ...((h.strategy === 'onsale' || h.strategy === 'onsale-gated') &&
               by.naive && {
                 baseline: 'naive FOR UPDATE',
                 baselineValue: by.naive.attemptsPerSecond,
@@ -561,7 +561,7 @@ export async function runBench(args: BenchArgs): Promise<BenchResult> {
                 baselineValue: by.naive.cpuMicrosPerAttempt.postgres,
                 ratio: ratio(h.cpuMicrosPerAttempt.postgres, by.naive.cpuMicrosPerAttempt.postgres),
               }),
-            note: `client (this process) ${h.cpuMicrosPerAttempt.client} µs CPU per attempt; Postgres backends from /proc/<pid>/schedstat`,
+            note: `client (this process) ${h.cpuMicrosPerAttempt.client} µs CPU per attempt; Redis server ${h.cpuMicrosPerAttempt.redis} µs (every strategy's figure includes whatever else Redis served meanwhile); Postgres backends and Redis from /proc/<pid>/schedstat`,
           });
           result.latencies[`${group.toLowerCase()}: ${h.strategy}`] = h.load.latency;
         }
@@ -590,7 +590,7 @@ export async function runBench(args: BenchArgs): Promise<BenchResult> {
       result.details.temporal = t;
       fig({
         group: 'Temporal',
-        name: 'checkouts/s (hold update-with-start + purchase update)',
+        name: 'checkouts/s (reserve, start held, purchase update)',
         value: t.checkout.perSecond,
         unit: 'checkouts/s',
         baseline: 'empty workflow start+result',

@@ -8,8 +8,9 @@
  * all alike:
  *
  *   empty     start the empty workflow and wait for its result (Temporal's floor);
- *   checkout  the production checkout as the API sends it: Update-with-Start of
- *             the hold, then the purchase update (bench/suites/temporal.ts).
+ *   checkout  the production checkout as the API runs it: Postgres takes the
+ *             seats, the checkout starts already held, then the purchase
+ *             update (bench/suites/temporal.ts).
  *
  * Per window: rate, latency, and CPU per operation of the server (from /proc,
  * when its pid file is given), of the Postgres backends serving it, of the
@@ -437,6 +438,7 @@ async function main(): Promise<void> {
   } finally {
     await Promise.allSettled(setups.map((s) => s.worker.terminate()));
     await Promise.allSettled(setups.map((s) => s.connection.close()));
+    await Promise.allSettled(setups.map((s) => s.prepared.close()));
     await pool.end();
   }
   const uptimeAfter = uptime();

@@ -10,6 +10,37 @@ export interface CheckoutInput {
   buyerId: string;
   /** How long a checkout without a successful hold lingers for another attempt. */
   idleSeconds?: number;
+  /**
+   * Shape 4 (HELD_AT_START_SHAPE): the hold the API has already taken in
+   * Postgres. The checkout starts held, with no hold request and no reserve of
+   * its own. Absent for checkouts that start by a hold request.
+   */
+  hold?: HeldAtStart;
+}
+
+/** The hold a shape 4 checkout starts with, as the database recorded it. */
+export interface HeldAtStart {
+  holdId: string;
+  seatIds: string[];
+  amountCents: number;
+  holdSeconds: number;
+  /**
+   * The window left when the API sent the start: what the database's clock had
+   * left at the reserve, less the time the API took since. The workflow counts
+   * it from the start's own time on the server's clock, so the timer ends with
+   * the database's window without comparing the two clocks.
+   */
+  windowLeftMs: number;
+  /**
+   * The window's end as the database recorded it (its expiry less the grace),
+   * in ms since the epoch on the database's clock. A start the server took long
+   * to record would push a timer counted from the start past this, so the
+   * workflow ends the window here when the clocks are in step (see
+   * CLOCKS_IN_STEP_MS in the workflow).
+   */
+  windowEndsAtMs: number;
+  /** HELD_AT_START_SHAPE, recorded with the start so a replay takes the path the checkout ran. */
+  shape: number;
 }
 
 /**
@@ -35,6 +66,10 @@ export type HoldRequest = ({ kind: 'seats'; seatIds: string[] } | { kind: 'best'
 };
 
 /**
+ * 4 (HELD_AT_START_SHAPE): the API reserves the winning claim's seats itself,
+ * in one round trip to Postgres, and starts the checkout already held: the
+ * buyer's answer waits for one workflow start, not for a workflow task. The
+ * checkout then runs as shape 3.
  * 3: the charge is a local activity too, so a purchase is one workflow task
  * and a sold ticket's checkout two tasks and no activity at all.
  * 2: the hold is kept for the charge by a local activity, like reserve,
@@ -42,6 +77,7 @@ export type HoldRequest = ({ kind: 'seats'; seatIds: string[] } | { kind: 'best'
  * 1 (or absent) with a hold id: the lean checkout as first built.
  */
 export const LEAN_CHECKOUT_SHAPE = 3;
+export const HELD_AT_START_SHAPE = 4;
 
 /** What the database reserved for a hold: the seats, their price, and the hold's end as the database recorded it. */
 export interface Reservation {

@@ -138,6 +138,11 @@ export const REMINDER_LEAD_PATCH = 'checkout-reminder-lead-time';
  */
 const isLeanRequest = (request: HoldRequest) => typeof request.holdId === 'string';
 const MAX_FAILED_HOLD_ATTEMPTS = 25;
+/**
+ * Shape 4: a start recorded this much later than the database's window would
+ * imply is taken for a clock that is off, not for a slow start.
+ */
+const CLOCKS_IN_STEP_MS = 15_000;
 /** States a lean checkout can rest in: kept current in the index once it has written one. */
 const RESTING = new Set<CheckoutState>(['held', 'confirmed', 'refunded', 'released', 'expired']);
 const DEFAULT_IDLE_SECONDS = 600;
@@ -213,6 +218,23 @@ export async function checkout(input: CheckoutInput & CheckoutOptions): Promise<
 
   async function releaseSeats(outcome: 'released' | 'expired'): Promise<void> {
     await seatActs().releaseHold({ eventId, holdId: hold!.holdId, outcome });
+  }
+
+  if (input.hold) {
+    // Shape 4: the API took the hold in Postgres before it started this checkout, which begins held. The
+    // window is the database's: what it had left, counted from the start on the server's clock.
+    versionDecided = true;
+    lean = true;
+    shape = input.hold.shape;
+    const { holdId, seatIds, amountCents, holdSeconds, windowLeftMs, windowEndsAtMs } = input.hold;
+    windowMs = holdSeconds * 1000;
+    // Counted from the start on the server's clock, the window ends late by however long the start took to be
+    // recorded. With the clocks in step, the database's own end is the earlier and the true one; a clock far
+    // off (a time-skipping test server) leaves the count from the start, on one clock.
+    const byStart = workflowInfo().runStartTime.getTime() + windowLeftMs;
+    expiresAtMs = Math.abs(byStart - windowEndsAtMs) < CLOCKS_IN_STEP_MS ? Math.min(byStart, windowEndsAtMs) : byStart;
+    hold = { holdId, seatIds, amountCents, expiresAt: new Date(expiresAtMs).toISOString() };
+    state = 'held';
   }
 
   setHandler(checkoutQuery, view);
@@ -423,7 +445,7 @@ export async function checkout(input: CheckoutInput & CheckoutOptions): Promise<
   );
 
   if (lean) {
-    // Phase 1, lean, the hold came with the start (Update-with-Start): no idle timer at all.
+    // Phase 1, lean, the hold came with the start (Update-with-Start, or the start's input): no idle timer at all.
     await condition(() => state !== 'holding');
   } else {
     // Phase 1: wait for a successful hold (a lean one that fails closes at once).

@@ -1,22 +1,14 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
-import { WithStartWorkflowOperation, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { findHold, findOrderByHold } from '../../db/queries/orders';
-import {
-  BUYER_ID_KEY,
-  checkoutQuery,
-  EVENT_ID_KEY,
-  holdUpdate,
-  type HoldRequest,
-  LEAN_CHECKOUT_SHAPE,
-  purchaseUpdate,
-  releaseUpdate,
-} from '../../domain/checkout';
+import { checkoutQuery, type HoldRequest, purchaseUpdate, releaseUpdate } from '../../domain/checkout';
 import { DomainError } from '../../domain/errors';
 import { checkoutWorkflowId } from '../../domain/ids';
+import { startHeldCheckout } from '../../services/held-checkout';
 import { rateLimited } from '../../services/rate-limit';
-import { checkout } from '../../workflows/checkout';
 import type { AppEnv, Buyer } from '../deps';
+import { holdAttempts } from '../metrics';
 import { router } from '../router';
 import { holdLinks, orderLinks } from '../links';
 import { requireBuyer } from '../middleware/auth';
@@ -103,6 +95,26 @@ const checkoutView = createRoute({
   },
 });
 
+/** onsale_holds_total's outcome for an answered hold attempt. */
+function holdOutcome(status: number, err: unknown): string {
+  if (status === 201) return 'held';
+  const code = err instanceof DomainError ? err.code : undefined;
+  switch (code) {
+    case 'SEATS_UNAVAILABLE':
+      return 'unavailable';
+    case 'LIMIT_EXCEEDED':
+      return 'limit';
+    case 'CHECKOUT_IN_PROGRESS':
+      return 'in_progress';
+    case 'RATE_LIMITED':
+      return 'rate_limited';
+    case 'NOT_ADMITTED':
+      return 'not_admitted';
+    default:
+      return status >= 500 ? 'failed' : 'refused';
+  }
+}
+
 const CHECKOUT_PER_BUYER = { limit: 20, windowMs: 10_000 };
 /** Hold attempts per buyer per event, counted by the claim gate's own Lua call. */
 const HOLD_PER_BUYER = { limit: 20, windowMs: 10_000 };
@@ -110,7 +122,10 @@ const HOLD_PER_BUYER = { limit: 20, windowMs: 10_000 };
 export function checkoutRoutes() {
   const app = router();
   // Per method, so an unsupported method on these paths answers 405 rather than 401.
-  app.on('POST', '/v1/events/:eventId/hold', requireBuyer);
+  app.on('POST', '/v1/events/:eventId/hold', requireBuyer, async (c, next) => {
+    await next();
+    holdAttempts.inc({ outcome: holdOutcome(c.res.status, c.error) });
+  });
   app.on('DELETE', '/v1/events/:eventId/hold/:holdId', requireBuyer);
   app.on('POST', '/v1/events/:eventId/purchase', requireBuyer);
   app.on('GET', '/v1/events/:eventId/checkout', requireBuyer);
@@ -144,7 +159,7 @@ export function checkoutRoutes() {
           ? { kind: 'seats', seatIds: body.seatIds }
           : { kind: 'best', quantity: body.quantity, ...(body.section && { section: body.section }) };
       // The claim gate: one Lua call in Redis. A losing attempt ends here, without Temporal or Postgres.
-      const holdId = `hold_${randomBytes(16).toString('hex')}`;
+      const holdId = `hold_${randomUUID().replaceAll('-', '')}`;
       const ttlMs = (event.holdSeconds + deps.config.HOLD_PAYMENT_GRACE_SECONDS) * 1000;
       // The buyer's attempts are counted in the same call (HOLD_PER_BUYER, per event).
       const claim = await deps.seatClaims.claim(eventId, holdId, wanted, ttlMs, { buyerId: buyer.buyerId, limit: HOLD_PER_BUYER });
@@ -167,27 +182,17 @@ export function checkoutRoutes() {
       // A verified person's accounts share one maxSeatsPerBuyer, which the database counts at the reserve.
       const person = buyer.verifiedIdentity ? { verifiedIdentity: buyer.verifiedIdentity } : {};
       const request: HoldRequest =
-        claim.kind === 'claimed'
-          ? { kind: 'seats', seatIds: claim.seatIds, holdId, shape: LEAN_CHECKOUT_SHAPE, ...person }
-          : { ...wanted, holdId, shape: LEAN_CHECKOUT_SHAPE, ...person };
+        claim.kind === 'claimed' ? { kind: 'seats', seatIds: claim.seatIds, ...person } : { ...wanted, ...person };
       let result;
       try {
         await deps.knownBuyers.ensure(buyer);
-        result = await deps.temporal.workflow.executeUpdateWithStart(holdUpdate, {
-          args: [request],
-          startWorkflowOperation: new WithStartWorkflowOperation(checkout, {
-            workflowId: checkoutWorkflowId(eventId, buyer.buyerId),
-            taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
-            args: [{ eventId, buyerId: buyer.buyerId }],
-            workflowIdConflictPolicy: 'USE_EXISTING',
-            typedSearchAttributes: [
-              { key: EVENT_ID_KEY, value: eventId },
-              { key: BUYER_ID_KEY, value: buyer.buyerId },
-            ],
-          }),
-        });
+        result = await startHeldCheckout(
+          { temporal: deps.temporal, taskQueue: deps.config.TEMPORAL_TASK_QUEUE, holds: deps.seatHolds, logger: deps.logger },
+          { eventId, buyerId: buyer.buyerId, holdId, request },
+        );
       } catch (err) {
-        // Postgres refused (or the checkout could not take the hold): the claim ends with the attempt.
+        // Refused (taken, over the limit, or this buyer's checkout already holds seats) or not started: the
+        // claim ends with the attempt, and the database holds nothing for it.
         if (claim.kind === 'claimed') await deps.seatClaims.drop(eventId, holdId).catch(() => undefined);
         throw err;
       }

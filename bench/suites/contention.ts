@@ -62,6 +62,24 @@ function cpuByProcess(groups: { api: number; worker?: number }, pgBackends?: Set
   return out;
 }
 
+/**
+ * Waits until the Temporal server and the workers use under 2% of a core for
+ * two seconds running (at most 60 s); answers how long that took.
+ */
+async function untilQuiet(pids: { api: number; worker?: number }): Promise<number> {
+  const started = Date.now();
+  const busy = (c: Record<string, number>) => (c['temporal server'] ?? 0) + (c.worker ?? 0);
+  let last = busy(cpuByProcess(pids));
+  let quiet = 0;
+  while (Date.now() - started < 60_000 && quiet < 2) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = busy(cpuByProcess(pids));
+    quiet = now - last < 20 ? quiet + 1 : 0;
+    last = now;
+  }
+  return Date.now() - started;
+}
+
 /** The backends connected to the benchmark's database, now and at the snapshot before (so none is missed). */
 async function backendsOf(pool: Pool, also: Set<number> = new Set()): Promise<Set<number>> {
   const { rows } = await pool.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database()');
@@ -89,6 +107,8 @@ export interface ContentionFigures {
   heldLatency?: LatencySummary;
   rejectedLatency?: LatencySummary;
   expiry: { holds: number; lateMs: LatencySummary };
+  /** How long Temporal and the workers took to finish the winners' checkouts' first tasks after the mixed run. */
+  settleMs: number;
 }
 
 function merge(parts: LoadResult[]): LoadResult {
@@ -180,6 +200,10 @@ export async function benchContention(
     );
   }
 
+  // The winners' checkouts run their first workflow task after the buyer has the answer (the start is what the
+  // buyer waits for): let Temporal and the workers finish that before the losing phase, whose CPU is its own.
+  onProgress('waiting for the checkouts to settle');
+  const settleMs = await untilQuiet(pids);
   // Every seat is taken now: each further attempt loses. CPU per losing attempt, summed over the processes.
   onProgress('losing attempts (CPU)');
   const backends0 = await backendsOf(pool);
@@ -278,5 +302,6 @@ export async function benchContention(
     heldLatency: worstOf(holdSlices, 'held'),
     rejectedLatency: worstOf(holdSlices, 'rejected'),
     expiry: { holds: ended.length, lateMs: summarize(ended.map((r) => r.late_ms)) },
+    settleMs,
   };
 }

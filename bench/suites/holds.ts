@@ -9,16 +9,26 @@
  * A fourth row, onsale-core, runs only the statement at the heart of
  * reserveSeats (the SKIP LOCKED conditional update) without the checks around
  * it (event state, per-buyer limit, unknown seats), to show what each costs.
+ * A fifth, onsale-gated, is the production path's seat-taking: the claim gate's
+ * Lua call in Redis first, and only for a claim that won the reserve (with the
+ * seat cache and the gate told of the hold, as the API does); it runs when a
+ * Redis URL is given, and its CPU includes the Redis server's.
  * Every strategy records its holds in `holds` as onsale does, so the database
  * audit holds after each of them.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type Redis from 'ioredis';
 import type { Pool, PoolClient } from 'pg';
 import { createPool, withClient, withTransaction } from '../../db/pool';
 import { reserveSeats } from '../../db/queries/seats';
 import { DomainError } from '../../domain/errors';
 import { seedEvent } from '../../harness/seed';
+import { createLogger } from '../../platform/logger';
+import { createRedis } from '../../platform/redis';
+import { SeatCache } from '../../services/seat-cache';
+import { SeatClaims } from '../../services/seat-claims';
+import { SeatHolds } from '../../services/seat-holds';
 import { type LoadResult, runLoad } from '../lib/load';
 import { rng } from '../lib/stats';
 
@@ -38,7 +48,7 @@ export interface HoldsOptions {
   contention?: number;
 }
 
-type Strategy = 'onsale' | 'onsale-core' | 'naive' | 'optimistic';
+type Strategy = 'onsale' | 'onsale-core' | 'naive' | 'optimistic' | 'onsale-gated';
 type Attempt = (client: PoolClient, eventId: string, holdId: string, buyerId: string, seatIds: string[]) => Promise<'held' | 'rejected'>;
 
 const HOLD_SECONDS = 330;
@@ -154,7 +164,42 @@ const optimistic: Attempt = async (client, eventId, holdId, buyerId, seatIds) =>
   return 'rejected';
 };
 
-const STRATEGIES: Record<Strategy, Attempt> = { onsale, 'onsale-core': onsaleCore, naive, optimistic };
+const STRATEGIES: Record<Exclude<Strategy, 'onsale-gated'>, Attempt> = { onsale, 'onsale-core': onsaleCore, naive, optimistic };
+
+/** The claim gate and the reserve behind it, on their own connections (a losing attempt takes no Postgres connection). */
+interface Gate {
+  claims: SeatClaims;
+  holds: SeatHolds;
+  redis: Redis;
+  redisPid: number;
+}
+
+const GATE_LIMIT = { limit: 1_000_000, windowMs: 10_000 };
+
+/** The production path's seat-taking: Redis answers a losing attempt; a winning claim is reserved in Postgres. */
+async function gated(gate: Gate, eventId: string, holdId: string, buyerId: string, seatIds: string[]): Promise<'held' | 'rejected'> {
+  const request = { kind: 'seats' as const, seatIds };
+  const claim = await gate.claims.claim(eventId, holdId, request, HOLD_SECONDS * 1000, { buyerId, limit: GATE_LIMIT });
+  if (claim.kind !== 'claimed' && claim.kind !== 'pass') return 'rejected';
+  try {
+    await gate.holds.reserve({ holdId, eventId, buyerId, checkoutId: `bench:${holdId}`, request });
+    return 'held';
+  } catch (err) {
+    if (claim.kind === 'claimed') await gate.claims.drop(eventId, holdId);
+    if (err instanceof DomainError && err.code === 'SEATS_UNAVAILABLE') return 'rejected';
+    throw err;
+  }
+}
+
+async function openGate(pool: Pool, redisUrl: string): Promise<Gate> {
+  const redis = createRedis(redisUrl, 'onsale-bench-holds');
+  const logger = createLogger('bench', 'warn');
+  const claims = new SeatClaims(redis, pool, logger);
+  const holds = new SeatHolds({ pool, logger, seatCache: new SeatCache(redis, pool, logger), seatClaims: claims, graceSeconds: 30 });
+  const info = await redis.info('server');
+  const redisPid = Number(/process_id:(\d+)/.exec(info)?.[1] ?? 0);
+  return { claims, holds, redis, redisPid };
+}
 
 /** The same request sequence for every strategy: 1–4 adjacent seats, skewed to the front rows and the centre. */
 export function holdRequests(o: Pick<HoldsOptions, 'rows' | 'seatsPerRow' | 'attempts' | 'seed'>, section = 'A'): string[][] {
@@ -196,8 +241,8 @@ export interface HoldsFigure {
   errors: number;
   seatsHeld: number;
   retries?: number;
-  /** CPU microseconds per attempt: the pool's Postgres backends, and this process (the client side). */
-  cpuMicrosPerAttempt: { postgres: number; client: number };
+  /** CPU microseconds per attempt: the pool's Postgres backends, this process (the client side), the Redis server. */
+  cpuMicrosPerAttempt: { postgres: number; client: number; redis: number };
   load: LoadResult;
 }
 
@@ -210,19 +255,23 @@ function cpuNanos(pid: number): number {
   }
 }
 
-/** The CPU of this pool's backends (by application name) and of this process, since their start. */
-async function cpuOf(pool: Pool, applicationName: string): Promise<{ postgres: Map<number, number>; client: number }> {
+/** The CPU of this pool's backends (by application name), of this process and of the Redis server, since their start. */
+async function cpuOf(
+  pool: Pool,
+  applicationName: string,
+  redisPid: number,
+): Promise<{ postgres: Map<number, number>; client: number; redis: number }> {
   const { rows } = await pool.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [applicationName]);
   const postgres = new Map(rows.map((r) => [r.pid, cpuNanos(r.pid)]));
   const u = process.cpuUsage();
-  return { postgres, client: (u.user + u.system) * 1000 };
+  return { postgres, client: (u.user + u.system) * 1000, redis: redisPid ? cpuNanos(redisPid) : 0 };
 }
 
 /** CPU ns between two snapshots; a backend that appeared meanwhile counts from zero. */
 function cpuSpent(before: Awaited<ReturnType<typeof cpuOf>>, after: Awaited<ReturnType<typeof cpuOf>>) {
   let postgres = 0;
   for (const [pid, ns] of after.postgres) postgres += ns - (before.postgres.get(pid) ?? 0);
-  return { postgres, client: after.client - before.client };
+  return { postgres, client: after.client - before.client, redis: after.redis - before.redis };
 }
 
 async function releaseBenchHolds(pool: Pool, eventId: string): Promise<void> {
@@ -242,20 +291,29 @@ export async function benchHolds(
   databaseUrl: string,
   o: HoldsOptions,
   onProgress: (text: string) => void = () => undefined,
+  redisUrl?: string,
 ): Promise<HoldsFigure[]> {
   // Its own application name: the CPU of exactly these backends is read per strategy.
   const applicationName = `onsale-bench-holds-${process.pid}`;
   const pool = createPool(databaseUrl, { max: o.concurrency, application_name: applicationName });
+  const gate = redisUrl ? await openGate(pool, redisUrl) : undefined;
   const requests = o.workload === 'flash' ? flashRequests(o) : holdRequests(o);
   const figures: HoldsFigure[] = [];
-  const strategies = Object.keys(STRATEGIES) as Strategy[];
+  const strategies = [...(Object.keys(STRATEGIES) as Strategy[]), ...(gate ? (['onsale-gated'] as const) : [])];
+  const run = (strategy: Strategy, eventId: string, holdId: string, buyerId: string, seatIds: string[]) =>
+    strategy === 'onsale-gated'
+      ? gated(gate!, eventId, holdId, buyerId, seatIds)
+      : withClient(pool, (client) => STRATEGIES[strategy](client, eventId, holdId, buyerId, seatIds));
+  const redisPid = gate?.redisPid ?? 0;
   // Alternating: the sequence is cut into slices and every strategy runs each slice in turn, on its own
   // copy of the seat map, so a change in the machine's load falls on all of them alike.
   const SLICES = 8;
   const per = Math.ceil(requests.length / SLICES);
   const events = new Map<Strategy, string>();
   const parts = new Map<Strategy, LoadResult[]>();
-  const cpu = new Map<Strategy, { postgres: number; client: number }>(strategies.map((st) => [st, { postgres: 0, client: 0 }]));
+  const cpu = new Map<Strategy, { postgres: number; client: number; redis: number }>(
+    strategies.map((st) => [st, { postgres: 0, client: 0, redis: 0 }]),
+  );
   try {
     for (const strategy of strategies) {
       events.set(
@@ -284,10 +342,7 @@ export async function benchHolds(
         concurrency: o.concurrency,
         durationMs: o.durationMs,
         maxOps: n,
-        op: (_loop, seq) =>
-          withClient(pool, (client) =>
-            STRATEGIES[strategy](client, warm, `hold_w${buyerTag}${strategy}${seq}`, `byr_warm${buyerTag}${seq}`, requests[seq]!),
-          ),
+        op: (_loop, seq) => run(strategy, warm, `hold_w${buyerTag}${strategy}${seq}`, `byr_warm${buyerTag}${seq}`, requests[seq]!),
         onTick: () => onProgress(`${o.workload ?? 'spread'}, ${strategy}: warm-up`),
       });
       await releaseBenchHolds(pool, warm);
@@ -300,30 +355,22 @@ export async function benchHolds(
       for (let k = 0; k < strategies.length; k++) {
         const strategy = strategies[(k + slice) % strategies.length]!;
         const eventId = events.get(strategy)!;
-        const attempt = STRATEGIES[strategy];
-        const cpuBefore = await cpuOf(pool, applicationName);
+        const cpuBefore = await cpuOf(pool, applicationName, redisPid);
         parts.get(strategy)!.push(
           await runLoad({
             concurrency: o.concurrency,
             durationMs: o.durationMs / SLICES,
             maxOps: to - from,
             op: (_loop, seq) =>
-              withClient(pool, (client) =>
-                attempt(
-                  client,
-                  eventId,
-                  `hold_b${buyerTag}${strategy}${from + seq}`,
-                  `byr_bench${buyerTag}${from + seq}`,
-                  requests[from + seq]!,
-                ),
-              ),
+              run(strategy, eventId, `hold_b${buyerTag}${strategy}${from + seq}`, `byr_bench${buyerTag}${from + seq}`, requests[from + seq]!),
             onTick: (n) => onProgress(`${o.workload ?? 'spread'}, ${strategy}: slice ${slice + 1}/${SLICES}, ${n} attempts`),
           }),
         );
-        const spent = cpuSpent(cpuBefore, await cpuOf(pool, applicationName));
+        const spent = cpuSpent(cpuBefore, await cpuOf(pool, applicationName, redisPid));
         const total = cpu.get(strategy)!;
         total.postgres += spent.postgres;
         total.client += spent.client;
+        total.redis += spent.redis;
       }
     }
     for (const strategy of strategies) {
@@ -343,13 +390,15 @@ export async function benchHolds(
         cpuMicrosPerAttempt: (() => {
           const n = Math.max(1, (load.outcomes.held ?? 0) + (load.outcomes.rejected ?? 0));
           const c = cpu.get(strategy)!;
-          return { postgres: Math.round(c.postgres / n / 100) / 10, client: Math.round(c.client / n / 100) / 10 };
+          const us = (ns: number) => Math.round(ns / n / 100) / 10;
+          return { postgres: us(c.postgres), client: us(c.client), redis: us(c.redis) };
         })(),
         load,
       });
       await releaseBenchHolds(pool, eventId);
     }
   } finally {
+    await gate?.redis.quit();
     await pool.end();
   }
   return figures;

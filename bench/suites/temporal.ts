@@ -4,13 +4,20 @@
  * real workflow histories.
  */
 import { randomBytes } from 'node:crypto';
-import { type Client, WithStartWorkflowOperation } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { createPool } from '../../db/pool';
 import { insertBuyer } from '../../db/queries/buyers';
-import { BUYER_ID_KEY, EVENT_ID_KEY, holdUpdate, LEAN_CHECKOUT_SHAPE, purchaseUpdate } from '../../domain/checkout';
+import { purchaseUpdate } from '../../domain/checkout';
 import { checkoutWorkflowId } from '../../domain/ids';
 import { seedEvent } from '../../harness/seed';
+import { loadConfig } from '../../platform/config';
+import { createLogger } from '../../platform/logger';
+import { createRedis } from '../../platform/redis';
+import { startHeldCheckout } from '../../services/held-checkout';
+import { SeatCache } from '../../services/seat-cache';
+import { SeatClaims } from '../../services/seat-claims';
+import { SeatHolds } from '../../services/seat-holds';
 import { inParallel, type LoadResult, runLoad } from '../lib/load';
 import { round } from '../lib/stats';
 
@@ -21,6 +28,7 @@ export const ACTION_PRICE = {
     'Temporal Cloud pricing, Pay-As-You-Go "Action pricing": $50 per million Actions for the first 5M a month (docs.temporal.io/cloud/pricing), as read on 2026-11-28',
 };
 export const SEATS_PER_ONSALE = 50_000;
+const BENCH_LOGGER = createLogger('bench', 'warn');
 
 const E = temporal.api.enums.v1.EventType;
 
@@ -116,13 +124,27 @@ export interface PreparedCheckouts {
   eventId: string;
   buyers: string[];
   seatsFor(i: number): string[];
+  /** Postgres and the claim gate, as the API reserves a winning claim's seats. */
+  holds: SeatHolds;
+  close(): Promise<void>;
 }
 
 export async function prepareCheckouts(
   databaseUrl: string,
-  o: { checkouts: number; seatsPerCheckout: number; name?: string },
+  o: { checkouts: number; seatsPerCheckout: number; name?: string; redisUrl?: string },
 ): Promise<PreparedCheckouts> {
-  const pool = createPool(databaseUrl, { max: 4, application_name: 'onsale-bench' });
+  const redisUrl = o.redisUrl ?? process.env.REDIS_URL;
+  if (!redisUrl) throw new Error('REDIS_URL is not set: set -a; source .state/stack.env; set +a');
+  const pool = createPool(databaseUrl, { max: 8, application_name: 'onsale-bench' });
+  const redis = createRedis(redisUrl, 'onsale-bench');
+  const logger = createLogger('bench', 'warn');
+  const holds = new SeatHolds({
+    pool,
+    logger,
+    seatCache: new SeatCache(redis, pool, logger),
+    seatClaims: new SeatClaims(redis, pool, logger),
+    graceSeconds: loadConfig().HOLD_PAYMENT_GRACE_SECONDS,
+  });
   const seatsPerRow = 20;
   const rows = Math.ceil((o.checkouts * o.seatsPerCheckout) / seatsPerRow) + 1;
   const perRow = Math.floor(seatsPerRow / o.seatsPerCheckout);
@@ -137,12 +159,17 @@ export async function prepareCheckouts(
     const tag = randomBytes(6).toString('hex');
     for (let i = 0; i < o.checkouts; i++) buyers.push(`byr_bench${tag}c${i}`);
     await inParallel(buyers, 4, (id) => insertBuyer(pool, { id, name: 'Bench Buyer', email: `${id.toLowerCase()}@buyers.onsale.test` }));
-  } finally {
-    await pool.end();
+  } catch (err) {
+    await Promise.allSettled([pool.end(), redis.quit()]);
+    throw err;
   }
   return {
     eventId,
     buyers,
+    holds,
+    async close() {
+      await Promise.allSettled([pool.end(), redis.quit()]);
+    },
     seatsFor: (i) => {
       const row = 1 + Math.floor(i / perRow);
       const first = 1 + (i % perRow) * o.seatsPerCheckout;
@@ -152,30 +179,20 @@ export async function prepareCheckouts(
 }
 
 /**
- * The production checkout of buyer `i`, as the API sends it after its claim
- * gate: Update-with-Start of the hold (the claim's id is the hold id, the lean
- * checkout), then the purchase update. Resolves with the workflow id.
+ * The production checkout of buyer `i`, as the API runs it after its claim
+ * gate: Postgres takes the seats and the checkout starts already held (shape
+ * 4), then the purchase update. Resolves with the workflow id.
  */
 export async function runCheckout(client: Client, taskQueue: string, p: PreparedCheckouts, i: number): Promise<string> {
   const buyerId = p.buyers[i]!;
-  const workflowId = checkoutWorkflowId(p.eventId, buyerId);
-  const hold = await client.workflow.executeUpdateWithStart(holdUpdate, {
-    args: [{ kind: 'seats', seatIds: p.seatsFor(i), holdId: `hold_${randomBytes(16).toString('hex')}`, shape: LEAN_CHECKOUT_SHAPE }],
-    startWorkflowOperation: new WithStartWorkflowOperation('checkout', {
-      workflowId,
-      taskQueue,
-      args: [{ eventId: p.eventId, buyerId }],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      typedSearchAttributes: [
-        { key: EVENT_ID_KEY, value: p.eventId },
-        { key: BUYER_ID_KEY, value: buyerId },
-      ],
-    }),
-  });
-  await client.workflow.getHandle(workflowId).executeUpdate(purchaseUpdate, {
+  const hold = await startHeldCheckout(
+    { temporal: client, taskQueue, holds: p.holds, logger: BENCH_LOGGER },
+    { eventId: p.eventId, buyerId, holdId: `hold_${randomBytes(16).toString('hex')}`, request: { kind: 'seats', seatIds: p.seatsFor(i) } },
+  );
+  await client.workflow.getHandle(checkoutWorkflowId(p.eventId, buyerId)).executeUpdate(purchaseUpdate, {
     args: [{ holdId: hold.holdId, paymentMethod: 'pm_card_visa' }],
   });
-  return workflowId;
+  return checkoutWorkflowId(p.eventId, buyerId);
 }
 
 /** The baseline: start the empty workflow (bench/workflows.ts) and wait for its result. */
@@ -236,6 +253,7 @@ export async function benchTemporal(
       .result()
       .catch(() => undefined),
   );
+  await prepared.close();
   const counted = await countActions(client, completed);
   const perCheckout = counted.workflows ? counted.total / counted.workflows : 0;
   const perTicket = perCheckout / o.seatsPerCheckout;

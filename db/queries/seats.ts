@@ -109,6 +109,8 @@ export async function reserveSeats(client: Pick<PoolClient, 'query'>, input: Res
           : `at most ${String(detail.maxSeatsPerBuyer)} seats per buyer for this event`,
         detail,
       );
+    case 'checkout_in_progress':
+      throw new DomainError('CHECKOUT_IN_PROGRESS', 'this buyer already has a checkout in progress for this event', detail);
     case 'unknown_seats':
       throw new DomainError('NOT_FOUND', 'unknown seats for this event', detail);
     case 'unknown_section':

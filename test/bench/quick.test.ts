@@ -24,7 +24,7 @@ test('npm run bench -- --quick completes and its database audit passes', async (
   expect(sim.audit.ok).toBe(true);
   expect(result.ok).toBe(true);
   // Every suite produced its figures and the report files exist.
-  expect(result.details.holds?.map((h) => h.strategy)).toEqual(['onsale', 'onsale-core', 'naive', 'optimistic']);
+  expect(result.details.holds?.map((h) => h.strategy)).toEqual(['onsale', 'onsale-core', 'naive', 'optimistic', 'onsale-gated']);
   expect(result.details.temporal?.actions.workflows).toBeGreaterThan(0);
   expect(sim.ticketsSold).toBeGreaterThan(0);
   for (const f of files) expect(existsSync(f)).toBe(true);

@@ -106,8 +106,8 @@ async function startSystem(extra: Record<string, string>, apiOnly: Record<string
   };
 }
 
-/** A hold then its purchase, the hold request carrying the caller's trace context. */
-async function holdAndBuy(url: string, traceparent?: string) {
+/** A hold then its purchase, each request carrying the caller's trace context (the purchase's, when given). */
+async function holdAndBuy(url: string, traceparent?: string, purchaseTraceparent?: string) {
   const eventId = await createEvent(url, config.ADMIN_TOKEN);
   const buyer = await newBuyer(url, 'Traced Buyer');
   const hold = await call(url, 'POST', `/v1/events/${eventId}/hold`, {
@@ -119,6 +119,7 @@ async function holdAndBuy(url: string, traceparent?: string) {
   const paid = await call(url, 'POST', `/v1/events/${eventId}/purchase`, {
     token: buyer.token,
     body: { holdId: hold.body.holdId, paymentMethod: 'pm_card_visa' },
+    headers: purchaseTraceparent ? { traceparent: purchaseTraceparent } : {},
   });
   expect(paid.status).toBe(200);
   return checkoutWorkflowId(eventId, buyer.buyerId);
@@ -178,11 +179,12 @@ test.each<Workflows>(['prebuilt', 'bundled at start'])(
     );
     const traceId = randomBytes(16).toString('hex');
     const callerSpanId = randomBytes(8).toString('hex');
+    const purchaseSpanId = randomBytes(8).toString('hex');
     let workflowId: string | undefined;
     try {
       expect(system.api.logText).toContain(`"tracing":"${receiver.url}/v1/traces"`);
       expect(system.worker.logText).toContain(`"tracing":"${receiver.url}/v1/traces"`);
-      workflowId = await holdAndBuy(system.url, `00-${traceId}-${callerSpanId}-01`);
+      workflowId = await holdAndBuy(system.url, `00-${traceId}-${callerSpanId}-01`, `00-${traceId}-${purchaseSpanId}-01`);
       const inTrace = () => receiver.spans.filter((s) => s.traceId === traceId);
       const names = () => inTrace().map((s) => s.name);
       // The checkout workflow ends with the purchase; its run span is exported when it does.
@@ -201,19 +203,23 @@ test.each<Workflows>(['prebuilt', 'bundled at start'])(
     const trace = receiver.spans.filter((s) => s.traceId === traceId);
     const named = (name: string) => trace.filter((s) => s.name === name);
     expect(receiver.requests.every((r) => r.startsWith('POST /v1/traces application/json'))).toBe(true);
-    // HTTP → client → workflow → activity, every span in the trace the caller started.
+    // HTTP → client → workflow → activity, every span in the trace the caller started. The hold's request starts
+    // the checkout already held (the API reserved the seats itself); the purchase's runs the activities.
     const [request] = named('POST /v1/events/:eventId/hold');
-    const [start] = named('UpdateWithStartWorkflow:hold');
+    const [start] = named('StartWorkflow:checkout');
     const [workflow] = named('RunWorkflow:checkout');
-    const [update] = named('HandleUpdate:hold');
     expect(request).toMatchObject({ service: 'onsale-edge', parentSpanId: callerSpanId });
     expect(start).toMatchObject({ service: 'onsale-edge', parentSpanId: request!.spanId });
     expect(workflow).toMatchObject({ service: 'onsale-worker', parentSpanId: start!.spanId });
-    expect(update).toMatchObject({ service: 'onsale-worker', parentSpanId: start!.spanId });
+    const [purchase] = named('POST /v1/events/:eventId/purchase');
+    const [update] = named('HandleUpdate:purchase');
+    expect(purchase).toMatchObject({ service: 'onsale-edge', parentSpanId: purchaseSpanId });
+    const ids = new Map(trace.map((s) => [s.spanId, s]));
+    // The worker's update span hangs off the API's update call, which hangs off the purchase's request.
+    expect(ids.get(update!.parentSpanId)).toMatchObject({ service: 'onsale-edge', parentSpanId: purchase!.spanId });
     const activities = trace.filter((s) => s.name.startsWith('RunActivity:'));
     expect(activities.length).toBeGreaterThan(0);
     // Each activity's span hangs off the workflow's StartActivity span for it.
-    const ids = new Map(trace.map((s) => [s.spanId, s]));
     for (const a of activities) expect(ids.get(a.parentSpanId)?.name).toBe(a.name.replace('RunActivity:', 'StartActivity:'));
 
     // A traced checkout replays on the same code: its spans change headers, never commands.

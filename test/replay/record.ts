@@ -6,7 +6,7 @@
  *   set -a; source .state/stack.env; set +a
  *   npx tsx test/replay/record.ts [--prefix checkout-v1]
  *
- * Each history comes from a real API call path (update-with-start, updates,
+ * Each history comes from a real API call path (the checkout's start, updates,
  * the real activities against Postgres and stripe-mock). Re-record only to add
  * cases: committed histories are the record of what production has run.
  */
