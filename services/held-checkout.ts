@@ -74,6 +74,9 @@ export async function startHeldCheckout(deps: HeldCheckoutDeps, input: HeldCheck
   } catch (err) {
     // No checkout owns the hold: give the seats back now rather than at the database's expiry. (Had the start
     // been recorded after all, that checkout finds its hold gone before any charge and charges nothing.)
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
+      deps.logger.warn({ err, eventId, holdId }, 'checkout not started; its seats are given back');
+    }
     await deps.holds
       .release({ eventId, holdId, outcome: 'released' })
       .catch((e: unknown) => deps.logger.warn({ err: e, eventId, holdId }, 'hold not released; it expires by itself'));

@@ -444,8 +444,11 @@ export async function checkout(input: CheckoutInput & CheckoutOptions): Promise<
     },
   );
 
-  if (lean) {
-    // Phase 1, lean, the hold came with the start (Update-with-Start, or the start's input): no idle timer at all.
+  if (input.hold) {
+    // Shape 4 began held: straight to the window. Updates delivered with the start run in its first task, so a
+    // purchase may already be under way (or a declined one over) by now: the window decides, not this moment's state.
+  } else if (lean) {
+    // Phase 1, lean, the hold came with the start (Update-with-Start): no idle timer at all.
     await condition(() => state !== 'holding');
   } else {
     // Phase 1: wait for a successful hold (a lean one that fails closes at once).
@@ -455,7 +458,7 @@ export async function checkout(input: CheckoutInput & CheckoutOptions): Promise<
     );
     await condition(() => state !== 'holding');
   }
-  if (state !== 'held') {
+  if (!input.hold && state !== 'held') {
     if (lean) state = 'closed';
     else enter('closed');
     await condition(allHandlersFinished);

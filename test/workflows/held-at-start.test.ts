@@ -11,6 +11,7 @@ import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { BUYER_ID_KEY, checkoutQuery, EVENT_ID_KEY, HELD_AT_START_SHAPE, purchaseUpdate } from '../../domain/checkout';
 import { checkoutWorkflowId } from '../../domain/ids';
+import { startHeldCheckout } from '../../services/held-checkout';
 import { SeatHolds } from '../../services/seat-holds';
 import type { checkout } from '../../workflows';
 import { installQuietRuntime } from '../../harness/runtime';
@@ -144,5 +145,51 @@ test('a checkout started held sells in two workflow tasks, with no activity and 
     const { rows } = await world.pool.query('SELECT status FROM payments WHERE hold_id = $1', [holdId]);
     expect(rows.map((r) => r.status)).toEqual(['succeeded']);
     expect(await seatStatus(eventId, 'A-2-1')).toBe('sold');
+  });
+});
+
+test("a start that finds the buyer's checkout running gives the seats back and answers CHECKOUT_IN_PROGRESS", async () => {
+  const taskQueue = `held-${randomUUID()}`;
+  const worker = await newWorker(taskQueue);
+  await worker.runUntil(async () => {
+    const eventId = await seedEvent(world.pool);
+    const buyerId = await seedBuyer(world.pool);
+    const workflowId = checkoutWorkflowId(eventId, buyerId);
+    // The buyer's checkout is running without a hold in Postgres (as one started by an older API waits for its
+    // hold request), so the reserve succeeds and only the start can see the conflict.
+    const running = await world.env.client.workflow.start<typeof checkout>('checkout', { workflowId, taskQueue, args: [{ eventId, buyerId }] });
+    const holds = new SeatHolds({ ...world.deps, graceSeconds: config.HOLD_PAYMENT_GRACE_SECONDS });
+    const holdId = `hold_${randomUUID().replaceAll('-', '')}`;
+    const attempt = startHeldCheckout(
+      { temporal: world.env.client, taskQueue, holds, logger: world.deps.logger },
+      { eventId, buyerId, holdId, request: { kind: 'seats', seatIds: ['A-3-1', 'A-3-2'] } },
+    );
+    await expect(attempt).rejects.toMatchObject({ code: 'CHECKOUT_IN_PROGRESS' });
+    expect(await seatStatus(eventId, 'A-3-1')).toBe('available');
+    expect(await seatStatus(eventId, 'A-3-2')).toBe('available');
+    const { rows } = await world.pool.query('SELECT status FROM holds WHERE id = $1', [holdId]);
+    expect(rows.map((r) => r.status)).toEqual(['released']);
+    // The running checkout was left as it was.
+    expect((await running.query(checkoutQuery)).state).toBe('awaiting_hold');
+    await running.terminate('test finished');
+  });
+});
+
+test('a declined purchase delivered with the start leaves the checkout holding its seats, and the next card pays', async () => {
+  const taskQueue = `held-${randomUUID()}`;
+  // Started before any worker polls: the purchase arrives with the start and runs in the checkout's first task.
+  const { handle, eventId, holdId } = await reserveAndStart(taskQueue, ['A-4-1', 'A-4-2', 'A-4-3']);
+  const declined = handle.executeUpdate(purchaseUpdate, { args: [{ holdId, paymentMethod: 'pm_card_chargeDeclined' }] });
+  declined.catch(() => undefined);
+  await new Promise((r) => setTimeout(r, 500));
+  const worker = await newWorker(taskQueue);
+  await worker.runUntil(async () => {
+    await expect(declined).rejects.toThrow();
+    expect((await handle.query(checkoutQuery)).state).toBe('held');
+    expect(await seatStatus(eventId, 'A-4-1')).toBe('held');
+    const order = await handle.executeUpdate(purchaseUpdate, { args: [{ holdId, paymentMethod: 'pm_card_visa' }] });
+    expect(order).toMatchObject({ status: 'confirmed', seatIds: ['A-4-1', 'A-4-2', 'A-4-3'] });
+    expect((await handle.result()).state).toBe('confirmed');
+    expect(await seatStatus(eventId, 'A-4-3')).toBe('sold');
   });
 });
