@@ -9,7 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { DomainError, type ErrorCode, ERROR_STATUS, isErrorCode } from '../domain/errors';
+import { checkoutInProgress, DomainError, type ErrorCode, ERROR_STATUS, isErrorCode } from '../domain/errors';
 
 export function errorResponse(c: Context, code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
   const status = ERROR_STATUS[code] as ContentfulStatusCode;
@@ -32,7 +32,7 @@ export function toDomainError(err: unknown): DomainError | null {
     return new DomainError('UNAVAILABLE', 'the request could not be completed; try again');
   }
   if (err instanceof WorkflowExecutionAlreadyStartedError) {
-    return new DomainError('CHECKOUT_IN_PROGRESS', 'this buyer already has a checkout in progress for this event');
+    return checkoutInProgress();
   }
   if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
     return new DomainError('UNAVAILABLE', 'the request is taking too long; try again', { retryAfterSeconds: 2 });

@@ -50,3 +50,8 @@ export class DomainError extends Error {
     return ERROR_STATUS[this.code];
   }
 }
+
+/** One checkout per buyer and event: this buyer's checkout still holds seats (or is finishing with them). */
+export function checkoutInProgress(details: Record<string, unknown> = {}): DomainError {
+  return new DomainError('CHECKOUT_IN_PROGRESS', 'this buyer already has a checkout in progress for this event', details);
+}

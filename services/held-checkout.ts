@@ -9,7 +9,7 @@
  */
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { BUYER_ID_KEY, EVENT_ID_KEY, HELD_AT_START_SHAPE, type HoldRequest, type HoldView } from '../domain/checkout';
-import { DomainError } from '../domain/errors';
+import { checkoutInProgress } from '../domain/errors';
 import { checkoutWorkflowId } from '../domain/ids';
 import type { Logger } from '../platform/logger';
 import type { checkout } from '../workflows/checkout';
@@ -29,9 +29,6 @@ export interface HeldCheckoutInput {
   holdId: string;
   request: HoldRequest;
 }
-
-export const checkoutInProgress = () =>
-  new DomainError('CHECKOUT_IN_PROGRESS', 'this buyer already has a checkout in progress for this event');
 
 /**
  * Reserves and starts the checkout; answers the hold as the buyer sees it.

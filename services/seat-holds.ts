@@ -53,7 +53,7 @@ export class SeatHolds {
   }
 
   /** The claim ends with the hold; a Redis outage leaves it to expire on its own. */
-  async dropClaim(eventId: string, holdId: string): Promise<void> {
+  private async dropClaim(eventId: string, holdId: string): Promise<void> {
     try {
       await this.deps.seatClaims.drop(eventId, holdId);
     } catch (err) {

@@ -444,25 +444,27 @@ export async function checkout(input: CheckoutInput & CheckoutOptions): Promise<
     },
   );
 
-  if (input.hold) {
-    // Shape 4 began held: straight to the window. Updates delivered with the start run in its first task, so a
-    // purchase may already be under way (or a declined one over) by now: the window decides, not this moment's state.
-  } else if (lean) {
-    // Phase 1, lean, the hold came with the start (Update-with-Start): no idle timer at all.
-    await condition(() => state !== 'holding');
-  } else {
-    // Phase 1: wait for a successful hold (a lean one that fails closes at once).
-    await condition(
-      () => state === 'held' || failedHoldAttempts >= MAX_FAILED_HOLD_ATTEMPTS || (lean && state === 'closed'),
-      (input.idleSeconds ?? DEFAULT_IDLE_SECONDS) * 1000,
-    );
-    await condition(() => state !== 'holding');
-  }
-  if (!input.hold && state !== 'held') {
-    if (lean) state = 'closed';
-    else enter('closed');
-    await condition(allHandlersFinished);
-    return view();
+  // Phase 1, until the hold. Shape 4 began held and goes straight to the window: updates delivered with the start
+  // run in its first task, so a purchase may already be under way (or a declined one over) by now, and the window
+  // decides, not this moment's state.
+  if (!input.hold) {
+    if (lean) {
+      // Lean, the hold came with the start (Update-with-Start): no idle timer at all.
+      await condition(() => state !== 'holding');
+    } else {
+      // Wait for a successful hold (a lean one that fails closes at once).
+      await condition(
+        () => state === 'held' || failedHoldAttempts >= MAX_FAILED_HOLD_ATTEMPTS || (lean && state === 'closed'),
+        (input.idleSeconds ?? DEFAULT_IDLE_SECONDS) * 1000,
+      );
+      await condition(() => state !== 'holding');
+    }
+    if (state !== 'held') {
+      if (lean) state = 'closed';
+      else enter('closed');
+      await condition(allHandlersFinished);
+      return view();
+    }
   }
 
   // Phase 2: the hold window, raced against purchase and release.

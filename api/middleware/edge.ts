@@ -88,7 +88,7 @@ export function edge(o: EdgeOptions): { outsideV1: MiddlewareHandler<AppEnv>; v1
       // decides, and the body is left for the route to read straight from the socket. Asking Hono's limit
       // would build a web Request and stream around it first, a sixth of a losing hold attempt's cost.
       if (Number.isSafeInteger(length)) {
-        if (length > o.bodyLimitBytes) return Promise.resolve(o.onTooLarge(c)).then((r) => void (c.finalized || (c.res = r)));
+        if (length > o.bodyLimitBytes) return step(c, async (ctx) => o.onTooLarge(ctx), next);
         return next();
       }
     }

@@ -4,7 +4,7 @@
  * overselling impossible whatever the caller does.
  */
 import type { PoolClient } from 'pg';
-import { DomainError } from '../../domain/errors';
+import { checkoutInProgress, DomainError } from '../../domain/errors';
 import type { HoldRequest, Reservation } from '../../domain/checkout';
 import type { SeatChange, SeatStatus, VersionedSeat } from '../../domain/seats';
 
@@ -110,7 +110,7 @@ export async function reserveSeats(client: Pick<PoolClient, 'query'>, input: Res
         detail,
       );
     case 'checkout_in_progress':
-      throw new DomainError('CHECKOUT_IN_PROGRESS', 'this buyer already has a checkout in progress for this event', detail);
+      throw checkoutInProgress(detail);
     case 'unknown_seats':
       throw new DomainError('NOT_FOUND', 'unknown seats for this event', detail);
     case 'unknown_section':
