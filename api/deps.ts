@@ -4,8 +4,9 @@ import type { Pool } from 'pg';
 import { createPool } from '../db/pool';
 import { createPaymentProvider, type PaymentProvider } from '../payments';
 import { AdmissionTokens } from '../services/admission-tokens';
-import { RateLimiter } from '../services/rate-limit';
+import { LocalRateLimits, RateLimiter } from '../services/rate-limit';
 import { WaitingRoom } from '../services/waiting-room';
+import { WaitingStatus } from '../services/waiting-status';
 import { AdmissionControl } from './admission-control';
 import { EventsView } from './events-view';
 import { SeatFanout } from './seat-fanout';
@@ -41,7 +42,11 @@ export interface Services extends ApiDeps {
   events: EventsView;
   admissions: AdmissionTokens;
   room: WaitingRoom;
+  /** /queue/me: waiting buyers answered from this process's memory, everyone else from Redis. */
+  waiting: WaitingStatus;
   limiter: RateLimiter;
+  /** Status-poll limits, counted where the poll is answered. */
+  statusPolls: LocalRateLimits;
   control: AdmissionControl;
   fanout: SeatFanout;
   seatReads: SeatReads;
@@ -71,7 +76,9 @@ export function buildServices(deps: ApiDeps): Services {
     events: new EventsView(deps.pool, deps.seatCache),
     admissions: new AdmissionTokens(deps.config.ADMISSION_TOKEN_SECRET, deps.redis),
     room,
+    waiting: new WaitingStatus(room),
     limiter: new RateLimiter(deps.redis),
+    statusPolls: new LocalRateLimits(),
     control: new AdmissionControl(deps.temporal, deps.pool, deps.config.TEMPORAL_TASK_QUEUE, room, deps.logger),
     fanout: new SeatFanout(deps.redis, deps.logger),
     seatReads: new SeatReads(deps.seatCache),

@@ -33,12 +33,19 @@ const DEV_TOKEN_TTL = '24h';
  * each time was the largest cost of `GET /queue/me`. An entry lives until the
  * token expires or for `ttlMs`, whichever is sooner (so a key withdrawn from
  * the issuer's JWKS stops working within that time); failures are never kept.
+ *
+ * The size follows from the pollers one process serves: the buyer page polls
+ * every 2 s and a process answers about 20,000 polls a second, so 40,000
+ * buyers cycle through it. A cache smaller than the cycle misses on every
+ * poll (each token is evicted just before it comes back), so it holds
+ * 100,000 (a few hundred bytes each, the token itself most of it: about
+ * 40 MB when full).
  */
 export class VerifiedTokens {
   private readonly entries = new Map<string, { buyer: Buyer; until: number }>();
 
   constructor(
-    private readonly maxEntries = 20_000,
+    private readonly maxEntries = 100_000,
     private readonly ttlMs = 60_000,
   ) {}
 

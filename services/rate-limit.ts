@@ -80,3 +80,39 @@ export class RateLimiter {
     if (count > limit.limit) throw rateLimited(scope, limit, ttl);
   }
 }
+
+/**
+ * Fixed-window limits counted in this process only, for calls whose answer
+ * this process gives without Redis (a waiting buyer's status poll): a window
+ * starts at a key's first hit, as in Redis. Behind a balancer that spreads one
+ * client over N processes the client gets up to N times the limit; each
+ * process still bounds what one client costs it. Counters live in two
+ * generations of `perGeneration` keys, so memory is bounded; a key pushed out
+ * by that many newer ones starts a new window.
+ */
+export class LocalRateLimits {
+  private recent = new Map<string, { hits: number; endsAt: number }>();
+  private older = new Map<string, { hits: number; endsAt: number }>();
+
+  constructor(private readonly perGeneration = 100_000) {}
+
+  /** Counts one hit; answers 0 when within the limit, else the milliseconds until the window ends. */
+  hit(key: string, { limit, windowMs }: Limit, nowMs = Date.now()): number {
+    let w = this.recent.get(key);
+    if (!w) {
+      w = this.older.get(key);
+      if (w) this.older.delete(key);
+      if (!w || w.endsAt <= nowMs) w = { hits: 0, endsAt: nowMs + windowMs };
+      if (this.recent.size >= this.perGeneration) {
+        this.older = this.recent;
+        this.recent = new Map();
+      }
+      this.recent.set(key, w);
+    } else if (w.endsAt <= nowMs) {
+      w.hits = 0;
+      w.endsAt = nowMs + windowMs;
+    }
+    w.hits++;
+    return w.hits > limit ? w.endsAt - nowMs : 0;
+  }
+}

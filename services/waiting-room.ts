@@ -135,7 +135,7 @@ return {tostring(pos), 1, sealedNow, status_of(tostring(pos), buyer, nowMs), 0, 
 
 /**
  * /queue/me in one call: the buyer's status-poll limit, then everything the
- * answer needs. Answers {retryAfterMs, place, serving, deadline, used, status, rate}.
+ * answer needs. Answers {retryAfterMs, place, serving, deadline, used, status, rate, seed}.
  */
 const STATUS = `${RATE_HIT_LUA}
 local limit = tonumber(ARGV[3])
@@ -149,7 +149,19 @@ return {0,
   redis.call('HGET', KEYS[4], ARGV[1]) or '',
   redis.call('SISMEMBER', KEYS[5], ARGV[1]),
   redis.call('GET', KEYS[6]) or '',
-  redis.call('HGET', KEYS[7], 'ratePerMinute') or ''}`;
+  redis.call('HGET', KEYS[7], 'ratePerMinute') or '',
+  redis.call('GET', KEYS[8]) or ''}`;
+
+/** The line's shared state (no buyer's): {serving, seq, status, rate, waitlist joins, seed}. */
+const LINE = `
+local stats = redis.call('HMGET', KEYS[4], 'ratePerMinute', 'joined')
+return {
+  redis.call('GET', KEYS[1]) or '',
+  redis.call('GET', KEYS[2]) or '',
+  redis.call('GET', KEYS[3]) or '',
+  stats[1] or '',
+  stats[2] or '',
+  redis.call('GET', KEYS[5]) or ''}`;
 
 const SEAL = `
 if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
@@ -212,7 +224,8 @@ return 1`;
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     wrJoin(...args: (string | number)[]): Result<[string, number, number, string, number, number?], Context>;
-    wrStatus(...args: (string | number)[]): Result<[number, string?, string?, string?, number?, string?, string?], Context>;
+    wrStatus(...args: (string | number)[]): Result<[number, string?, string?, string?, number?, string?, string?, string?], Context>;
+    wrLine(...keys: string[]): Result<[string, string, string, string, string, string], Context>;
     wrSeal(...args: (string | number)[]): Result<number, Context>;
     wrAssign(...args: (string | number)[]): Result<number, Context>;
     wrAdmit(...args: (string | number)[]): Result<number, Context>;
@@ -251,6 +264,32 @@ export interface BuyerStatus {
   /** The admission already started a checkout: no token to hand out. */
   admissionUsed?: boolean;
   estimatedWaitSeconds: number;
+  /** The seal's seed when the status was read: it identifies this line, and changes if the line is ever rebuilt. */
+  lineSeed?: string;
+}
+
+/**
+ * What every buyer of a line shares, for answering waiting buyers from
+ * memory (services/waiting-status.ts): it moves only when the controller
+ * admits, the sale's status changes or someone joins.
+ */
+export interface LineState {
+  servingPosition: number;
+  /** Positions handed out so far. */
+  queueLength: number;
+  status: RoomStatus;
+  ratePerMinute: number;
+  /** Someone joined the waitlist: an offer can admit a buyer out of line order. */
+  waitlistUsed: boolean;
+  /** Empty until the line is sealed at the on-sale time. */
+  seed: string;
+}
+
+/** A buyer in line at `position` who has not been admitted yet, as /queue/me shows them. */
+export function waitingStatus(position: number, servingPosition: number, ratePerMinute: number): BuyerStatus {
+  const ahead = Math.max(0, position - servingPosition - 1);
+  const estimatedWaitSeconds = ratePerMinute > 0 ? Math.ceil((ahead + 1) / (ratePerMinute / 60)) : -1;
+  return { position, servingPosition, ahead, estimatedWaitSeconds, status: 'waiting' };
 }
 
 export interface QueueSnapshot {
@@ -268,7 +307,8 @@ export class WaitingRoom {
   constructor(private readonly redis: Redis) {
     if (!defined.has(redis)) {
       redis.defineCommand('wrJoin', { numberOfKeys: 15, lua: JOIN });
-      redis.defineCommand('wrStatus', { numberOfKeys: 7, lua: STATUS });
+      redis.defineCommand('wrStatus', { numberOfKeys: 8, lua: STATUS });
+      redis.defineCommand('wrLine', { numberOfKeys: 5, lua: LINE });
       redis.defineCommand('wrSeal', { numberOfKeys: 4, lua: SEAL });
       redis.defineCommand('wrAssign', { numberOfKeys: 3, lua: ASSIGN });
       redis.defineCommand('wrAdmit', { numberOfKeys: 4, lua: ADMIT });
@@ -389,22 +429,19 @@ export class WaitingRoom {
       k.used,
       k.status,
       k.stats,
+      k.seed,
       buyerId,
       limit?.windowMs ?? 0,
       limit?.limit ?? 0,
     );
     if (r[0] > 0) throw rateLimited('queue-me', limit!, r[0]);
-    const [, placeRaw, serving, deadlineRaw, used, status, rate] = r;
+    const [, placeRaw, serving, deadlineRaw, used, status, rate, seed] = r;
     const place = placeRaw || null;
     const deadline = deadlineRaw || null;
-    const servingPosition = Number(serving || 0);
-    const ratePerMinute = Number(rate || 0);
     // A waitlist offer admits a buyer who may hold no queue place.
     if (!place && !deadline) return null;
     const p = place ? parsePlace(place, false) : { position: 0, prequeue: false, created: false };
-    const ahead = Math.max(0, p.position - servingPosition - 1);
-    const wait = ratePerMinute > 0 ? Math.ceil((ahead + 1) / (ratePerMinute / 60)) : -1;
-    const base = { position: p.position, servingPosition, ahead, estimatedWaitSeconds: wait };
+    const base = { ...waitingStatus(p.position, Number(serving || 0), Number(rate || 0)), ...(seed && { lineSeed: seed }) };
     if (p.prequeue) return { ...base, ahead: p.position - 1, status: 'prequeue' };
     if (deadline) {
       const d = Number(deadline);
@@ -415,7 +452,21 @@ export class WaitingRoom {
     }
     // A closed sale admits nobody else: to a buyer still in line that reads as sold out.
     if (status === 'sold_out' || status === 'closed') return { ...base, status: 'sold_out' };
-    return { ...base, status: 'waiting' };
+    return base;
+  }
+
+  /** The line's shared state, in one call. */
+  async lineState(eventId: string): Promise<LineState> {
+    const k = queueKeys(eventId);
+    const [serving, seq, status, rate, joined, seed] = await this.redis.wrLine(k.serving, k.seq, k.status, k.stats, k.seed);
+    return {
+      servingPosition: Number(serving || 0),
+      queueLength: Number(seq || 0),
+      status: ((status || 'open') as RoomStatus),
+      ratePerMinute: Number(rate || 0),
+      waitlistUsed: Number(joined || 0) > 0,
+      seed,
+    };
   }
 
   /** The admission starts a checkout: it no longer counts as pending, and cannot be used again. */

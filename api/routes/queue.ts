@@ -3,6 +3,7 @@ import { insertBuyer } from '../../db/queries/buyers';
 import { DomainError } from '../../domain/errors';
 import { DEMAND_SLACK_BITS, powDifficultyFor } from '../../domain/fairness';
 import type { Buyer } from '../../services/buyer-tokens';
+import { rateLimited } from '../../services/rate-limit';
 import type { WaitingRoom } from '../../services/waiting-room';
 import { ProofOfWork } from '../../services/pow';
 import { WAKE_GATE_MS } from '../admission-control';
@@ -201,17 +202,18 @@ export function queueRoutes(powSecret: string) {
       return c.json({ position: place.position, status }, place.created ? 201 : 200);
     })
     .openapi(lean(r, me), async (c) => {
-      const { events, room, admissions } = c.get('services');
+      const { events, waiting, statusPolls, admissions } = c.get('services');
       const { eventId } = c.req.valid('param');
       const buyer = c.get('buyer');
       const event = await events.event(eventId);
       const wr = event.waitingRoom;
-      const s = await room.status(eventId, buyer.buyerId, Date.now(), {
-        limit: wr.statusLimitPerBuyer,
-        windowMs: wr.rateWindowSeconds * 1000,
-      });
+      const limit = { limit: wr.statusLimitPerBuyer, windowMs: wr.rateWindowSeconds * 1000 };
+      const now = Date.now();
+      const retryAfterMs = statusPolls.hit(`${eventId} ${buyer.buyerId}`, limit, now);
+      if (retryAfterMs > 0) throw rateLimited('queue-me', limit, retryAfterMs);
+      const s = await waiting.status(eventId, buyer.buyerId, now);
       if (!s) throw new DomainError('NOT_FOUND', 'you are not in the queue for this event', { eventId });
-      const { admissionDeadline, admissionUsed, ...view } = s;
+      const { admissionDeadline, admissionUsed, lineSeed: _seed, ...view } = s;
       if (view.status === 'prequeue') {
         view.estimatedWaitSeconds = Math.max(0, Math.ceil((event.onSaleAt.getTime() - Date.now()) / 1000));
       }
