@@ -190,11 +190,13 @@ export async function benchContention(
       }),
     );
     onProgress(`GET /healthz slice ${s + 1}/${o.slices}`);
+    // As long as the hold slice took, not as many requests: a few hundred bare requests finish in tens of
+    // milliseconds, mostly the connections' ramp-up, and would understate the baseline several times over.
+    const holdMs = holdSlices[holdSlices.length - 1]!.seconds * 1000;
     healthSlices.push(
       await runLoad({
         concurrency: o.concurrency,
-        durationMs: 120_000,
-        maxOps: to - from,
+        durationMs: Math.max(250, holdMs),
         op: async () => ((await http.request('GET', '/healthz')).status === 200 ? 'ok' : 'error'),
       }),
     );
