@@ -41,6 +41,9 @@ const fairnessFields = {
   riskExtraPowAbove: riskThreshold.openapi({ description: "A token's risk claim above this pays 4 more proof-of-work bits" }),
   riskRefuseAbove: riskThreshold.openapi({ description: "A token's risk claim above this gets no place" }),
   cardLimit: z.boolean().openapi({ description: 'A card pays for at most maxSeatsPerBuyer seats of the event, across accounts' }),
+  verifiedFirst: z.boolean().openapi({
+    description: 'Early arrivals with a verified_id claim are shuffled ahead of those without one; later arrivals keep arrival order',
+  }),
 };
 
 const withFairnessDefaults = <T extends Record<string, z.ZodTypeAny>>(fields: T) =>
@@ -431,6 +434,7 @@ export const LimitsBody = z
     riskExtraPowAbove: fairnessFields.riskExtraPowAbove.optional(),
     riskRefuseAbove: fairnessFields.riskRefuseAbove.optional(),
     cardLimit: fairnessFields.cardLimit.optional(),
+    verifiedFirst: fairnessFields.verifiedFirst.optional(),
   })
   .strict()
   .refine((b) => Object.keys(b).length > 0, 'give at least one limit')

@@ -93,6 +93,7 @@ const DEFENCES_OFF = {
   maxPlacesPerIdentity: 1000,
   riskExtraPowAbove: 1,
   riskRefuseAbove: 1,
+  verifiedFirst: false,
 };
 /** The defaults (domain/fairness.ts), named so the report can state them. */
 const DEFENCES_ON = {
@@ -104,6 +105,7 @@ const DEFENCES_ON = {
   maxPlacesPerIdentity: 1,
   riskExtraPowAbove: 0.5,
   riskRefuseAbove: 0.9,
+  verifiedFirst: true,
 };
 
 interface ArmResult {

@@ -20,6 +20,12 @@ export interface FairnessSettings {
   riskRefuseAbove: number;
   /** A card (its fingerprint) pays for at most maxSeatsPerBuyer seats of the event, across accounts. */
   cardLimit: boolean;
+  /**
+   * Early arrivals with a verified identity are shuffled into the front of the
+   * line, those without one behind them (risky accounts last). Arrivals after
+   * the opening keep arrival order; with no verified buyers it changes nothing.
+   */
+  verifiedFirst: boolean;
 }
 
 /**
@@ -37,6 +43,7 @@ export const FAIRNESS_DEFAULTS: Readonly<FairnessSettings> = {
   riskExtraPowAbove: 0.5,
   riskRefuseAbove: 0.9,
   cardLimit: true,
+  verifiedFirst: true,
 };
 
 /** Bits added for a buyer the identity provider scores as risky: 16 times the work. */

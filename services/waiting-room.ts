@@ -21,7 +21,8 @@ function keysOf(eventId: string) {
   return {
     places: k('places'), // buyer → position, or "p<n>" while in the pre-queue
     prequeue: k('pre'), // pre-queue buyers in arrival order
-    prequeueBack: k('preback'), // pre-queue buyers the identity provider scores as risky: placed after the others
+    prequeueBack: k('preback'), // pre-queue buyers placed after the others: unverified (with verifiedFirst) or risky
+    prequeueRisky: k('prerisky'), // the risky ones among them, placed last
     seq: k('seq'), // last position handed out
     seed: k('seed'), // set when sealed
     assigned: k('assigned'), // set once the pre-queue has its positions
@@ -107,6 +108,7 @@ if identity ~= '' then redis.call('HINCRBY', KEYS[14], identity, 1) end
 local sealed = redis.call('EXISTS', KEYS[4]) == 1
 if ARGV[2] == 'pre' and not sealed then
   if ARGV[13] == '1' then
+    if ARGV[14] == '1' then redis.call('SADD', KEYS[16], buyer) end
     local n = redis.call('RPUSH', KEYS[15], buyer)
     redis.call('HSET', KEYS[1], buyer, 'b' .. n)
     return {'b' .. n, 1, 0, 'prequeue', 0}
@@ -306,7 +308,7 @@ export interface QueueSnapshot {
 export class WaitingRoom {
   constructor(private readonly redis: Redis) {
     if (!defined.has(redis)) {
-      redis.defineCommand('wrJoin', { numberOfKeys: 15, lua: JOIN });
+      redis.defineCommand('wrJoin', { numberOfKeys: 16, lua: JOIN });
       redis.defineCommand('wrStatus', { numberOfKeys: 8, lua: STATUS });
       redis.defineCommand('wrLine', { numberOfKeys: 5, lua: LINE });
       redis.defineCommand('wrSeal', { numberOfKeys: 4, lua: SEAL });
@@ -337,8 +339,10 @@ export class WaitingRoom {
       nowMs?: number;
       wakeGateMs?: number;
       identity?: { id: string; maxPlaces: number };
-      /** Before the sale: wait behind every other early arrival (the identity provider scores the account as risky). */
+      /** Before the sale: wait behind the early arrivals of the front lane (verified people first, or a risky account). */
       back?: boolean;
+      /** ... and, the identity provider scoring the account as risky, behind every other early arrival of the back lane too. */
+      risky?: boolean;
     },
   ): Promise<Place | null> {
     const k = queueKeys(eventId);
@@ -359,6 +363,7 @@ export class WaitingRoom {
       k.wakeGate,
       k.identityPlaces,
       k.prequeueBack,
+      k.prequeueRisky,
       buyerId,
       opts.beforeSale ? 'pre' : 'main',
       newSeed(),
@@ -371,7 +376,8 @@ export class WaitingRoom {
       opts.wakeGateMs ?? 0,
       opts.identity?.id ?? '',
       opts.identity?.maxPlaces ?? 0,
-      opts.back ? '1' : '0',
+      opts.back || opts.risky ? '1' : '0',
+      opts.risky ? '1' : '0',
     );
     if (outcome === -2) throw rateLimited('join-buyer', { limit: l!.perBuyer, windowMs: l!.windowMs }, retryAfterMs);
     if (outcome === -3) {
@@ -398,18 +404,25 @@ export class WaitingRoom {
 
   /**
    * Gives the sealed pre-queue its shuffled positions 1..N; idempotent and
-   * deterministic from the seed. Risky early arrivals (the back lane) are
-   * shuffled with the seed's ":back" stream and placed after all the others.
+   * deterministic from the seed. The back lane (early arrivals without a
+   * verified identity when the event puts verified people first, and risky
+   * accounts) is shuffled with the seed's ":back" stream and placed after the
+   * front lane, its risky accounts last in the order that shuffle gave them.
    */
   async assignPrequeue(eventId: string): Promise<{ seed: string; order: string[] }> {
     const k = queueKeys(eventId);
-    const [seed, arrivals, back] = await Promise.all([
+    const [seed, arrivals, back, risky] = await Promise.all([
       this.redis.get(k.seed),
       this.redis.lrange(k.prequeue, 0, -1),
       this.redis.lrange(k.prequeueBack, 0, -1),
+      this.redis.smembers(k.prequeueRisky),
     ]);
     if (!seed) throw new Error(`queue of ${eventId} is not sealed`);
-    const order = back.length ? [...shuffle(arrivals, seed), ...shuffle(back, `${seed}:back`)] : shuffle(arrivals, seed);
+    const last = new Set(risky);
+    const behind = shuffle(back, `${seed}:back`);
+    const order = back.length
+      ? [...shuffle(arrivals, seed), ...behind.filter((b) => !last.has(b)), ...behind.filter((b) => last.has(b))]
+      : shuffle(arrivals, seed);
     await this.redis.wrAssign(k.places, k.at, k.assigned, ...order);
     return { seed, order };
   }

@@ -188,7 +188,8 @@ export function queueRoutes(powSecret: string) {
         limits: { windowMs: wr.rateWindowSeconds * 1000, perBuyer: wr.joinLimitPerBuyer, perIp: wr.joinLimitPerIp },
         wakeGateMs: WAKE_GATE_MS,
         ...(buyer.verifiedIdentity && { identity: { id: buyer.verifiedIdentity, maxPlaces: wr.maxPlacesPerIdentity } }),
-        back: (buyer.risk ?? 0) > wr.riskExtraPowAbove,
+        back: wr.verifiedFirst && !buyer.verifiedIdentity,
+        risky: (buyer.risk ?? 0) > wr.riskExtraPowAbove,
       });
       if (!place) {
         throw new DomainError('RATE_LIMITED', 'too many queue places from this address', {

@@ -129,6 +129,45 @@ test('risky accounts that came early wait behind every other early arrival, what
   expect((await me(risky)).body.position).toBe(4);
 });
 
+test('verified people who came early are shuffled ahead of unverified accounts; later arrivals keep arrival order', async () => {
+  const opensAt = Date.now() + 4000;
+  const eventId = await roomEvent({ powDemandQueue: 1000 }, opensAt - Date.now());
+  const me = (b: B) => call(stack.api.url, 'GET', `/v1/events/${eventId}/queue/me`, { token: b.token });
+  const unverified = [await buyer(), await buyer({ risk: 0.2 })];
+  const verified = [await buyer({ verifiedIdentity: 'idv_first_1' }), await buyer({ verifiedIdentity: 'idv_first_2', risk: 0.1 })];
+  const riskyVerified = await buyer({ verifiedIdentity: 'idv_first_3', risk: 0.7 });
+  // Unverified first, so arrival order cannot explain the result.
+  for (const b of unverified) expect((await join(eventId, b)).status).toBe(201);
+  const d = (await join(eventId, riskyVerified)).body.error.details;
+  expect((await join(eventId, riskyVerified, { pow: { challenge: d.challenge, nonce: solve(d.challenge, d.difficulty) } })).status).toBe(201);
+  for (const b of verified) expect((await join(eventId, b)).status).toBe(201);
+  await new Promise((r) => setTimeout(r, Math.max(0, opensAt - Date.now()) + 200));
+  // After the opening: an unverified account, then a verified person, in that order.
+  const lateUnverified = await buyer();
+  const lateVerified = await buyer({ verifiedIdentity: 'idv_first_4' });
+  expect((await join(eventId, lateUnverified)).status).toBe(201);
+  expect((await join(eventId, lateVerified)).status).toBe(201);
+  const position = async (b: B) => (await me(b)).body.position as number;
+  expect((await Promise.all(verified.map(position))).sort()).toEqual([1, 2]);
+  expect((await Promise.all(unverified.map(position))).sort()).toEqual([3, 4]);
+  expect(await position(riskyVerified)).toBe(5);
+  expect([await position(lateUnverified), await position(lateVerified)]).toEqual([6, 7]);
+});
+
+test('with verifiedFirst off, early verified and unverified arrivals are shuffled together', async () => {
+  const opensAt = Date.now() + 4000;
+  const eventId = await roomEvent({ powDemandQueue: 1000, verifiedFirst: false }, opensAt - Date.now());
+  const me = (b: B) => call(stack.api.url, 'GET', `/v1/events/${eventId}/queue/me`, { token: b.token });
+  const verified = await Promise.all(Array.from({ length: 8 }, (_, i) => buyer({ verifiedIdentity: `idv_mixed_${i}` })));
+  const unverified = await Promise.all(Array.from({ length: 8 }, () => buyer()));
+  for (const b of [...verified, ...unverified]) expect((await join(eventId, b)).status).toBe(201);
+  await new Promise((r) => setTimeout(r, Math.max(0, opensAt - Date.now()) + 200));
+  expect((await join(eventId, await buyer())).status).toBe(201); // seals the pre-queue
+  const positions = await Promise.all(verified.map(async (b) => (await me(b)).body.position as number));
+  // All eight verified in the first eight places by chance: 1 in 12,870.
+  expect(Math.max(...positions)).toBeGreaterThan(8);
+});
+
 test('one verified person holds one place across accounts; an event may require a verified person', async () => {
   const eventId = await roomEvent({ powDemandQueue: 1000 });
   const [first, second] = [await buyer({ verifiedIdentity: 'idv_person_1' }), await buyer({ verifiedIdentity: 'idv_person_1' })];

@@ -1,0 +1,11 @@
+-- Verified people first among early arrivals, per event (on by default).
+--
+-- Buyers who join before the on-sale time are shuffled at the opening: their
+-- arrival order gives nobody an edge. With verified_first, an early arrival
+-- whose buyer token carries a verified identity (the identity provider's
+-- `verified_id` claim) is shuffled into the front of the line and one without
+-- it behind every such person, risky accounts last, as before. Arrivals after
+-- the opening keep strict arrival order whatever their tokens say. An event
+-- whose buyers carry no verified identity at all is shuffled exactly as
+-- without it.
+ALTER TABLE events ADD COLUMN verified_first boolean NOT NULL DEFAULT true;
