@@ -475,7 +475,7 @@ export class WaitingRoom {
     return {
       servingPosition: Number(serving || 0),
       queueLength: Number(seq || 0),
-      status: ((status || 'open') as RoomStatus),
+      status: (status || 'open') as RoomStatus,
       ratePerMinute: Number(rate || 0),
       waitlistUsed: Number(joined || 0) > 0,
       seed,

@@ -362,7 +362,13 @@ export async function benchHolds(
             durationMs: o.durationMs / SLICES,
             maxOps: to - from,
             op: (_loop, seq) =>
-              run(strategy, eventId, `hold_b${buyerTag}${strategy}${from + seq}`, `byr_bench${buyerTag}${from + seq}`, requests[from + seq]!),
+              run(
+                strategy,
+                eventId,
+                `hold_b${buyerTag}${strategy}${from + seq}`,
+                `byr_bench${buyerTag}${from + seq}`,
+                requests[from + seq]!,
+              ),
             onTick: (n) => onProgress(`${o.workload ?? 'spread'}, ${strategy}: slice ${slice + 1}/${SLICES}, ${n} attempts`),
           }),
         );

@@ -139,7 +139,9 @@ test('verified people who came early are shuffled ahead of unverified accounts; 
   // Unverified first, so arrival order cannot explain the result.
   for (const b of unverified) expect((await join(eventId, b)).status).toBe(201);
   const d = (await join(eventId, riskyVerified)).body.error.details;
-  expect((await join(eventId, riskyVerified, { pow: { challenge: d.challenge, nonce: solve(d.challenge, d.difficulty) } })).status).toBe(201);
+  expect((await join(eventId, riskyVerified, { pow: { challenge: d.challenge, nonce: solve(d.challenge, d.difficulty) } })).status).toBe(
+    201,
+  );
   for (const b of verified) expect((await join(eventId, b)).status).toBe(201);
   await new Promise((r) => setTimeout(r, Math.max(0, opensAt - Date.now()) + 200));
   // After the opening: an unverified account, then a verified person, in that order.

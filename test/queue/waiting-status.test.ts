@@ -81,7 +81,11 @@ describe('waiting buyers from memory', () => {
     expect(await waiting.status(offered, 'b2', t)).toMatchObject({ status: 'waiting' });
     await room.joinWaitlist(offered, 'b2', 1);
     expect(await room.offerWaitlist(offered, 1, t + 60_000)).toEqual([{ buyerId: 'b2', quantity: 1 }]);
-    expect(await waiting.status(offered, 'b2', t + MAX_AGE)).toMatchObject({ position: 3, status: 'admitted', admissionDeadline: t + 60_000 });
+    expect(await waiting.status(offered, 'b2', t + MAX_AGE)).toMatchObject({
+      position: 3,
+      status: 'admitted',
+      admissionDeadline: t + 60_000,
+    });
   });
 
   test('pre-queue places are not kept: after the shuffle the buyer reads their final position', async () => {

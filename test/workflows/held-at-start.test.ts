@@ -157,7 +157,11 @@ test("a start that finds the buyer's checkout running gives the seats back and a
     const workflowId = checkoutWorkflowId(eventId, buyerId);
     // The buyer's checkout is running without a hold in Postgres (as one started by an older API waits for its
     // hold request), so the reserve succeeds and only the start can see the conflict.
-    const running = await world.env.client.workflow.start<typeof checkout>('checkout', { workflowId, taskQueue, args: [{ eventId, buyerId }] });
+    const running = await world.env.client.workflow.start<typeof checkout>('checkout', {
+      workflowId,
+      taskQueue,
+      args: [{ eventId, buyerId }],
+    });
     const holds = new SeatHolds({ ...world.deps, graceSeconds: config.HOLD_PAYMENT_GRACE_SECONDS });
     const holdId = `hold_${randomUUID().replaceAll('-', '')}`;
     const attempt = startHeldCheckout(
