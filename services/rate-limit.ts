@@ -11,6 +11,7 @@
 import type Redis from 'ioredis';
 import type { Result } from 'ioredis';
 import { DomainError } from '../domain/errors';
+import { RecentMap } from '../platform/recent-map';
 
 /**
  * A Lua function for scripts: counts one hit on KEY; answers 0 when within
@@ -91,23 +92,18 @@ export class RateLimiter {
  * by that many newer ones starts a new window.
  */
 export class LocalRateLimits {
-  private recent = new Map<string, { hits: number; endsAt: number }>();
-  private older = new Map<string, { hits: number; endsAt: number }>();
+  private readonly windows: RecentMap<string, { hits: number; endsAt: number }>;
 
-  constructor(private readonly perGeneration = 100_000) {}
+  constructor(perGeneration = 100_000) {
+    this.windows = new RecentMap(perGeneration);
+  }
 
   /** Counts one hit; answers 0 when within the limit, else the milliseconds until the window ends. */
   hit(key: string, { limit, windowMs }: Limit, nowMs = Date.now()): number {
-    let w = this.recent.get(key);
+    let w = this.windows.get(key);
     if (!w) {
-      w = this.older.get(key);
-      if (w) this.older.delete(key);
-      if (!w || w.endsAt <= nowMs) w = { hits: 0, endsAt: nowMs + windowMs };
-      if (this.recent.size >= this.perGeneration) {
-        this.older = this.recent;
-        this.recent = new Map();
-      }
-      this.recent.set(key, w);
+      w = { hits: 0, endsAt: nowMs + windowMs };
+      this.windows.set(key, w);
     } else if (w.endsAt <= nowMs) {
       w.hits = 0;
       w.endsAt = nowMs + windowMs;

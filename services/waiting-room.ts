@@ -12,7 +12,7 @@
 import type Redis from 'ioredis';
 import type { QueueStatus, RoomStatus } from '../domain/queue';
 import type { Result } from 'ioredis';
-import { eventRateKey, type Limit, RATE_HIT_LUA, rateLimited } from './rate-limit';
+import { eventRateKey, RATE_HIT_LUA, rateLimited } from './rate-limit';
 import { newSeed, shuffle } from './shuffle';
 import { DomainError } from '../domain/errors';
 
@@ -136,23 +136,19 @@ end
 return {tostring(pos), 1, sealedNow, status_of(tostring(pos), buyer, nowMs), 0, wake}`;
 
 /**
- * /queue/me in one call: the buyer's status-poll limit, then everything the
- * answer needs. Answers {retryAfterMs, place, serving, deadline, used, status, rate, seed}.
+ * /queue/me in one call: everything the answer needs (the poll limit is
+ * counted by the API process that answers). Answers {place, serving,
+ * deadline, used, status, rate, seed}.
  */
-const STATUS = `${RATE_HIT_LUA}
-local limit = tonumber(ARGV[3])
-if limit > 0 then
-  local wait = rate_hit(KEYS[1], limit, tonumber(ARGV[2]))
-  if wait > 0 then return {wait} end
-end
-return {0,
-  redis.call('HGET', KEYS[2], ARGV[1]) or '',
-  redis.call('GET', KEYS[3]) or '',
-  redis.call('HGET', KEYS[4], ARGV[1]) or '',
-  redis.call('SISMEMBER', KEYS[5], ARGV[1]),
-  redis.call('GET', KEYS[6]) or '',
-  redis.call('HGET', KEYS[7], 'ratePerMinute') or '',
-  redis.call('GET', KEYS[8]) or ''}`;
+const STATUS = `
+return {
+  redis.call('HGET', KEYS[1], ARGV[1]) or '',
+  redis.call('GET', KEYS[2]) or '',
+  redis.call('HGET', KEYS[3], ARGV[1]) or '',
+  redis.call('SISMEMBER', KEYS[4], ARGV[1]),
+  redis.call('GET', KEYS[5]) or '',
+  redis.call('HGET', KEYS[6], 'ratePerMinute') or '',
+  redis.call('GET', KEYS[7]) or ''}`;
 
 /** The line's shared state (no buyer's): {serving, seq, status, rate, waitlist joins, seed}. */
 const LINE = `
@@ -226,7 +222,7 @@ return 1`;
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     wrJoin(...args: (string | number)[]): Result<[string, number, number, string, number, number?], Context>;
-    wrStatus(...args: (string | number)[]): Result<[number, string?, string?, string?, number?, string?, string?, string?], Context>;
+    wrStatus(...args: string[]): Result<[string, string, string, number, string, string, string], Context>;
     wrLine(...keys: string[]): Result<[string, string, string, string, string, string], Context>;
     wrSeal(...args: (string | number)[]): Result<number, Context>;
     wrAssign(...args: (string | number)[]): Result<number, Context>;
@@ -309,7 +305,7 @@ export class WaitingRoom {
   constructor(private readonly redis: Redis) {
     if (!defined.has(redis)) {
       redis.defineCommand('wrJoin', { numberOfKeys: 16, lua: JOIN });
-      redis.defineCommand('wrStatus', { numberOfKeys: 8, lua: STATUS });
+      redis.defineCommand('wrStatus', { numberOfKeys: 7, lua: STATUS });
       redis.defineCommand('wrLine', { numberOfKeys: 5, lua: LINE });
       redis.defineCommand('wrSeal', { numberOfKeys: 4, lua: SEAL });
       redis.defineCommand('wrAssign', { numberOfKeys: 3, lua: ASSIGN });
@@ -427,15 +423,10 @@ export class WaitingRoom {
     return { seed, order };
   }
 
-  /**
-   * Where the buyer stands, in one Redis call. With `limit`, the call also
-   * counts the poll against the buyer's per-event status limit and throws
-   * RATE_LIMITED over it.
-   */
-  async status(eventId: string, buyerId: string, nowMs = Date.now(), limit?: Limit): Promise<BuyerStatus | null> {
+  /** Where the buyer stands, in one Redis call. */
+  async status(eventId: string, buyerId: string, nowMs = Date.now()): Promise<BuyerStatus | null> {
     const k = queueKeys(eventId);
-    const r = await this.redis.wrStatus(
-      eventRateKey(eventId, 'queue-me', buyerId),
+    const [placeRaw, serving, deadlineRaw, used, status, rate, seed] = await this.redis.wrStatus(
       k.places,
       k.serving,
       k.deadlines,
@@ -444,11 +435,7 @@ export class WaitingRoom {
       k.stats,
       k.seed,
       buyerId,
-      limit?.windowMs ?? 0,
-      limit?.limit ?? 0,
     );
-    if (r[0] > 0) throw rateLimited('queue-me', limit!, r[0]);
-    const [, placeRaw, serving, deadlineRaw, used, status, rate, seed] = r;
     const place = placeRaw || null;
     const deadline = deadlineRaw || null;
     // A waitlist offer admits a buyer who may hold no queue place.

@@ -19,6 +19,7 @@
  * rebuilt (a Redis flush, then a new seal) has a new seed, and positions
  * from the old one are never shown.
  */
+import { RecentMap } from '../platform/recent-map';
 import type { BuyerStatus, LineState, WaitingRoom } from './waiting-room';
 import { waitingStatus } from './waiting-room';
 
@@ -36,8 +37,7 @@ interface Line {
   refreshing: Promise<LineState> | null;
   /** The seed the positions below belong to. */
   seed: string;
-  recent: Map<string, number>;
-  older: Map<string, number>;
+  positions: RecentMap<string, number>;
 }
 
 export class WaitingStatus {
@@ -54,7 +54,7 @@ export class WaitingStatus {
     const cached = this.lines.get(eventId);
     const line = cached && nowMs - cached.readAt < this.maxAgeMs ? cached : await this.line(eventId, nowMs);
     const { state } = line;
-    const position = line.seed === state.seed ? (line.recent.get(buyerId) ?? this.promote(line, buyerId)) : undefined;
+    const position = line.seed === state.seed ? line.positions.get(buyerId) : undefined;
     if (
       position !== undefined &&
       position > state.servingPosition &&
@@ -77,7 +77,7 @@ export class WaitingStatus {
       const state = await this.room.lineState(eventId);
       line = this.lines.get(eventId);
       if (!line) {
-        line = { state, readAt: nowMs, refreshing: null, seed: state.seed, recent: new Map(), older: new Map() };
+        line = { state, readAt: nowMs, refreshing: null, seed: state.seed, positions: new RecentMap(this.perGeneration) };
         this.lines.set(eventId, line);
       }
       return line;
@@ -92,22 +92,11 @@ export class WaitingStatus {
     return current;
   }
 
-  private promote(line: Line, buyerId: string): number | undefined {
-    const position = line.older.get(buyerId);
-    if (position !== undefined) this.remember(line, line.seed, buyerId, position);
-    return position;
-  }
-
   private remember(line: Line, seed: string, buyerId: string, position: number): void {
     if (seed !== line.seed) {
       line.seed = seed;
-      line.recent = new Map();
-      line.older = new Map();
+      line.positions = new RecentMap(this.perGeneration);
     }
-    if (line.recent.size >= this.perGeneration) {
-      line.older = line.recent;
-      line.recent = new Map();
-    }
-    line.recent.set(buyerId, position);
+    line.positions.set(buyerId, position);
   }
 }
