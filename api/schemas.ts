@@ -44,6 +44,10 @@ const fairnessFields = {
   verifiedFirst: z.boolean().openapi({
     description: 'Early arrivals with a verified_id claim are shuffled ahead of those without one; later arrivals keep arrival order',
   }),
+  unverifiedSeatLimit: z.number().int().min(1).max(50).openapi({
+    description:
+      'Seats an account may hold and buy for the event (maxSeatsPerBuyer if smaller) when it has no verified_id claim on a platform whose identity provider verifies people, or its risk claim is above riskExtraPowAbove',
+  }),
 };
 
 const withFairnessDefaults = <T extends Record<string, z.ZodTypeAny>>(fields: T) =>
@@ -435,6 +439,7 @@ export const LimitsBody = z
     riskRefuseAbove: fairnessFields.riskRefuseAbove.optional(),
     cardLimit: fairnessFields.cardLimit.optional(),
     verifiedFirst: fairnessFields.verifiedFirst.optional(),
+    unverifiedSeatLimit: fairnessFields.unverifiedSeatLimit.optional(),
   })
   .strict()
   .refine((b) => Object.keys(b).length > 0, 'give at least one limit')

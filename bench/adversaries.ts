@@ -94,6 +94,7 @@ const DEFENCES_OFF = {
   riskExtraPowAbove: 1,
   riskRefuseAbove: 1,
   verifiedFirst: false,
+  unverifiedSeatLimit: MAX_SEATS,
 };
 /** The defaults (domain/fairness.ts), named so the report can state them. */
 const DEFENCES_ON = {
@@ -106,6 +107,7 @@ const DEFENCES_ON = {
   riskExtraPowAbove: 0.5,
   riskRefuseAbove: 0.9,
   verifiedFirst: true,
+  unverifiedSeatLimit: 2,
 };
 
 interface ArmResult {
@@ -153,7 +155,8 @@ const load = () =>
     .join(' ');
 
 async function main() {
-  const config = benchConfig();
+  // The identity provider of this model verifies people: every human carries a verified_id, no farm account does.
+  const config = { ...benchConfig(), BUYER_TOKEN_VERIFIES_PEOPLE: true };
   const api = await startApiProcess(config);
   const worker = await startWorker(config);
   const pool = createPool(config.DATABASE_URL);
@@ -384,7 +387,7 @@ function notes(): string[] {
     `humans: ${HUMANS} around the opening (from ${PREQUEUE_MS / 1000} s before to ${PREQUEUE_MS / 1000} s after)${LATE_HUMANS ? ` and ${LATE_HUMANS} after it (over ${LATE_SPREAD_SECONDS} s from 1 s after the opening)` : ''}, one account, address and card each, 1–4 seats wanted, verified identity, risk ${riskModel.human.join('–')}; farms sized on the ${HUMANS} at the opening`,
     `event: ${SEAT_ROWS * SEATS_PER_ROW} seats, at most ${MAX_SEATS} per buyer, a ${SALE_SECONDS} s sale`,
     'tau: arrival is the moment a buyer first asked to join (before any proof of work); the place is read back from the waiting room after the seal; "after opening" counts buyers who first asked after the sale opened',
-    `identity provider's risk model: account farm ${riskModel.account_farm.join('–')}, proxy farm ${riskModel.proxy_farm.join('–')} (uniform); "on, no IdP signal" gives bots risk 0; farm accounts carry no verified identity`,
+    `identity provider's risk model: account farm ${riskModel.account_farm.join('–')}, proxy farm ${riskModel.proxy_farm.join('–')} (uniform); "on, no IdP signal" gives bots risk 0; farm accounts carry no verified identity, and the provider is one that verifies people (BUYER_TOKEN_VERIFIES_PEOPLE=true)`,
     `defences off: ${JSON.stringify(DEFENCES_OFF)}`,
     `defences on: ${JSON.stringify(DEFENCES_ON)}; "on, verified only" adds requireVerifiedIdentity`,
     `machine: ${cpus().length} cores; load average at the end ${load()}`,

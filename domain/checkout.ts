@@ -63,6 +63,13 @@ export type HoldRequest = ({ kind: 'seats'; seatIds: string[] } | { kind: 'best'
    * with no verified identity, and in requests recorded before it existed.
    */
   verifiedIdentity?: string;
+  /**
+   * The seats this buyer may hold and buy for the event when that is fewer
+   * than maxSeatsPerBuyer (an unverified or risky account: the event's
+   * unverifiedSeatLimit). Absent for every other buyer, and in requests
+   * recorded before it existed.
+   */
+  maxSeats?: number;
 };
 
 /**

@@ -26,6 +26,15 @@ export interface FairnessSettings {
    * the opening keep arrival order; with no verified buyers it changes nothing.
    */
   verifiedFirst: boolean;
+  /**
+   * Seats an account may hold and buy for the event, counted like
+   * maxSeatsPerBuyer (which stays the limit when it is the smaller), when no
+   * verified person stands behind it on a platform whose identity provider
+   * verifies people (BUYER_TOKEN_VERIFIES_PEOPLE), or when the provider
+   * scores it as risky (its `risk` claim above riskExtraPowAbove). Where the
+   * provider neither verifies nor scores anyone, nobody is limited by it.
+   */
+  unverifiedSeatLimit: number;
 }
 
 /**
@@ -44,6 +53,7 @@ export const FAIRNESS_DEFAULTS: Readonly<FairnessSettings> = {
   riskRefuseAbove: 0.9,
   cardLimit: true,
   verifiedFirst: true,
+  unverifiedSeatLimit: 2,
 };
 
 /** Bits added for a buyer the identity provider scores as risky: 16 times the work. */
@@ -61,4 +71,35 @@ export function powDifficultyFor(s: FairnessSettings, queueLength: number, risk 
   }
   if (risk > s.riskExtraPowAbove) d += RISK_EXTRA_BITS;
   return Math.min(28, d);
+}
+
+/** What the identity provider said of the buyer: the token's `verified_id` and `risk` claims. */
+export interface IdentitySignals {
+  verifiedIdentity?: string;
+  risk?: number;
+}
+
+/**
+ * Why this buyer gets unverifiedSeatLimit rather than maxSeatsPerBuyer, or null
+ * when they do not: a risky score, or no verified person where the identity
+ * provider verifies people (`verifiesPeople`).
+ */
+export function seatLimitReason(
+  s: Pick<FairnessSettings, 'riskExtraPowAbove'>,
+  buyer: IdentitySignals,
+  verifiesPeople: boolean,
+): 'risk' | 'unverified' | null {
+  if ((buyer.risk ?? 0) > s.riskExtraPowAbove) return 'risk';
+  if (verifiesPeople && !buyer.verifiedIdentity) return 'unverified';
+  return null;
+}
+
+/** The seats this buyer may hold and buy for the event. */
+export function seatAllowance(
+  maxSeatsPerBuyer: number,
+  s: Pick<FairnessSettings, 'riskExtraPowAbove' | 'unverifiedSeatLimit'>,
+  buyer: IdentitySignals,
+  verifiesPeople: boolean,
+): number {
+  return seatLimitReason(s, buyer, verifiesPeople) ? Math.min(maxSeatsPerBuyer, s.unverifiedSeatLimit) : maxSeatsPerBuyer;
 }

@@ -80,6 +80,11 @@ const schema = z
     BUYER_TOKEN_SECRET: secret,
     BUYER_TOKEN_ISSUER: z.string().min(1).default('onsale-dev'),
     BUYER_JWKS_URL: url(['https:', 'http:']).optional(),
+    /**
+     * The identity provider puts a verified_id claim in the token of every person it has verified, so an account
+     * without one is unverified, and an event's unverifiedSeatLimit applies to it.
+     */
+    BUYER_TOKEN_VERIFIES_PEOPLE: bool.default(false),
     ADMISSION_TOKEN_SECRET: secret,
 
     API_HOST: z.string().min(1).default('127.0.0.1'),

@@ -4,6 +4,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { findHold, findOrderByHold } from '../../db/queries/orders';
 import { checkoutQuery, type HoldRequest, purchaseUpdate, releaseUpdate } from '../../domain/checkout';
 import { DomainError } from '../../domain/errors';
+import { seatAllowance, seatLimitReason } from '../../domain/fairness';
 import { checkoutWorkflowId } from '../../domain/ids';
 import { startHeldCheckout } from '../../services/held-checkout';
 import { rateLimited } from '../../services/rate-limit';
@@ -142,10 +143,14 @@ export function checkoutRoutes() {
         throw new DomainError('EVENT_NOT_ON_SALE', 'this event is not on sale right now', { state: event.state });
       }
       const count = 'seatIds' in body ? body.seatIds.length : body.quantity;
-      if (count > event.maxSeatsPerBuyer) {
-        throw new DomainError('LIMIT_EXCEEDED', `at most ${event.maxSeatsPerBuyer} seats per buyer for this event`, {
-          maxSeatsPerBuyer: event.maxSeatsPerBuyer,
+      // An unverified or risky account may take fewer seats (unverifiedSeatLimit).
+      const verifiesPeople = deps.config.BUYER_TOKEN_VERIFIES_PEOPLE;
+      const allowance = seatAllowance(event.maxSeatsPerBuyer, event.waitingRoom, buyer, verifiesPeople);
+      if (count > allowance) {
+        throw new DomainError('LIMIT_EXCEEDED', `at most ${allowance} seats per buyer for this event`, {
+          maxSeatsPerBuyer: allowance,
           requested: count,
+          ...(allowance < event.maxSeatsPerBuyer && { reason: seatLimitReason(event.waitingRoom, buyer, verifiesPeople) }),
         });
       }
       const admission = event.waitingRoom.enabled
@@ -179,8 +184,12 @@ export function checkoutRoutes() {
         throw new DomainError('NOT_FOUND', `unknown section ${section ?? ''}`, { section });
       }
       // Claimed: the database takes exactly the claimed seats, under the claim's id. Passed: the database decides.
-      // A verified person's accounts share one maxSeatsPerBuyer, which the database counts at the reserve.
-      const person = buyer.verifiedIdentity ? { verifiedIdentity: buyer.verifiedIdentity } : {};
+      // A verified person's accounts share one maxSeatsPerBuyer, and a smaller allowance is counted against
+      // what the account already bought: the database counts both at the reserve.
+      const person = {
+        ...(buyer.verifiedIdentity && { verifiedIdentity: buyer.verifiedIdentity }),
+        ...(allowance < event.maxSeatsPerBuyer && { maxSeats: allowance }),
+      };
       const request: HoldRequest =
         claim.kind === 'claimed' ? { kind: 'seats', seatIds: claim.seatIds, ...person } : { ...wanted, ...person };
       let result;

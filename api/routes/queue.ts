@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { insertBuyer } from '../../db/queries/buyers';
 import { DomainError } from '../../domain/errors';
-import { DEMAND_SLACK_BITS, powDifficultyFor } from '../../domain/fairness';
+import { DEMAND_SLACK_BITS, powDifficultyFor, seatAllowance, seatLimitReason } from '../../domain/fairness';
 import type { Buyer } from '../../services/buyer-tokens';
 import { rateLimited } from '../../services/rate-limit';
 import type { WaitingRoom } from '../../services/waiting-room';
@@ -251,9 +251,12 @@ export function queueRoutes(powSecret: string) {
       await limiter.check('waitlist', buyer.buyerId, WAITLIST_PER_BUYER);
       const event = await events.event(eventId);
       if (event.state !== 'open') throw new DomainError('EVENT_NOT_ON_SALE', 'this event is not on sale', { state: event.state });
-      if (quantity > event.maxSeatsPerBuyer) {
-        throw new DomainError('LIMIT_EXCEEDED', `at most ${event.maxSeatsPerBuyer} seats per buyer`, {
-          maxSeatsPerBuyer: event.maxSeatsPerBuyer,
+      const verifiesPeople = c.var.services.config.BUYER_TOKEN_VERIFIES_PEOPLE;
+      const allowance = seatAllowance(event.maxSeatsPerBuyer, event.waitingRoom, buyer, verifiesPeople);
+      if (quantity > allowance) {
+        throw new DomainError('LIMIT_EXCEEDED', `at most ${allowance} seats per buyer`, {
+          maxSeatsPerBuyer: allowance,
+          ...(allowance < event.maxSeatsPerBuyer && { reason: seatLimitReason(event.waitingRoom, buyer, verifiesPeople) }),
         });
       }
       const counts = await events.counts(eventId);

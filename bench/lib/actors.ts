@@ -183,8 +183,11 @@ export async function runActor(a: ActorSpec, ctx: RunContext): Promise<ActorResu
     if (round > 0) await sleep(1500 + ctx.random() * 1500);
     for (let q = a.quantity; q >= 1 && !hold && Date.now() < ctx.deadlineMs; q--) {
       const h = await call('POST', '/hold', { quantity: q }, { 'x-admission-token': admission });
+      const allowed = h.body?.error?.code === 'LIMIT_EXCEEDED' ? h.body.error.details?.maxSeatsPerBuyer : undefined;
       if (h.status === 201) hold = h.body;
       else if (h.status === 503) await sleep(500);
+      // Told it may take fewer seats, any client asks again for that many (the loop's q-- brings it there).
+      else if (typeof allowed === 'number' && allowed >= 1 && allowed < q) q = allowed + 1;
       else if (h.status !== 409) break;
     }
   }

@@ -57,9 +57,10 @@ export async function insertEvent(client: PoolClient, spec: EventSpec): Promise<
                          rate_window_seconds, join_limit_per_ip, join_limit_per_buyer, status_limit_per_buyer,
                          venue, starts_at, description,
                          pow_demand_queue, pow_demand_difficulty, pow_max_difficulty, max_places_per_identity,
-                         require_verified_identity, risk_extra_pow_above, risk_refuse_above, card_limit, verified_first)
+                         require_verified_identity, risk_extra_pow_above, risk_refuse_above, card_limit, verified_first,
+                         unverified_seat_limit)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, COALESCE($9, 120), COALESCE($10, 0), $11, $12, $13, $14, $15, $16, $17, $18,
-             $19, $20, $21, $22, $23, $24, $25, $26, $27)`,
+             $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)`,
     [
       spec.id,
       spec.name,
@@ -104,7 +105,7 @@ const EVENT_COLUMNS = `id, name, state, on_sale_at, hold_seconds, max_seats_per_
   max_places_per_ip, rate_window_seconds, join_limit_per_ip, join_limit_per_buyer, status_limit_per_buyer,
   venue, starts_at, description, created_at,
   pow_demand_queue, pow_demand_difficulty, pow_max_difficulty, max_places_per_identity,
-  require_verified_identity, risk_extra_pow_above, risk_refuse_above, card_limit, verified_first`;
+  require_verified_identity, risk_extra_pow_above, risk_refuse_above, card_limit, verified_first, unverified_seat_limit`;
 
 /** The fairness columns in the order insertEvent and updateWaitingRoomLimits list them. */
 const fairnessValues = (f: Partial<FairnessSettings>) => [
@@ -117,6 +118,7 @@ const fairnessValues = (f: Partial<FairnessSettings>) => [
   f.riskRefuseAbove ?? null,
   f.cardLimit ?? null,
   f.verifiedFirst ?? null,
+  f.unverifiedSeatLimit ?? null,
 ];
 
 const defined = <T extends object>(o: T): Partial<T> =>
@@ -152,6 +154,7 @@ interface RawEvent {
   risk_refuse_above: number;
   card_limit: boolean;
   verified_first: boolean;
+  unverified_seat_limit: number;
 }
 
 function toEvent(r: RawEvent): EventRow {
@@ -182,6 +185,7 @@ function toEvent(r: RawEvent): EventRow {
       riskRefuseAbove: r.risk_refuse_above,
       cardLimit: r.card_limit,
       verifiedFirst: r.verified_first,
+      unverifiedSeatLimit: r.unverified_seat_limit,
     },
     venue: r.venue,
     startsAt: r.starts_at,
@@ -238,7 +242,8 @@ export async function updateWaitingRoomLimits(
                        risk_refuse_above = COALESCE($16, risk_refuse_above),
                        card_limit = COALESCE($17, card_limit),
                        verified_first = COALESCE($18, verified_first),
-                       pow_difficulty = COALESCE($19, pow_difficulty)
+                       unverified_seat_limit = COALESCE($19, unverified_seat_limit),
+                       pow_difficulty = COALESCE($20, pow_difficulty)
       WHERE id = $1`,
     [
       eventId,

@@ -48,7 +48,7 @@ interface ReserveRow {
 
 /**
  * Reserves seats for a hold, all or nothing, in one round trip: the
- * reserve_hold() function (migrations 0003, 0008, 0009) checks idempotency by
+ * reserve_hold() function (migrations 0003, 0008, 0009, 0014) checks idempotency by
  * hold id, the sale's terms, the per-buyer limit and, for a verified person,
  * the seats of all their accounts, and takes the seats conditionally.
  * Idempotent: called again with the same hold id it answers the hold it made.
@@ -57,7 +57,7 @@ interface ReserveRow {
  * A named prepared statement: parsed once per connection. The function
  * itself plans each of its statements once per connection (migration 0011).
  */
-const RESERVE = 'SELECT * FROM reserve_hold($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)';
+const RESERVE = 'SELECT * FROM reserve_hold($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)';
 
 export async function reserveSeats(client: Pick<PoolClient, 'query'>, input: ReserveInput): Promise<ReserveResult> {
   const { request } = input;
@@ -75,6 +75,7 @@ export async function reserveSeats(client: Pick<PoolClient, 'query'>, input: Res
       input.graceSeconds,
       input.deadline ?? null,
       request.verifiedIdentity ?? null,
+      request.maxSeats ?? null,
     ],
   });
   const r = rows[0]!;

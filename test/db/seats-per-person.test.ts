@@ -148,3 +148,44 @@ test('a losing attempt and an unverified buyer never take the person’s lock; a
   }
   expect((await outcome(reserve(eventId, b, { kind: 'seats', seatIds: ['A-1-3'], verifiedIdentity: who }))).code).toBe('ok');
 });
+
+test("an unverified or risky account's smaller allowance counts like maxSeatsPerBuyer: per request, against what it bought, and for its person", async () => {
+  const eventId = await seedEvent(pool, { maxSeatsPerBuyer: 6 });
+  const [risky, other] = [await seedBuyer(pool), await seedBuyer(pool)];
+
+  const tooMany = await outcome(reserve(eventId, risky, { kind: 'best', quantity: 3, maxSeats: 2 }));
+  expect(tooMany).toEqual({ code: 'LIMIT_EXCEEDED', details: { maxSeatsPerBuyer: 2, alreadyBought: 0, requested: 3 } });
+  const named = await outcome(reserve(eventId, risky, { kind: 'seats', seatIds: ['A-4-1', 'A-4-2', 'A-4-3'], maxSeats: 2 }));
+  expect(named.code).toBe('LIMIT_EXCEEDED');
+
+  // Two seats, bought: the order counts, so one more is refused, though the event allows six.
+  const first = await reserve(eventId, risky, { kind: 'best', quantity: 2, maxSeats: 2 });
+  await pool.query(`UPDATE holds SET status = 'purchased' WHERE id = $1`, [first.hold.holdId]);
+  const payment = `pay_risky${first.hold.holdId.slice(5)}`;
+  await pool.query(
+    `INSERT INTO payments (id, idempotency_key, checkout_id, hold_id, event_id, buyer_id, provider, amount_cents, currency, status)
+     VALUES ($1, $1, 'test', $2, $3, $4, 'test', $5, 'usd', 'succeeded')`,
+    [payment, first.hold.holdId, eventId, risky, first.hold.amountCents],
+  );
+  await pool.query(
+    `INSERT INTO orders (id, event_id, buyer_id, hold_id, payment_id, status, seat_ids, amount_cents)
+     VALUES ($1, $2, $3, $4, $5, 'confirmed', $6, $7)`,
+    [`ord_risky${first.hold.holdId.slice(5)}`, eventId, risky, first.hold.holdId, payment, first.hold.seatIds, first.hold.amountCents],
+  );
+  expect(await outcome(reserve(eventId, risky, { kind: 'best', quantity: 1, maxSeats: 2 }))).toEqual({
+    code: 'LIMIT_EXCEEDED',
+    details: { maxSeatsPerBuyer: 2, alreadyBought: 2, requested: 1 },
+  });
+  // Without the allowance (a process passing ten arguments, or a buyer nobody scored) the event's limit stands.
+  expect((await outcome(reserve(eventId, risky, { kind: 'best', quantity: 4 }))).code).toBe('ok');
+  expect((await outcome(reserve(eventId, other, { kind: 'best', quantity: 6 }))).code).toBe('ok');
+
+  // A verified person's accounts: the smaller allowance is the person's limit too.
+  const who = person();
+  const [a, b] = [await seedBuyer(pool), await seedBuyer(pool)];
+  await reserve(eventId, a, { kind: 'best', quantity: 1, verifiedIdentity: who });
+  expect(await outcome(reserve(eventId, b, { kind: 'best', quantity: 2, verifiedIdentity: who, maxSeats: 2 }))).toEqual({
+    code: 'LIMIT_EXCEEDED',
+    details: { reason: 'seats_per_identity', maxSeatsPerBuyer: 2, seatsOfIdentity: 1, requested: 2 },
+  });
+});

@@ -4,6 +4,7 @@
  * provider's risk claim, and places per verified person across accounts.
  */
 import { SignJWT } from 'jose';
+import { seatAllowance, seatLimitReason } from '../../domain/fairness';
 import { testConfig } from '../../harness/stack';
 import { createBuyerTokens } from '../../services/buyer-tokens';
 import { solve } from '../../services/pow';
@@ -12,7 +13,8 @@ import { useApiAndWorker } from '../support/stack';
 
 jest.setTimeout(120_000);
 
-const config = testConfig({ TRUST_PROXY_HOPS: '1' });
+// This platform's identity provider verifies people, so tokens without verified_id are unverified accounts.
+const config = testConfig({ TRUST_PROXY_HOPS: '1', BUYER_TOKEN_VERIFIES_PEOPLE: 'true' });
 const stack = useApiAndWorker(config);
 const tokens = createBuyerTokens({ mode: 'development', secret: config.BUYER_TOKEN_SECRET, issuer: config.BUYER_TOKEN_ISSUER });
 
@@ -110,6 +112,58 @@ test("the identity provider's risk claim: risky accounts pay more proof of work,
   ).toBe(200);
   await nextSecond();
   expect((await join(eventId, bot)).body.error.details.reason).toBe('proof_of_work');
+});
+
+test('unverified and risky accounts may take unverifiedSeatLimit seats (2 by default), at once or over several orders', async () => {
+  const eventId = await createEvent(stack.api.url, config.ADMIN_TOKEN); // 6 seats per buyer, no waiting room
+  const hold = (b: B, quantity: number) =>
+    call(stack.api.url, 'POST', `/v1/events/${eventId}/hold`, { token: b.token, body: { quantity } });
+  const waitlist = (b: B, quantity: number) =>
+    call(stack.api.url, 'POST', `/v1/events/${eventId}/waitlist`, { token: b.token, body: { quantity } });
+
+  // This platform's identity provider verifies people (BUYER_TOKEN_VERIFIES_PEOPLE): an account without verified_id is unverified.
+  const unverified = await buyer();
+  const refused = await hold(unverified, 3);
+  expect(refused.status).toBe(422);
+  expect(refused.body.error).toMatchObject({
+    code: 'LIMIT_EXCEEDED',
+    details: { maxSeatsPerBuyer: 2, requested: 3, reason: 'unverified' },
+  });
+  expect((await waitlist(unverified, 3)).body.error).toMatchObject({ code: 'LIMIT_EXCEEDED', details: { maxSeatsPerBuyer: 2 } });
+  const held = await hold(unverified, 2);
+  expect(held.status).toBe(201);
+  expect(held.body.seatIds).toHaveLength(2);
+  const risky = await hold(await buyer({ verifiedIdentity: 'idv_seats_1', risk: 0.7 }), 4);
+  expect(risky.body.error).toMatchObject({ code: 'LIMIT_EXCEEDED', details: { maxSeatsPerBuyer: 2, reason: 'risk' } });
+
+  // A verified person keeps the event's six; the waitlist turns them away only because seats remain.
+  const person = await buyer({ verifiedIdentity: 'idv_seats_2', risk: 0.5 });
+  expect((await hold(person, 6)).status).toBe(201);
+  expect((await waitlist(person, 6)).body.error.code).toBe('NOT_SOLD_OUT');
+
+  // The organiser sets it per event: one seat; bad values are refused and change nothing.
+  const admin = (body: object) =>
+    call(stack.api.url, 'POST', `/v1/admin/events/${eventId}/waiting-room`, { token: config.ADMIN_TOKEN, body });
+  expect((await admin({ unverifiedSeatLimit: 0 })).status).toBe(400);
+  expect((await admin({ unverifiedSeatLimit: 2.5 })).status).toBe(400);
+  expect((await hold(await buyer(), 2)).status).toBe(201);
+  expect((await admin({ unverifiedSeatLimit: 1 })).status).toBe(200);
+  const one = await hold(await buyer(), 2);
+  expect(one.body.error).toMatchObject({ code: 'LIMIT_EXCEEDED', details: { maxSeatsPerBuyer: 1, reason: 'unverified' } });
+});
+
+test('the seat allowance: unverified accounts only where the provider verifies people, risky ones everywhere', () => {
+  const s = { riskExtraPowAbove: 0.5, unverifiedSeatLimit: 2 };
+  expect(seatAllowance(6, s, {}, false)).toBe(6);
+  expect(seatAllowance(6, s, { risk: 0.5 }, false)).toBe(6);
+  expect(seatAllowance(6, s, { risk: 0.51 }, false)).toBe(2);
+  expect(seatLimitReason(s, { risk: 0.51 }, false)).toBe('risk');
+  expect(seatAllowance(6, s, {}, true)).toBe(2);
+  expect(seatLimitReason(s, {}, true)).toBe('unverified');
+  expect(seatAllowance(6, s, { verifiedIdentity: 'idv_x', risk: 0.2 }, true)).toBe(6);
+  expect(seatLimitReason(s, { verifiedIdentity: 'idv_x' }, true)).toBeNull();
+  // The event's own limit stays when it is the smaller.
+  expect(seatAllowance(1, s, {}, true)).toBe(1);
 });
 
 test('risky accounts that came early wait behind every other early arrival, whatever the shuffle', async () => {
