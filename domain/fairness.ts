@@ -1,3 +1,5 @@
+import { DomainError } from './errors';
+
 /**
  * The waiting room's defences against bots, per event, and the pure rules
  * both the API and the load simulator apply. The migration that adds the
@@ -102,4 +104,28 @@ export function seatAllowance(
   verifiesPeople: boolean,
 ): number {
   return seatLimitReason(s, buyer, verifiesPeople) ? Math.min(maxSeatsPerBuyer, s.unverifiedSeatLimit) : maxSeatsPerBuyer;
+}
+
+/**
+ * The refusal of a request for more seats than this buyer may take, or null
+ * when it fits. A buyer held to unverifiedSeatLimit is told why, since the
+ * event itself says maxSeatsPerBuyer.
+ */
+export function seatLimitRefusal(
+  maxSeatsPerBuyer: number,
+  s: Pick<FairnessSettings, 'riskExtraPowAbove' | 'unverifiedSeatLimit'>,
+  buyer: IdentitySignals,
+  verifiesPeople: boolean,
+  requested: number,
+): DomainError | null {
+  const allowance = seatAllowance(maxSeatsPerBuyer, s, buyer, verifiesPeople);
+  if (requested <= allowance) return null;
+  const reason = allowance < maxSeatsPerBuyer ? seatLimitReason(s, buyer, verifiesPeople) : null;
+  const message =
+    reason === 'unverified'
+      ? `an account without a verified identity may take at most ${allowance} seats for this event (${maxSeatsPerBuyer} once verified)`
+      : reason === 'risk'
+        ? `this account may take at most ${allowance} seats for this event`
+        : `at most ${allowance} seats per buyer for this event`;
+  return new DomainError('LIMIT_EXCEEDED', message, { maxSeatsPerBuyer: allowance, requested, ...(reason && { reason }) });
 }

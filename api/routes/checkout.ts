@@ -4,7 +4,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { findHold, findOrderByHold } from '../../db/queries/orders';
 import { checkoutQuery, type HoldRequest, purchaseUpdate, releaseUpdate } from '../../domain/checkout';
 import { DomainError } from '../../domain/errors';
-import { seatAllowance, seatLimitReason } from '../../domain/fairness';
+import { seatAllowance, seatLimitRefusal } from '../../domain/fairness';
 import { checkoutWorkflowId } from '../../domain/ids';
 import { startHeldCheckout } from '../../services/held-checkout';
 import { rateLimited } from '../../services/rate-limit';
@@ -145,14 +145,9 @@ export function checkoutRoutes() {
       const count = 'seatIds' in body ? body.seatIds.length : body.quantity;
       // An unverified or risky account may take fewer seats (unverifiedSeatLimit).
       const verifiesPeople = deps.config.BUYER_TOKEN_VERIFIES_PEOPLE;
+      const refusal = seatLimitRefusal(event.maxSeatsPerBuyer, event.waitingRoom, buyer, verifiesPeople, count);
+      if (refusal) throw refusal;
       const allowance = seatAllowance(event.maxSeatsPerBuyer, event.waitingRoom, buyer, verifiesPeople);
-      if (count > allowance) {
-        throw new DomainError('LIMIT_EXCEEDED', `at most ${allowance} seats per buyer for this event`, {
-          maxSeatsPerBuyer: allowance,
-          requested: count,
-          ...(allowance < event.maxSeatsPerBuyer && { reason: seatLimitReason(event.waitingRoom, buyer, verifiesPeople) }),
-        });
-      }
       const admission = event.waitingRoom.enabled
         ? await admissions.verify(c.req.valid('header')['x-admission-token'], buyer.buyerId, eventId)
         : null;

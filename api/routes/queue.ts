@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { insertBuyer } from '../../db/queries/buyers';
 import { DomainError } from '../../domain/errors';
-import { DEMAND_SLACK_BITS, powDifficultyFor, seatAllowance, seatLimitReason } from '../../domain/fairness';
+import { DEMAND_SLACK_BITS, powDifficultyFor, seatLimitRefusal } from '../../domain/fairness';
 import type { Buyer } from '../../services/buyer-tokens';
 import { rateLimited } from '../../services/rate-limit';
 import type { WaitingRoom } from '../../services/waiting-room';
@@ -42,7 +42,7 @@ const challenge = createRoute({
   request: { params: EventIdParam },
   responses: {
     200: { description: 'A proof-of-work challenge for joining', content: { 'application/json': { schema: Challenge } } },
-    ...errorResponses(400, 401, 404, 409),
+    ...errorResponses(400, 401, 403, 404, 409),
   },
 });
 
@@ -252,13 +252,8 @@ export function queueRoutes(powSecret: string) {
       const event = await events.event(eventId);
       if (event.state !== 'open') throw new DomainError('EVENT_NOT_ON_SALE', 'this event is not on sale', { state: event.state });
       const verifiesPeople = c.var.services.config.BUYER_TOKEN_VERIFIES_PEOPLE;
-      const allowance = seatAllowance(event.maxSeatsPerBuyer, event.waitingRoom, buyer, verifiesPeople);
-      if (quantity > allowance) {
-        throw new DomainError('LIMIT_EXCEEDED', `at most ${allowance} seats per buyer`, {
-          maxSeatsPerBuyer: allowance,
-          ...(allowance < event.maxSeatsPerBuyer && { reason: seatLimitReason(event.waitingRoom, buyer, verifiesPeople) }),
-        });
-      }
+      const refusal = seatLimitRefusal(event.maxSeatsPerBuyer, event.waitingRoom, buyer, verifiesPeople, quantity);
+      if (refusal) throw refusal;
       const counts = await events.counts(eventId);
       if (counts.available > 0) {
         throw new DomainError('NOT_SOLD_OUT', 'seats are still available: join the queue or hold them', { available: counts.available });

@@ -7,7 +7,8 @@
  *     is not one, answers 401 UNAUTHENTICATED; nowhere else is 401 documented;
  *   - 403 on administrator-only operations: a buyer's token answers 403
  *     FORBIDDEN; on a buyer's operation 403 is documented only where a recipe
- *     below provokes it (not admitted, proof of work missing);
+ *     below provokes it (not admitted, proof of work missing, a sale for
+ *     verified people only);
  *   - 413 on every operation that takes a body (POST, DELETE): one byte over
  *     BODY_LIMIT_BYTES answers 413 PAYLOAD_TOO_LARGE; never on a GET, which
  *     carries no body;
@@ -89,13 +90,17 @@ let roomEventId: string;
 /** Open, behind a waiting room that allows one join and one status poll a minute: where its 429s happen. */
 let limitsEventId: string;
 let openSaleEventId: string;
+/** Open, behind a waiting room for verified people only: the audit's buyer has no verified identity. */
+let verifiedOnlyEventId: string;
 
-/** A buyer's operation that can answer 403, and the request that makes it do so. */
-const FORBIDDEN_RECIPES: Record<string, { body: unknown; code: string }> = {
+/** A buyer's operation that can answer 403, and the request that makes it do so (on the waiting-room event unless named). */
+const FORBIDDEN_RECIPES: Record<string, { body?: unknown; code: string; eventId?: () => string }> = {
   // Open, waiting room on, no X-Admission-Token.
   'POST /v1/events/{eventId}/hold': { body: { quantity: 1 }, code: 'NOT_ADMITTED' },
   // powDifficulty > 0 and no solved challenge.
   'POST /v1/events/{eventId}/queue': { body: {}, code: 'FORBIDDEN' },
+  // The identity provider's signals are checked before a challenge is handed out.
+  'GET /v1/events/{eventId}/queue/challenge': { code: 'FORBIDDEN', eventId: () => verifiedOnlyEventId },
 };
 
 const operations = () =>
@@ -167,6 +172,10 @@ beforeAll(async () => {
     name: 'Status audit, hold attempts',
     waitingRoom: { enabled: false },
   });
+  verifiedOnlyEventId = await createEvent(stack.api.url, config.ADMIN_TOKEN, {
+    name: 'Status audit, verified people only',
+    waitingRoom: { enabled: true, requireVerifiedIdentity: true },
+  });
 });
 
 test('the description lists operations to audit', () => {
@@ -207,7 +216,12 @@ test("403 is documented on administrator-only operations and a buyer's provoked 
     expectDocumented(key, op, asBuyer, "a buyer's token");
     if (adminOnly) expect({ [key]: asBuyer.code }).toEqual({ [key]: 'FORBIDDEN' });
     if (recipe) {
-      const forbidden = await send(method, path, { token: buyerToken, body: JSON.stringify(recipe.body) });
+      const forbidden = await send(method, path, {
+        token: buyerToken,
+        ...(recipe.body !== undefined && { body: JSON.stringify(recipe.body) }),
+        ...(recipe.eventId && { eventId: recipe.eventId() }),
+      });
+      expectDocumented(key, op, forbidden, 'the recipe for 403');
       expect({ [key]: forbidden.code }).toEqual({ [key]: recipe.code });
     }
   }

@@ -129,6 +129,10 @@ test('unverified and risky accounts may take unverifiedSeatLimit seats (2 by def
     code: 'LIMIT_EXCEEDED',
     details: { maxSeatsPerBuyer: 2, requested: 3, reason: 'unverified' },
   });
+  // The event says six, so the buyer is told why, and what verifying would give.
+  expect(refused.body.error.message).toBe(
+    'an account without a verified identity may take at most 2 seats for this event (6 once verified)',
+  );
   expect((await waitlist(unverified, 3)).body.error).toMatchObject({ code: 'LIMIT_EXCEEDED', details: { maxSeatsPerBuyer: 2 } });
   const held = await hold(unverified, 2);
   expect(held.status).toBe(201);
