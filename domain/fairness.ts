@@ -81,46 +81,32 @@ export interface IdentitySignals {
   risk?: number;
 }
 
-/**
- * Why this buyer gets unverifiedSeatLimit rather than maxSeatsPerBuyer, or null
- * when they do not: a risky score, or no verified person where the identity
- * provider verifies people (`verifiesPeople`).
- */
-export function seatLimitReason(
-  s: Pick<FairnessSettings, 'riskExtraPowAbove'>,
-  buyer: IdentitySignals,
-  verifiesPeople: boolean,
-): 'risk' | 'unverified' | null {
-  if ((buyer.risk ?? 0) > s.riskExtraPowAbove) return 'risk';
-  if (verifiesPeople && !buyer.verifiedIdentity) return 'unverified';
-  return null;
+/** The seats a buyer may hold and buy for the event, and why when that is fewer than maxSeatsPerBuyer. */
+export interface SeatLimit {
+  allowance: number;
+  /** A risky score, or no verified person where the identity provider verifies people; null when the event's limit stands. */
+  reason: 'risk' | 'unverified' | null;
 }
 
-/** The seats this buyer may hold and buy for the event. */
-export function seatAllowance(
+/** The buyer's limit for the event: unverifiedSeatLimit for an unverified or risky account when it is the smaller. */
+export function seatLimit(
   maxSeatsPerBuyer: number,
   s: Pick<FairnessSettings, 'riskExtraPowAbove' | 'unverifiedSeatLimit'>,
   buyer: IdentitySignals,
   verifiesPeople: boolean,
-): number {
-  return seatLimitReason(s, buyer, verifiesPeople) ? Math.min(maxSeatsPerBuyer, s.unverifiedSeatLimit) : maxSeatsPerBuyer;
+): SeatLimit {
+  const why = (buyer.risk ?? 0) > s.riskExtraPowAbove ? 'risk' : verifiesPeople && !buyer.verifiedIdentity ? 'unverified' : null;
+  if (!why || s.unverifiedSeatLimit >= maxSeatsPerBuyer) return { allowance: maxSeatsPerBuyer, reason: null };
+  return { allowance: s.unverifiedSeatLimit, reason: why };
 }
 
 /**
- * The refusal of a request for more seats than this buyer may take, or null
+ * The refusal of a request for more seats than the buyer's limit, or null
  * when it fits. A buyer held to unverifiedSeatLimit is told why, since the
  * event itself says maxSeatsPerBuyer.
  */
-export function seatLimitRefusal(
-  maxSeatsPerBuyer: number,
-  s: Pick<FairnessSettings, 'riskExtraPowAbove' | 'unverifiedSeatLimit'>,
-  buyer: IdentitySignals,
-  verifiesPeople: boolean,
-  requested: number,
-): DomainError | null {
-  const allowance = seatAllowance(maxSeatsPerBuyer, s, buyer, verifiesPeople);
+export function seatLimitRefusal(maxSeatsPerBuyer: number, { allowance, reason }: SeatLimit, requested: number): DomainError | null {
   if (requested <= allowance) return null;
-  const reason = allowance < maxSeatsPerBuyer ? seatLimitReason(s, buyer, verifiesPeople) : null;
   const message =
     reason === 'unverified'
       ? `an account without a verified identity may take at most ${allowance} seats for this event (${maxSeatsPerBuyer} once verified)`

@@ -4,7 +4,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { findHold, findOrderByHold } from '../../db/queries/orders';
 import { checkoutQuery, type HoldRequest, purchaseUpdate, releaseUpdate } from '../../domain/checkout';
 import { DomainError } from '../../domain/errors';
-import { seatAllowance, seatLimitRefusal } from '../../domain/fairness';
+import { seatLimit, seatLimitRefusal } from '../../domain/fairness';
 import { checkoutWorkflowId } from '../../domain/ids';
 import { startHeldCheckout } from '../../services/held-checkout';
 import { rateLimited } from '../../services/rate-limit';
@@ -144,10 +144,9 @@ export function checkoutRoutes() {
       }
       const count = 'seatIds' in body ? body.seatIds.length : body.quantity;
       // An unverified or risky account may take fewer seats (unverifiedSeatLimit).
-      const verifiesPeople = deps.config.BUYER_TOKEN_VERIFIES_PEOPLE;
-      const refusal = seatLimitRefusal(event.maxSeatsPerBuyer, event.waitingRoom, buyer, verifiesPeople, count);
+      const limit = seatLimit(event.maxSeatsPerBuyer, event.waitingRoom, buyer, deps.config.BUYER_TOKEN_VERIFIES_PEOPLE);
+      const refusal = seatLimitRefusal(event.maxSeatsPerBuyer, limit, count);
       if (refusal) throw refusal;
-      const allowance = seatAllowance(event.maxSeatsPerBuyer, event.waitingRoom, buyer, verifiesPeople);
       const admission = event.waitingRoom.enabled
         ? await admissions.verify(c.req.valid('header')['x-admission-token'], buyer.buyerId, eventId)
         : null;
@@ -183,7 +182,7 @@ export function checkoutRoutes() {
       // what the account already bought: the database counts both at the reserve.
       const person = {
         ...(buyer.verifiedIdentity && { verifiedIdentity: buyer.verifiedIdentity }),
-        ...(allowance < event.maxSeatsPerBuyer && { maxSeats: allowance }),
+        ...(limit.reason && { maxSeats: limit.allowance }),
       };
       const request: HoldRequest =
         claim.kind === 'claimed' ? { kind: 'seats', seatIds: claim.seatIds, ...person } : { ...wanted, ...person };

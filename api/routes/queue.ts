@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { insertBuyer } from '../../db/queries/buyers';
 import { DomainError } from '../../domain/errors';
-import { DEMAND_SLACK_BITS, powDifficultyFor, seatLimitRefusal } from '../../domain/fairness';
+import { DEMAND_SLACK_BITS, powDifficultyFor, seatLimit, seatLimitRefusal } from '../../domain/fairness';
 import type { Buyer } from '../../services/buyer-tokens';
 import { rateLimited } from '../../services/rate-limit';
 import type { WaitingRoom } from '../../services/waiting-room';
@@ -251,8 +251,8 @@ export function queueRoutes(powSecret: string) {
       await limiter.check('waitlist', buyer.buyerId, WAITLIST_PER_BUYER);
       const event = await events.event(eventId);
       if (event.state !== 'open') throw new DomainError('EVENT_NOT_ON_SALE', 'this event is not on sale', { state: event.state });
-      const verifiesPeople = c.var.services.config.BUYER_TOKEN_VERIFIES_PEOPLE;
-      const refusal = seatLimitRefusal(event.maxSeatsPerBuyer, event.waitingRoom, buyer, verifiesPeople, quantity);
+      const limit = seatLimit(event.maxSeatsPerBuyer, event.waitingRoom, buyer, c.var.services.config.BUYER_TOKEN_VERIFIES_PEOPLE);
+      const refusal = seatLimitRefusal(event.maxSeatsPerBuyer, limit, quantity);
       if (refusal) throw refusal;
       const counts = await events.counts(eventId);
       if (counts.available > 0) {

@@ -4,7 +4,7 @@
  * provider's risk claim, and places per verified person across accounts.
  */
 import { SignJWT } from 'jose';
-import { seatAllowance, seatLimitReason } from '../../domain/fairness';
+import { seatLimit } from '../../domain/fairness';
 import { testConfig } from '../../harness/stack';
 import { createBuyerTokens } from '../../services/buyer-tokens';
 import { solve } from '../../services/pow';
@@ -158,16 +158,13 @@ test('unverified and risky accounts may take unverifiedSeatLimit seats (2 by def
 
 test('the seat allowance: unverified accounts only where the provider verifies people, risky ones everywhere', () => {
   const s = { riskExtraPowAbove: 0.5, unverifiedSeatLimit: 2 };
-  expect(seatAllowance(6, s, {}, false)).toBe(6);
-  expect(seatAllowance(6, s, { risk: 0.5 }, false)).toBe(6);
-  expect(seatAllowance(6, s, { risk: 0.51 }, false)).toBe(2);
-  expect(seatLimitReason(s, { risk: 0.51 }, false)).toBe('risk');
-  expect(seatAllowance(6, s, {}, true)).toBe(2);
-  expect(seatLimitReason(s, {}, true)).toBe('unverified');
-  expect(seatAllowance(6, s, { verifiedIdentity: 'idv_x', risk: 0.2 }, true)).toBe(6);
-  expect(seatLimitReason(s, { verifiedIdentity: 'idv_x' }, true)).toBeNull();
+  expect(seatLimit(6, s, {}, false)).toEqual({ allowance: 6, reason: null });
+  expect(seatLimit(6, s, { risk: 0.5 }, false)).toEqual({ allowance: 6, reason: null });
+  expect(seatLimit(6, s, { risk: 0.51 }, false)).toEqual({ allowance: 2, reason: 'risk' });
+  expect(seatLimit(6, s, {}, true)).toEqual({ allowance: 2, reason: 'unverified' });
+  expect(seatLimit(6, s, { verifiedIdentity: 'idv_x', risk: 0.2 }, true)).toEqual({ allowance: 6, reason: null });
   // The event's own limit stays when it is the smaller.
-  expect(seatAllowance(1, s, {}, true)).toBe(1);
+  expect(seatLimit(1, s, {}, true)).toEqual({ allowance: 1, reason: null });
 });
 
 test('risky accounts that came early wait behind every other early arrival, whatever the shuffle', async () => {
