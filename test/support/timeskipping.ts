@@ -38,17 +38,27 @@ export interface TimeSkippingWorld {
   pool: Pool;
 }
 
-/** For the whole test file: the time-skipping server and the real activities' connections. */
+/**
+ * The real activities' connections for the whole test file, and a time-skipping
+ * server of its own for every test. The server leaks a time-skipping lock when a
+ * run ends with an activity or workflow task in flight (temporalio/sdk-java#1138),
+ * and a test's clean-up terminates runs mid-tick: on a shared server every later
+ * test would then sleep in real time. A fresh server starts in about 0.3 s.
+ */
 export function useTimeSkipping(config: Config): TimeSkippingWorld {
   const world = {} as TimeSkippingWorld;
   beforeAll(async () => {
-    world.env = await createTimeSkippingEnv();
     world.deps = createActivityDeps(config, createLogger('test', 'warn'));
     world.pool = world.deps.pool;
     await migrate(world.pool);
   });
-  afterAll(async () => {
+  beforeEach(async () => {
+    world.env = await createTimeSkippingEnv();
+  });
+  afterEach(async () => {
     await world.env?.teardown();
+  });
+  afterAll(async () => {
     await world.deps?.close();
   });
   return world;
