@@ -15,6 +15,13 @@
  * joined), one slice each, rotating which goes first. It prints numbers and
  * ratios with the machine's load; it asserts nothing.
  *
+ * With `--floor SKIP` (repeatable) it also starts bench/read-floor.ts, the
+ * API with join and /queue/me answered before the framework by code that
+ * does only their irreducible work, and runs the same slices against it.
+ * SKIP is "-" for nothing, or a list from verify and redis to drop that part
+ * too: `--floor - --floor redis --floor verify,redis` shows what the framework,
+ * the Redis call and token verification each cost.
+ *
  * `--only` picks slices from healthz, join, me and the seat map's reads on a
  * 50,000-seat event part-way through its sale: status (GET /seats/status,
  * gzip), status304 and layout304 (If-None-Match with the current ETag), e.g.
@@ -76,18 +83,26 @@ interface Target {
   label: string;
   api: ApiProcess;
   http: HttpClient;
-  run(name: SliceName): Promise<LoadResult>;
+  /** Null for a slice this target cannot serve (the line's reads on a floor that keeps no line). */
+  run(name: SliceName): Promise<LoadResult> | null;
   totals: Record<SliceName, Total>;
 }
 
 /** One API under test: its events and buyers, and a slice of load of each kind against it. */
-async function prepare(label: string, api: ApiProcess, names: SliceName[], opts: { rounds: number; sliceMs: number; concurrency: number }) {
+async function prepare(
+  label: string,
+  api: ApiProcess,
+  names: SliceName[],
+  opts: { rounds: number; sliceMs: number; concurrency: number; keepsNoLine?: boolean },
+) {
   const { sliceMs, concurrency } = opts;
   const config = benchConfig();
   const http = new HttpClient(api.url, concurrency + 8);
   const eventId = await openWaitingRoomEvent(http, config, 'read-path bench');
-  // Enough buyers that joins never run out within a slice.
-  const buyers = await mintBuyers(config, (Math.ceil((opts.rounds * sliceMs) / 1000) + 2) * 2000, `rp-${label}`);
+  // Enough buyers that joins never run out within a slice: a new buyer for every join, warm-up included, at
+  // up to 8,000 joins a second (20,000 on a floor that keeps no line).
+  const perSecond = opts.keepsNoLine ? 20_000 : 8_000;
+  const buyers = await mintBuyers(config, (Math.ceil((opts.rounds * sliceMs) / 1000) + 2) * perSecond, `rp-${label.replace(/\W+/g, '-')}`);
   let nextJoin = 0;
   let joined = 0;
   const gz = { 'accept-encoding': 'gzip, deflate, br;q=0' };
@@ -143,7 +158,8 @@ async function prepare(label: string, api: ApiProcess, names: SliceName[], opts:
   ) as Record<SliceName, Total>;
   // Warm-up: first buyers in when a slice needs them (otherwise the first slice), JIT warm.
   await slices[names.includes('join') || names.includes('me') ? 'join' : names[0]!]();
-  return { label, api, http, run: (n: SliceName) => slices[n](), totals } satisfies Target;
+  const run = (n: SliceName) => (opts.keepsNoLine && n !== 'healthz' && n !== 'join' ? null : slices[n]());
+  return { label, api, http, run, totals } satisfies Target;
 }
 
 async function main(): Promise<void> {
@@ -154,8 +170,9 @@ async function main(): Promise<void> {
   const names = ALL.filter((n) => only.includes(n));
   const config = benchConfig();
   const loadAtStart = loadavg();
-  const apis: { label: string; api: ApiProcess }[] = [];
+  const apis: { label: string; api: ApiProcess; keepsNoLine?: boolean }[] = [];
   const targets: Target[] = [];
+  const floors: string[] = [];
   try {
     if (process.argv.includes('--api')) {
       apis.push({ label: 'api', api: { url: arg('api', ''), pid: Number(arg('api-pgid', '0')), stop: async () => undefined } });
@@ -166,7 +183,19 @@ async function main(): Promise<void> {
       const dir = path.resolve(arg('against', ''));
       apis.push({ label: path.basename(dir), api: await startApiProcess(config, {}, dir) });
     }
-    for (const { label, api } of apis) targets.push(await prepare(label, api, names, { rounds, sliceMs, concurrency }));
+    // Each --floor adds bench/read-floor.ts as a target; its value names the parts it skips ("-" for none).
+    process.argv.forEach((a, i) => {
+      if (a !== '--floor') return;
+      const skip = (process.argv[i + 1] ?? '-').replace(/^-$/, '');
+      floors.push(skip);
+    });
+    for (const skip of floors) {
+      const label = skip ? `floor without ${skip}` : 'floor';
+      const api = await startApiProcess(config, { FLOOR_SKIP: skip }, undefined, 'bench/read-floor.ts');
+      apis.push({ label, api, keepsNoLine: skip.split(',').includes('redis') });
+    }
+    for (const { label, api, keepsNoLine } of apis)
+      targets.push(await prepare(label, api, names, { rounds, sliceMs, concurrency, keepsNoLine }));
     for (let r = 0; r < rounds; r++) {
       const order = names.map((_, k) => names[(k + r) % names.length]!);
       for (const name of order) {
@@ -175,7 +204,9 @@ async function main(): Promise<void> {
         for (const t of turn) {
           const cpuBefore = t.api.pid > 0 ? groupCpuSeconds(t.api.pid) : NaN;
           const mine = process.cpuUsage();
-          const res = await t.run(name);
+          const pending = t.run(name);
+          if (!pending) continue;
+          const res = await pending;
           const total = t.totals[name];
           total.cpu += (t.api.pid > 0 ? groupCpuSeconds(t.api.pid) : NaN) - cpuBefore;
           const used = process.cpuUsage(mine);
@@ -193,6 +224,10 @@ async function main(): Promise<void> {
       const cpuPer = (n: SliceName) => (t.totals[n].cpu / Math.max(1, t.totals[n].ok)) * 1e6;
       if (targets.length > 1) lines.push(`${t.label} (${t.api.url})`);
       for (const n of names) {
+        if (t.totals[n].seconds === 0) {
+          lines.push(`  ${n.padEnd(9)} n/a: this floor keeps no line`);
+          continue;
+        }
         const other = Object.entries(t.totals[n].other)
           .map(([k, v]) => `${k}: ${v}`)
           .join(', ');

@@ -39,8 +39,9 @@ export async function waitFor(what: string, fn: () => Promise<boolean> | boolean
   }
 }
 
-/** What AppProcess runs: the worker, the API, or a benchmark's worker process (ready like the worker). */
-export type AppEntry = 'workers/main.ts' | 'api/server.ts' | 'bench/temporal-worker.ts';
+/** What AppProcess runs: the worker, the API (or the benchmark's floor under it, ready like the API), or a benchmark's worker process (ready like the worker). */
+export type AppEntry = 'workers/main.ts' | 'api/server.ts' | 'bench/read-floor.ts' | 'bench/temporal-worker.ts';
+const SERVES_HTTP = new Set<AppEntry>(['api/server.ts', 'bench/read-floor.ts']);
 
 /** A worker or API child process with its output in a log file (.state/logs/processes/ unless told). */
 export class AppProcess {
@@ -91,7 +92,7 @@ export class AppProcess {
     child.stderr.on('data', collect);
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     void this.exited.then(() => log.end());
-    if (this.entry !== 'api/server.ts') {
+    if (!SERVES_HTTP.has(this.entry)) {
       await waitFor(
         `${this.name} start`,
         () => {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { createHash, randomUUID } from 'node:crypto';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import type { Config } from '../../platform/config';
-import { AppProcess, freePort, ROOT } from '../../harness/processes';
+import { type AppEntry, AppProcess, freePort, ROOT } from '../../harness/processes';
 import { installQuietRuntime, quietLogger } from '../../harness/runtime';
 import { migrateOnce, type RunningWorker, startWorker, testConfig } from '../../harness/stack';
 import type { WORKER_TUNING } from '../../workers/tuning';
@@ -37,13 +37,21 @@ function settingsOf(config: Config): Record<string, string> {
   );
 }
 
-/** Starts api/server.ts (of `root`, this checkout by default) as its own process group on a free loopback port and waits until it is ready. */
-export async function startApiProcess(config: Config, extraEnv: Record<string, string> = {}, root = ROOT): Promise<ApiProcess> {
+/**
+ * Starts api/server.ts (of `root`, this checkout by default; or another script that serves the API, such as
+ * bench/read-floor.ts) as its own process group on a free loopback port and waits until it is ready.
+ */
+export async function startApiProcess(
+  config: Config,
+  extraEnv: Record<string, string> = {},
+  root = ROOT,
+  script: AppEntry = 'api/server.ts',
+): Promise<ApiProcess> {
   await migrateOnce(config);
   const port = await freePort();
   const api = new AppProcess(
     'bench-api',
-    'api/server.ts',
+    script,
     {
       ...settingsOf(config),
       API_HOST: '127.0.0.1',
