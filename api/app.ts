@@ -13,7 +13,7 @@ import { allowedMethodsOf } from './allowed-methods';
 import { errorResponse, toDomainError } from './errors';
 import { edge } from './middleware/edge';
 import { auditAdminActions } from './middleware/admin-audit';
-import { shedLoad, shedOptionsFrom } from './middleware/shed';
+import { type LoadShedder, shedLoad, shedOptionsFrom } from './middleware/shed';
 import { traceRequests } from './middleware/tracing';
 import { httpDuration, httpRequests } from './metrics';
 import { watchRefunds } from './payment-metrics';
@@ -33,7 +33,11 @@ import { streamRoutes } from './routes/stream';
 import { webRoutes } from './routes/web';
 import { webhookRoutes } from './routes/webhooks';
 
-export function createApp(deps: ApiDeps, services: Services = buildServices(deps)) {
+export function createApp(
+  deps: ApiDeps,
+  services: Services = buildServices(deps),
+  shed: LoadShedder = shedLoad(shedOptionsFrom(deps.config)),
+) {
   const origins = deps.config.CORS_ORIGINS.split(',')
     .map((o) => o.trim())
     .filter(Boolean);
@@ -62,7 +66,7 @@ export function createApp(deps: ApiDeps, services: Services = buildServices(deps
       exposeHeaders: ['X-Request-Id'],
       maxAge: 600,
     },
-    shed: shedLoad(shedOptionsFrom(deps.config)),
+    shed,
     refuseQuery: (c) => {
       routeMethods ??= allowedMethodsOf(app.routes);
       if (c.req.url.includes('?') && new URL(c.req.url).search.length > 1 && routeMethods(c.req.path).includes(c.req.method)) {

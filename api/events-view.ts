@@ -28,6 +28,12 @@ export class EventsView {
     private readonly ttlMs = 1000,
   ) {}
 
+  /** The event from the cache alone, while fresh: undefined when it would have to be read. */
+  known(eventId: string): EventRow | undefined {
+    const hit = this.cache.get(eventId);
+    return hit?.event && Date.now() - hit.at < this.ttlMs ? hit.event : undefined;
+  }
+
   async event(eventId: string): Promise<EventRow> {
     const hit = this.cache.get(eventId);
     const event = hit && Date.now() - hit.at < this.ttlMs ? hit.event : await this.read(eventId);

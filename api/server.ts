@@ -1,10 +1,11 @@
 /** The API process: Hono on Node's HTTP server, with graceful shutdown. */
-import { serve } from '@hono/node-server';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { loadConfigOrExit } from '../platform/config';
 import { createLogger } from '../platform/logger';
 import { startTracing, type Tracing } from '../platform/tracing';
-import { createApp } from './app';
 import { type ApiDeps, buildApiDeps, keepConnectionsAlive } from './deps';
+import { createApiListener } from './listener';
 
 export async function createApiDeps(): Promise<ApiDeps> {
   const config = loadConfigOrExit();
@@ -17,10 +18,12 @@ async function main(): Promise<void> {
   // Before the Temporal client exists, so its spans have a provider to go to.
   const tracing: Tracing | null = await startTracing(config, 'onsale-api');
   const deps = await buildApiDeps(config, logger);
-  const app = createApp(deps);
-  const server = serve({ fetch: app.fetch, hostname: config.API_HOST, port: config.API_PORT }, (info) =>
-    logger.info({ url: `http://${config.API_HOST}:${info.port}`, tracing: tracing?.endpoint ?? 'off' }, 'api listening'),
-  );
+  const { listener } = await createApiListener(deps);
+  const server = createServer(listener);
+  server.listen(config.API_PORT, config.API_HOST, () => {
+    const { port } = server.address() as AddressInfo;
+    logger.info({ url: `http://${config.API_HOST}:${port}`, tracing: tracing?.endpoint ?? 'off' }, 'api listening');
+  });
   keepConnectionsAlive(server);
   let closing = false;
   const shutdown = (signal: string) => {

@@ -9,11 +9,11 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
+import { createServer } from 'node:http';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import { createApp } from '../api/app';
 import { type ApiDeps, buildApiDeps, keepConnectionsAlive } from '../api/deps';
+import { type ApiListener, createApiListener } from '../api/listener';
 import { createPool } from '../db/pool';
 import { migrate } from '../db/migrate';
 import { type Config, loadConfig } from '../platform/config';
@@ -97,6 +97,8 @@ export async function startWorker(
 export interface RunningApi {
   url: string;
   deps: ApiDeps;
+  /** The app and how many polls its fast path answered. */
+  api: ApiListener;
   stop(): Promise<void>;
 }
 
@@ -110,20 +112,20 @@ export async function migrateOnce(config: Config): Promise<void> {
   await migrated;
 }
 
-/** Serves the real app over real HTTP on an ephemeral port. */
-export async function startApi(config: Config): Promise<RunningApi> {
+/** The API in this process on a free loopback port, served as api/server.ts serves it (fast path off when told). */
+export async function startApi(config: Config, opts: { fastPath?: boolean } = {}): Promise<RunningApi> {
   await migrateOnce(config);
   const deps = await buildApiDeps(config, createLogger('test-api', 'warn'), { poolSize: 30, name: 'test-api' });
   const { pool, redis } = deps;
-  const app = createApp(deps);
-  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
-  });
+  const api = await createApiListener(deps, opts);
+  const server = createServer(api.listener);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   keepConnectionsAlive(server);
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     deps,
+    api,
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();

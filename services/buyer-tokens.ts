@@ -21,6 +21,8 @@ export interface Buyer {
 
 export interface BuyerTokens {
   verify(token: string): Promise<Buyer | null>;
+  /** The buyer of a token verified recently, from the cache alone: null when it would have to be verified. */
+  known(token: string): Buyer | null;
   /** Development only. */
   issue?(buyer: Buyer): Promise<string>;
 }
@@ -67,15 +69,20 @@ export class VerifiedTokens {
 }
 
 /** Verification through the cache: a hit costs a map lookup, a miss verifies and remembers a success. */
-function cached(verify: (token: string) => Promise<{ buyer: Buyer; exp: number | undefined } | null>): BuyerTokens['verify'] {
+function cached(
+  verify: (token: string) => Promise<{ buyer: Buyer; exp: number | undefined } | null>,
+): Pick<BuyerTokens, 'verify' | 'known'> {
   const seen = new VerifiedTokens();
-  return async (token) => {
-    const hit = seen.get(token);
-    if (hit) return hit;
-    const ok = await verify(token);
-    if (!ok) return null;
-    seen.set(token, ok.buyer, ok.exp);
-    return ok.buyer;
+  return {
+    async verify(token) {
+      const hit = seen.get(token);
+      if (hit) return hit;
+      const ok = await verify(token);
+      if (!ok) return null;
+      seen.set(token, ok.buyer, ok.exp);
+      return ok.buyer;
+    },
+    known: (token) => seen.get(token),
   };
 }
 
@@ -101,23 +108,21 @@ export function createBuyerTokens(opts: {
 
   if (opts.mode === 'production') {
     const jwks: JWTVerifyGetKey = createRemoteJWKSet(new URL(opts.jwksUrl!));
-    return {
-      verify: cached(async (token) => {
-        try {
-          const { payload } = await jwtVerify(token, jwks, { issuer: opts.issuer, audience });
-          const buyer = toBuyer(payload);
-          return buyer && { buyer, exp: payload.exp };
-        } catch {
-          return null;
-        }
-      }),
-    };
+    return cached(async (token) => {
+      try {
+        const { payload } = await jwtVerify(token, jwks, { issuer: opts.issuer, audience });
+        const buyer = toBuyer(payload);
+        return buyer && { buyer, exp: payload.exp };
+      } catch {
+        return null;
+      }
+    });
   }
 
   // One KeyObject for every verification: given raw bytes, jose builds a new one per call.
   const key = createSecretKey(new TextEncoder().encode(opts.secret));
   return {
-    verify: cached(async (token) => {
+    ...cached(async (token) => {
       try {
         const { payload } = await jwtVerify(token, key, { issuer: opts.issuer, audience, algorithms: ['HS256'] });
         const buyer = toBuyer(payload);

@@ -40,6 +40,22 @@ interface Line {
   positions: RecentMap<string, number>;
 }
 
+/** A buyer behind the serving position of an open or paused sealed line, answered from the line state. */
+function waitingFromMemory(line: Line, buyerId: string): BuyerStatus | undefined {
+  const { state } = line;
+  const position = line.seed === state.seed ? line.positions.get(buyerId) : undefined;
+  if (
+    position !== undefined &&
+    position > state.servingPosition &&
+    position <= state.queueLength &&
+    (state.status === 'open' || state.status === 'paused') &&
+    !state.waitlistUsed
+  ) {
+    return waitingStatus(position, state.servingPosition, state.ratePerMinute);
+  }
+  return undefined;
+}
+
 export class WaitingStatus {
   private readonly lines = new Map<string, Line>();
 
@@ -49,21 +65,21 @@ export class WaitingStatus {
     private readonly perGeneration = PLACES_PER_GENERATION,
   ) {}
 
+  /**
+   * The status of a buyer still waiting in a sealed line, from memory alone:
+   * undefined when the line state is stale or the answer needs Redis.
+   */
+  known(eventId: string, buyerId: string, nowMs = Date.now()): BuyerStatus | undefined {
+    const line = this.lines.get(eventId);
+    return line && nowMs - line.readAt < this.maxAgeMs ? waitingFromMemory(line, buyerId) : undefined;
+  }
+
   /** The buyer's status, as WaitingRoom.status answers it (without a poll limit: the caller counts polls). */
   async status(eventId: string, buyerId: string, nowMs = Date.now()): Promise<BuyerStatus | null> {
     const cached = this.lines.get(eventId);
     const line = cached && nowMs - cached.readAt < this.maxAgeMs ? cached : await this.line(eventId, nowMs);
-    const { state } = line;
-    const position = line.seed === state.seed ? line.positions.get(buyerId) : undefined;
-    if (
-      position !== undefined &&
-      position > state.servingPosition &&
-      position <= state.queueLength &&
-      (state.status === 'open' || state.status === 'paused') &&
-      !state.waitlistUsed
-    ) {
-      return waitingStatus(position, state.servingPosition, state.ratePerMinute);
-    }
+    const waiting = waitingFromMemory(line, buyerId);
+    if (waiting) return waiting;
     const s = await this.room.status(eventId, buyerId, nowMs);
     // Only a sealed line's numeric positions are final (a pre-queue place is provisional until the shuffle).
     if (s && s.lineSeed && s.status !== 'prequeue' && s.position > 0) this.remember(line, s.lineSeed, buyerId, s.position);

@@ -9,6 +9,7 @@
  * Health, readiness and metrics are never shed: operators and load balancers
  * must see an overloaded process as alive and overloaded, not dead.
  */
+import type { MiddlewareHandler } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { Counter, Gauge } from 'prom-client';
 import type { Config } from '../../platform/config';
@@ -77,14 +78,23 @@ export class LagMonitor {
   }
 }
 
-export function shedLoad(opts: ShedOptions, lag: LagMonitor = new LagMonitor()) {
+/** The shedding middleware, and its verdict for a request answered without it (GET /queue/me's fast path). */
+export type LoadShedder = MiddlewareHandler<AppEnv> & {
+  /** Why a request arriving now would be shed, or null. */
+  overloaded(): 'in_flight' | 'event_loop_lag' | null;
+};
+
+export function shedLoad(opts: ShedOptions, lag: LagMonitor = new LagMonitor()): LoadShedder {
   let inFlight = 0;
   if (opts.maxLagMs > 0) lag.start();
-  return createMiddleware<AppEnv>(async (c, next) => {
+  const overloaded = (): 'in_flight' | 'event_loop_lag' | null => {
+    if (opts.maxInFlight > 0 && inFlight >= opts.maxInFlight) return 'in_flight';
+    if (opts.maxLagMs > 0 && lag.current > opts.maxLagMs) return 'event_loop_lag';
+    return null;
+  };
+  const middleware = createMiddleware<AppEnv>(async (c, next) => {
     if (NEVER_SHED.has(c.req.path)) return next();
-    let reason: 'in_flight' | 'event_loop_lag' | null = null;
-    if (opts.maxInFlight > 0 && inFlight >= opts.maxInFlight) reason = 'in_flight';
-    else if (opts.maxLagMs > 0 && lag.current > opts.maxLagMs) reason = 'event_loop_lag';
+    const reason = overloaded();
     if (reason) {
       shedTotal.inc({ reason });
       // Answered here, not thrown: under overload the error handler's logging would be one more cost per request.
@@ -103,4 +113,5 @@ export function shedLoad(opts: ShedOptions, lag: LagMonitor = new LagMonitor()) 
       inFlightGauge.set(inFlight);
     }
   });
+  return Object.assign(middleware, { overloaded });
 }
