@@ -13,7 +13,9 @@
  * same load. Each round runs GET /healthz, POST /queue (a new buyer from a new
  * address each time) and GET /queue/me (round-robin over the buyers that
  * joined), one slice each, rotating which goes first. It prints numbers and
- * ratios with the machine's load; it asserts nothing.
+ * ratios with the machine's load; it asserts nothing. The slices' requests go
+ * through bench/lib/raw-http.ts, so that the API, not the load generator, is
+ * the busy process (both print how busy they were).
  *
  * With `--floor SKIP` (repeatable) it also starts bench/read-floor.ts, the
  * API with join and /queue/me answered before the framework by code that
@@ -30,6 +32,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { HttpClient, clientAddress } from './lib/http';
+import { RawHttpClient } from './lib/raw-http';
 import { type LoadResult, runLoad } from './lib/load';
 import { type ApiProcess, benchConfig, startApiProcess } from './lib/services';
 import { midSaleEvent } from './suites/compact-seatmap';
@@ -82,7 +85,7 @@ interface Total {
 interface Target {
   label: string;
   api: ApiProcess;
-  http: HttpClient;
+  close(): void;
   /** Null for a slice this target cannot serve (the line's reads on a floor that keeps no line). */
   run(name: SliceName): Promise<LoadResult> | null;
   totals: Record<SliceName, Total>;
@@ -114,13 +117,15 @@ async function prepare(
     statusTag = String((await http.request('GET', `${seatPath}/seats/status`, { raw: true })).headers.etag);
     layoutTag = String((await http.request('GET', `${seatPath}/seatmap`, { raw: true })).headers.etag);
   }
+  // The slices' load goes through the lean raw client, so that the API, not the load generator, sets the pace.
+  const raw = new RawHttpClient(api.url, concurrency + 8);
   const get = (path: string, headers: Record<string, string>, want: number) =>
     runLoad({
       concurrency,
       durationMs: sliceMs,
       op: async () => {
-        const r = await http.request('GET', path, { headers, raw: true });
-        return r.status === want ? 'ok' : `http${r.status}`;
+        const status = await raw.request('GET', path, headers);
+        return status === want ? 'ok' : `http${status}`;
       },
     });
   const slices: Record<SliceName, () => Promise<LoadResult>> = {
@@ -132,12 +137,12 @@ async function prepare(
         maxOps: buyers.length - nextJoin,
         op: async () => {
           const i = nextJoin++;
-          const r = await http.request('POST', `/v1/events/${eventId}/queue`, {
-            token: buyers[i]!.token,
-            headers: { 'x-forwarded-for': clientAddress(i) },
+          const status = await raw.request('POST', `/v1/events/${eventId}/queue`, {
+            authorization: `Bearer ${buyers[i]!.token}`,
+            'x-forwarded-for': clientAddress(i),
           });
-          if (r.status === 201) joined = Math.max(joined, i + 1);
-          return r.status === 201 || r.status === 200 ? 'ok' : `http${r.status}`;
+          if (status === 201) joined = Math.max(joined, i + 1);
+          return status === 201 || status === 200 ? 'ok' : `http${status}`;
         },
       }),
     me: () =>
@@ -145,8 +150,10 @@ async function prepare(
         concurrency,
         durationMs: sliceMs,
         op: async (_l, i) => {
-          const r = await http.request('GET', `/v1/events/${eventId}/queue/me`, { token: buyers[i % Math.max(1, joined)]!.token });
-          return r.status === 200 ? 'ok' : `http${r.status}`;
+          const status = await raw.request('GET', `/v1/events/${eventId}/queue/me`, {
+            authorization: `Bearer ${buyers[i % Math.max(1, joined)]!.token}`,
+          });
+          return status === 200 ? 'ok' : `http${status}`;
         },
       }),
     status: () => get(`${seatPath}/seats/status`, gz, 200),
@@ -159,7 +166,11 @@ async function prepare(
   // Warm-up: first buyers in when a slice needs them (otherwise the first slice), JIT warm.
   await slices[names.includes('join') || names.includes('me') ? 'join' : names[0]!]();
   const run = (n: SliceName) => (opts.keepsNoLine && n !== 'healthz' && n !== 'join' ? null : slices[n]());
-  return { label, api, http, run, totals } satisfies Target;
+  const close = () => {
+    http.close();
+    raw.close();
+  };
+  return { label, api, close, run, totals } satisfies Target;
 }
 
 async function main(): Promise<void> {
@@ -242,7 +253,7 @@ async function main(): Promise<void> {
     lines.push(`machine load (1/5/15 min): ${loadAtStart} at start, ${loadavg()} at end`);
     process.stdout.write(lines.join('\n') + '\n');
   } finally {
-    for (const t of targets) t.http.close();
+    for (const t of targets) t.close();
     await Promise.all(apis.map(({ api }) => api.stop()));
   }
 }
