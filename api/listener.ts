@@ -1,4 +1,4 @@
-/** The API as Node's HTTP server runs it: waiting buyers' polls from memory first, everything else through the app. */
+/** The API as Node's HTTP server runs it: the polls a crowd repeats from memory first (api/poll-fast-path.ts), everything else through the app. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import { tracingEnabled } from '../platform/tracing';

@@ -1,6 +1,11 @@
 /**
- * GET /v1/events/{eventId}/queue/me for a buyer still waiting, answered
- * before the framework. It is the call a million buyers make every two
+ * The polls a crowd repeats, answered before the framework: GET
+ * /v1/events/{eventId}/queue/me for a buyer still waiting, and the seat map's
+ * conditional re-reads (GET /seats/status and /seatmap with the current ETag
+ * in If-None-Match, answered 304 from the prepared answer in memory, as the
+ * routes answer them).
+ *
+ * /queue/me It is the call a million buyers make every two
  * seconds, and almost every one of them gets an answer this process already
  * holds in memory: the token verified a moment ago, the event read within the
  * second, the buyer's place in a sealed line and the line's state. Through
@@ -21,18 +26,22 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Services } from './deps';
+import { matchesEtag } from './http-cache';
 import { httpDuration, httpRequests } from './metrics';
 import type { LoadShedder } from './middleware/shed';
 
 const ME = /^\/v1\/events\/([^/?#]+)\/queue\/me$/;
+const SEAT_READ = /^\/v1\/events\/([^/?#]+)\/(seats\/status|seatmap)$/;
 /** As api/middleware/auth.ts reads the header. */
 const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]{10,4096})$/;
 /** As hono/request-id keeps a caller's id (at most 128 characters, as the app configures it). */
 const REQUEST_ID = /^[\w\-=]{1,128}$/;
 /** The route as Hono's routePath() names it in the request metrics. */
 export const ME_ROUTE = '/v1/events/:eventId/queue/me';
+const STATUS_ROUTE = '/v1/events/:eventId/seats/status';
+const LAYOUT_ROUTE = '/v1/events/:eventId/seatmap';
 
-/** The headers every /v1 answer to a buyer carries whatever its body: taken from the app's own answer. */
+/** The headers every answer carries whatever its body (the security headers): taken from the app's own answer. */
 export async function pollAnswerHeaders(app: { request(path: string): Response | Promise<Response> }): Promise<string[]> {
   const sample = await app.request('/healthz');
   const fixed: string[] = [];
@@ -40,9 +49,15 @@ export async function pollAnswerHeaders(app: { request(path: string): Response |
   sample.headers.forEach((value, name) => {
     if (!own.has(name)) fixed.push(name, value);
   });
-  // What /v1 adds for a request with credentials and no Origin (api/middleware/edge.ts).
-  fixed.push('access-control-expose-headers', 'X-Request-Id', 'vary', 'Accept-Encoding, Origin', 'cache-control', 'private, no-store');
+  // What /v1 adds for a request with no Origin (api/middleware/edge.ts).
+  fixed.push('access-control-expose-headers', 'X-Request-Id');
   return fixed;
+}
+
+/** As hono/request-id: the caller's id when well formed, else a new one. */
+function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
 /**
@@ -50,15 +65,19 @@ export async function pollAnswerHeaders(app: { request(path: string): Response |
  * to hand the request to the app.
  */
 export function pollFastPath(services: Services, shed: Pick<LoadShedder, 'overloaded'>, headers: string[]) {
-  return (req: IncomingMessage, res: ServerResponse): boolean => {
-    if (req.method !== 'GET') return false;
-    const route = ME.exec(req.url ?? '');
-    if (!route || req.headers.origin !== undefined) return false;
+  const meHeaders = [
+    ...headers,
+    'vary',
+    'Accept-Encoding, Origin',
+    'cache-control',
+    'private, no-store',
+    'content-type',
+    'application/json',
+  ];
+
+  function me(req: IncomingMessage, res: ServerResponse, eventId: string, started: number): boolean {
     const bearer = BEARER.exec(req.headers.authorization ?? '');
-    if (!bearer || shed.overloaded()) return false;
-    const started = performance.now();
-    const eventId = route[1]!;
-    const buyer = services.buyerTokens.known(bearer[1]!);
+    const buyer = bearer && services.buyerTokens.known(bearer[1]!);
     const event = buyer && services.events.known(eventId);
     if (!buyer || !event) return false;
     const now = Date.now();
@@ -77,20 +96,46 @@ export function pollFastPath(services: Services, shed: Pick<LoadShedder, 'overlo
     }
     const { admissionDeadline: _deadline, admissionUsed: _used, lineSeed: _seed, ...view } = status;
     const body = JSON.stringify(view);
-    const given = req.headers['x-request-id'];
-    const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-    res.writeHead(200, [
-      ...headers,
-      'x-request-id',
-      requestId,
-      'content-type',
-      'application/json',
-      'content-length',
-      String(Buffer.byteLength(body)),
-    ]);
+    res.writeHead(200, [...meHeaders, 'x-request-id', requestIdOf(req), 'content-length', String(Buffer.byteLength(body))]);
     res.end(body);
-    httpRequests.inc({ method: 'GET', route: ME_ROUTE, status: 200 });
-    httpDuration.observe({ method: 'GET', route: ME_ROUTE }, (performance.now() - started) / 1000);
+    record(ME_ROUTE, 200, started);
     return true;
+  }
+
+  /** A conditional re-read naming the version in memory: 304, as sendPrepared() answers it (an answer with credentials is the app's: private). */
+  function notModified(req: IncomingMessage, res: ServerResponse, eventId: string, which: string, started: number): boolean {
+    const ifNoneMatch = req.headers['if-none-match'];
+    if (ifNoneMatch === undefined || req.headers.authorization !== undefined) return false;
+    const answer = which === 'seatmap' ? services.seatReads.peekLayout(eventId) : services.seatReads.peekStatuses(eventId);
+    if (!answer || !matchesEtag(ifNoneMatch, answer.etag)) return false;
+    res.writeHead(304, [
+      ...headers,
+      'etag',
+      answer.etag,
+      'cache-control',
+      answer.cacheControl,
+      'vary',
+      'Accept-Encoding, Origin',
+      'x-request-id',
+      requestIdOf(req),
+    ]);
+    res.end();
+    record(which === 'seatmap' ? LAYOUT_ROUTE : STATUS_ROUTE, 304, started);
+    return true;
+  }
+
+  return (req: IncomingMessage, res: ServerResponse): boolean => {
+    if (req.method !== 'GET' || req.headers.origin !== undefined) return false;
+    const url = req.url ?? '';
+    const poll = ME.exec(url);
+    const read = poll ? null : SEAT_READ.exec(url);
+    if ((!poll && !read) || shed.overloaded()) return false;
+    const started = performance.now();
+    return poll ? me(req, res, poll[1]!, started) : notModified(req, res, read![1]!, read![2]!, started);
   };
+}
+
+function record(route: string, status: number, started: number): void {
+  httpRequests.inc({ method: 'GET', route, status });
+  httpDuration.observe({ method: 'GET', route }, (performance.now() - started) / 1000);
 }

@@ -158,6 +158,30 @@ test('answers from the fast path are counted under the route’s own metrics lab
   expect(await series(fast)).toBe(await series(plain));
 });
 
+test('a re-read of the seat map or statuses with the current ETag gets the route’s 304, from memory', async () => {
+  const eventId = await createEvent(fast.url, config.ADMIN_TOKEN);
+  for (const path of [`/v1/events/${eventId}/seats/status`, `/v1/events/${eventId}/seatmap`]) {
+    const first = await both(path, { headers: { 'accept-encoding': 'gzip' } });
+    expect(first.status).toBe(200);
+    const etag = first.headers.etag!;
+    const before = fast.api.fastAnswers;
+    for (const ifNoneMatch of [etag, `W/${etag}`, `"stale", ${etag}`]) {
+      // Each right after a full read, while the prepared answer is fresh in both processes.
+      await both(path, { headers: { 'accept-encoding': 'gzip' } });
+      const again = await both(path, { headers: { 'accept-encoding': 'gzip', 'if-none-match': ifNoneMatch } });
+      expect(again.status).toBe(304);
+      expect(again.headers.etag).toBe(etag);
+    }
+    expect(fast.api.fastAnswers - before).toBeGreaterThanOrEqual(1);
+    // A version the client does not hold, credentials, or an Origin: the app's answer, the same from both.
+    const aside = fast.api.fastAnswers;
+    expect((await both(path, { headers: { 'if-none-match': '"not-a-version"', 'accept-encoding': 'gzip' } })).status).toBe(200);
+    expect((await both(path, { headers: { 'if-none-match': etag, authorization: `Bearer ${config.ADMIN_TOKEN}` } })).status).toBe(304);
+    expect((await both(path, { headers: { 'if-none-match': etag, origin: 'https://shop.example' } })).status).toBe(304);
+    expect(fast.api.fastAnswers).toBe(aside);
+  }
+});
+
 test('a process shedding load sends every poll to the app, which sheds it', () => {
   const services = {
     buyerTokens: { known: () => ({ buyerId: 'b' }) },
