@@ -5,8 +5,8 @@
  * in If-None-Match, answered 304 from the prepared answer in memory, as the
  * routes answer them).
  *
- * /queue/me It is the call a million buyers make every two
- * seconds, and almost every one of them gets an answer this process already
+ * /queue/me is the call a million buyers make every two seconds, and almost
+ * every one of them gets an answer this process already
  * holds in memory: the token verified a moment ago, the event read within the
  * second, the buyer's place in a sealed line and the line's state. Through
  * Hono that answer cost the API about 56 µs of CPU against 37 for GET
@@ -25,15 +25,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { countStatusPoll } from '../services/rate-limit';
 import type { Services } from './deps';
 import { matchesEtag } from './http-cache';
 import { httpDuration, httpRequests } from './metrics';
+import { bearer } from './middleware/auth';
 import type { LoadShedder } from './middleware/shed';
 
 const ME = /^\/v1\/events\/([^/?#]+)\/queue\/me$/;
 const SEAT_READ = /^\/v1\/events\/([^/?#]+)\/(seats\/status|seatmap)$/;
-/** As api/middleware/auth.ts reads the header. */
-const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]{10,4096})$/;
 /** As hono/request-id keeps a caller's id (at most 128 characters, as the app configures it). */
 const REQUEST_ID = /^[\w\-=]{1,128}$/;
 /** The route as Hono's routePath() names it in the request metrics. */
@@ -41,7 +41,7 @@ export const ME_ROUTE = '/v1/events/:eventId/queue/me';
 const STATUS_ROUTE = '/v1/events/:eventId/seats/status';
 const LAYOUT_ROUTE = '/v1/events/:eventId/seatmap';
 
-/** The headers every answer carries whatever its body (the security headers): taken from the app's own answer. */
+/** The headers every /v1 answer carries whatever its body (the security headers from the app's own answer, CORS, Vary). */
 export async function pollAnswerHeaders(app: { request(path: string): Response | Promise<Response> }): Promise<string[]> {
   const sample = await app.request('/healthz');
   const fixed: string[] = [];
@@ -50,7 +50,7 @@ export async function pollAnswerHeaders(app: { request(path: string): Response |
     if (!own.has(name)) fixed.push(name, value);
   });
   // What /v1 adds for a request with no Origin (api/middleware/edge.ts).
-  fixed.push('access-control-expose-headers', 'X-Request-Id');
+  fixed.push('access-control-expose-headers', 'X-Request-Id', 'vary', 'Accept-Encoding, Origin');
   return fixed;
 }
 
@@ -65,35 +65,18 @@ function requestIdOf(req: IncomingMessage): string {
  * to hand the request to the app.
  */
 export function pollFastPath(services: Services, shed: Pick<LoadShedder, 'overloaded'>, headers: string[]) {
-  const meHeaders = [
-    ...headers,
-    'vary',
-    'Accept-Encoding, Origin',
-    'cache-control',
-    'private, no-store',
-    'content-type',
-    'application/json',
-  ];
+  const meHeaders = [...headers, 'cache-control', 'private, no-store', 'content-type', 'application/json'];
 
   function me(req: IncomingMessage, res: ServerResponse, eventId: string, started: number): boolean {
-    const bearer = BEARER.exec(req.headers.authorization ?? '');
-    const buyer = bearer && services.buyerTokens.known(bearer[1]!);
+    const token = bearer(req.headers.authorization);
+    const buyer = token && services.buyerTokens.known(token);
     const event = buyer && services.events.known(eventId);
     if (!buyer || !event) return false;
     const now = Date.now();
     const status = services.waiting.known(eventId, buyer.buyerId, now);
     if (!status) return false;
-    const wr = event.waitingRoom;
     // Counted here; a poll over the limit then goes to the app, whose second count changes nothing (a fixed window).
-    if (
-      services.statusPolls.hit(
-        `${eventId} ${buyer.buyerId}`,
-        { limit: wr.statusLimitPerBuyer, windowMs: wr.rateWindowSeconds * 1000 },
-        now,
-      ) > 0
-    ) {
-      return false;
-    }
+    if (countStatusPoll(services.statusPolls, eventId, buyer.buyerId, event.waitingRoom, now).retryAfterMs > 0) return false;
     const { admissionDeadline: _deadline, admissionUsed: _used, lineSeed: _seed, ...view } = status;
     const body = JSON.stringify(view);
     res.writeHead(200, [...meHeaders, 'x-request-id', requestIdOf(req), 'content-length', String(Buffer.byteLength(body))]);
@@ -108,17 +91,7 @@ export function pollFastPath(services: Services, shed: Pick<LoadShedder, 'overlo
     if (ifNoneMatch === undefined || req.headers.authorization !== undefined) return false;
     const answer = which === 'seatmap' ? services.seatReads.peekLayout(eventId) : services.seatReads.peekStatuses(eventId);
     if (!answer || !matchesEtag(ifNoneMatch, answer.etag)) return false;
-    res.writeHead(304, [
-      ...headers,
-      'etag',
-      answer.etag,
-      'cache-control',
-      answer.cacheControl,
-      'vary',
-      'Accept-Encoding, Origin',
-      'x-request-id',
-      requestIdOf(req),
-    ]);
+    res.writeHead(304, [...headers, 'etag', answer.etag, 'cache-control', answer.cacheControl, 'x-request-id', requestIdOf(req)]);
     res.end();
     record(which === 'seatmap' ? LAYOUT_ROUTE : STATUS_ROUTE, 304, started);
     return true;

@@ -29,6 +29,8 @@ import { createApp } from '../api/app';
 import { buildApiDeps, buildServices, keepConnectionsAlive } from '../api/deps';
 import { loadConfigOrExit } from '../platform/config';
 import { createLogger } from '../platform/logger';
+import { pollAnswerHeaders } from '../api/poll-fast-path';
+import { countStatusPoll } from '../services/rate-limit';
 
 const skip = new Set((process.env.FLOOR_SKIP ?? '').split(',').filter(Boolean));
 const JOIN = /^\/v1\/events\/([^/?]+)\/queue$/;
@@ -38,15 +40,11 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const deps = await buildApiDeps(config, createLogger('api', config.LOG_LEVEL));
   const services = buildServices(deps);
-  const api = getRequestListener(createApp(deps, services).fetch);
+  const app = createApp(deps, services);
+  const api = getRequestListener(app.fetch);
 
-  // The API's own headers for a JSON answer to a buyer, taken from one of its answers so the two stay alike.
-  const sample = await createApp(deps, services).request('/healthz');
-  const fixed: string[] = [];
-  sample.headers.forEach((value, name) => {
-    if (name !== 'x-request-id' && name !== 'content-length' && name !== 'vary') fixed.push(name, value);
-  });
-  fixed.push('vary', 'Accept-Encoding, Origin', 'cache-control', 'private, no-store', 'access-control-expose-headers', 'X-Request-Id');
+  // The API's own headers for a JSON answer to a buyer, as its fast path takes them from the app.
+  const fixed = [...(await pollAnswerHeaders(app)), 'cache-control', 'private, no-store', 'content-type', 'application/json'];
 
   const answer = (res: ServerResponse, status: number, value: unknown) => {
     const body = JSON.stringify(value);
@@ -84,10 +82,8 @@ async function main(): Promise<void> {
     const buyer = await buyerOf(token);
     if (!buyer) return false;
     const event = await services.events.event(eventId);
-    const wr = event.waitingRoom;
     const now = Date.now();
-    const limit = { limit: wr.statusLimitPerBuyer, windowMs: wr.rateWindowSeconds * 1000 };
-    if (services.statusPolls.hit(`${eventId} ${buyer.buyerId}`, limit, now) > 0) return false;
+    if (countStatusPoll(services.statusPolls, eventId, buyer.buyerId, event.waitingRoom, now).retryAfterMs > 0) return false;
     const s = await services.waiting.status(eventId, buyer.buyerId, now);
     if (!s || s.status === 'admitted' || s.status === 'prequeue') return false;
     const { admissionDeadline: _d, admissionUsed: _u, lineSeed: _s, ...view } = s;

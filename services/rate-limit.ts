@@ -91,6 +91,22 @@ export class RateLimiter {
  * generations of `perGeneration` keys, so memory is bounded; a key pushed out
  * by that many newer ones starts a new window.
  */
+/**
+ * One status poll (GET /queue/me) counted against the event's per-buyer
+ * limit, as the route and its fast path both count it: the limit, and the
+ * milliseconds until the window ends when over it (0 within).
+ */
+export function countStatusPoll(
+  polls: LocalRateLimits,
+  eventId: string,
+  buyerId: string,
+  room: { statusLimitPerBuyer: number; rateWindowSeconds: number },
+  nowMs: number,
+): { limit: Limit; retryAfterMs: number } {
+  const limit = { limit: room.statusLimitPerBuyer, windowMs: room.rateWindowSeconds * 1000 };
+  return { limit, retryAfterMs: polls.hit(`${eventId} ${buyerId}`, limit, nowMs) };
+}
+
 export class LocalRateLimits {
   private readonly windows: RecentMap<string, { hits: number; endsAt: number }>;
 

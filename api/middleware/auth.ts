@@ -3,7 +3,8 @@ import { createMiddleware } from 'hono/factory';
 import { DomainError } from '../../domain/errors';
 import type { AppEnv } from '../deps';
 
-function bearer(header: string | undefined): string | null {
+/** The token of an `Authorization: Bearer` header, or null when there is none or it is malformed. */
+export function bearer(header: string | undefined): string | null {
   const m = /^Bearer ([A-Za-z0-9._~+/=-]{10,4096})$/.exec(header ?? '');
   return m ? m[1]! : null;
 }
