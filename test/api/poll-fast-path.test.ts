@@ -47,6 +47,20 @@ async function ask(api: RunningApi, path: string, init: { method?: string; heade
   return { status: res.status, body: await res.text(), headers };
 }
 
+/**
+ * A poll the fast API's fast path answers. The line state it answers from is
+ * fresh for 100 ms; a poll after that goes to the app, which reads it again,
+ * so on a slow machine a poll may need asking twice.
+ */
+async function askFastPath(path: string, headers: Record<string, string>): Promise<Answer> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const before = fast.api.fastAnswers;
+    const answer = await ask(fast, path, { headers });
+    if (fast.api.fastAnswers > before) return answer;
+  }
+  throw new Error(`the fast path never answered ${path}`);
+}
+
 /** The same request to both APIs; the answers must match but for a fresh request id. */
 async function both(path: string, init: { method?: string; headers?: Record<string, string> } = {}) {
   const [a, b] = [await ask(fast, path, init), await ask(plain, path, init)];
@@ -94,7 +108,6 @@ test('the request id is kept or made by the same rule', async () => {
   const { eventId, buyers } = await lineWith(1);
   const path = `/v1/events/${eventId}/queue/me`;
   await both(path, { headers: auth(buyers[0]!.token) });
-  const before = fast.api.fastAnswers;
   for (const [given, kept] of [
     ['trace-1234_abc=', true],
     ['x'.repeat(128), true],
@@ -102,15 +115,12 @@ test('the request id is kept or made by the same rule', async () => {
     ['has spaces', false],
     ['', false],
   ] as const) {
-    const [a, b] = [
-      await ask(fast, path, { headers: { ...auth(buyers[0]!.token), 'x-request-id': given } }),
-      await ask(plain, path, { headers: { ...auth(buyers[0]!.token), 'x-request-id': given } }),
-    ];
+    const headers = { ...auth(buyers[0]!.token), 'x-request-id': given };
+    const [a, b] = [await askFastPath(path, headers), await ask(plain, path, { headers })];
     expect(a.headers['x-request-id'] === given).toBe(kept);
     expect(b.headers['x-request-id'] === given).toBe(kept);
     expect(a.headers['x-request-id']).toMatch(/^[\w\-=]{1,128}$/);
   }
-  expect(fast.api.fastAnswers - before).toBe(5);
 });
 
 test('what the fast path leaves to the app comes back the same', async () => {
